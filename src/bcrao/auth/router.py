@@ -1,0 +1,46 @@
+from __future__ import annotations
+
+from fastapi import APIRouter, Request, status
+
+from bcrao.auth import service
+from bcrao.auth.deps import CurrentUser
+from bcrao.auth.models import User
+from bcrao.auth.schemas import Credentials, LoginRequest, TokenResponse, UserOut, UserSummary
+from bcrao.deps import RuntimeDep, SessionDep
+from bcrao.errors import RateLimited
+from bcrao.runtime import Runtime
+
+router = APIRouter(prefix="/v1/auth", tags=["auth"])
+
+
+def _token_response(runtime: Runtime, user: User) -> TokenResponse:
+    return TokenResponse(
+        access_token=runtime.signer.access_token(user.id),
+        expires_in=runtime.settings.access_token_ttl_seconds,
+        user=UserSummary(id=user.id, email=user.email, plan=user.plan),
+    )
+
+
+@router.post("/signup", status_code=status.HTTP_201_CREATED, response_model=TokenResponse)
+async def signup(body: Credentials, runtime: RuntimeDep, session: SessionDep) -> TokenResponse:
+    user = await service.create_user(session, email=body.email, password=body.password)
+    return _token_response(runtime, user)
+
+
+@router.post("/login", response_model=TokenResponse)
+async def login(
+    body: LoginRequest, request: Request, runtime: RuntimeDep, session: SessionDep
+) -> TokenResponse:
+    client_ip = request.client.host if request.client else "unknown"
+    key = f"login:{service.normalize_email(body.email)}:{client_ip}"
+    attempts, retry_after = await runtime.login_attempts.hit(key)
+    if attempts > runtime.settings.login_max_attempts:
+        raise RateLimited(retry_after)
+    user = await service.authenticate(session, email=body.email, password=body.password)
+    await runtime.login_attempts.reset(key)
+    return _token_response(runtime, user)
+
+
+@router.get("/me", response_model=UserOut)
+async def me(user: CurrentUser) -> UserOut:
+    return UserOut(id=user.id, email=user.email, plan=user.plan, created_at=user.created_at)

@@ -1,0 +1,156 @@
+"""Runs, stored posts and the bookkeeping a collection leaves behind."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import (
+    Boolean,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    PrimaryKeyConstraint,
+    String,
+    Text,
+    UniqueConstraint,
+    Uuid,
+    text,
+)
+from sqlalchemy.orm import Mapped, mapped_column
+
+from bcrao.db import Base, JSONType, UTCDateTime, new_id, utcnow
+
+ACTIVE_STATUSES = ("queued", "running")
+TERMINAL_STATUSES = ("complete", "partial", "failed", "cancelled")
+ARCHETYPES = ("Journey", "ProblemSolution", "Feedback", "Unclassified")
+
+_ACTIVE_WHERE = text("status IN ('queued', 'running')")
+
+
+class CollectionRun(Base):
+    __tablename__ = "collection_runs"
+    __table_args__ = (
+        # At most one queued/running run per campaign, enforced by the database so two
+        # concurrent triggers cannot both win (no read-then-write race).
+        Index(
+            "uq_collection_runs_one_active",
+            "campaign_id",
+            unique=True,
+            sqlite_where=_ACTIVE_WHERE,
+            postgresql_where=_ACTIVE_WHERE,
+        ),
+        Index("ix_collection_runs_campaign_created", "campaign_id", "created_at"),
+        Index("ix_collection_runs_status_heartbeat", "status", "heartbeat_at"),
+    )
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=new_id)
+    campaign_id: Mapped[uuid.UUID] = mapped_column(Uuid, ForeignKey("campaigns.id", ondelete="CASCADE"))
+    user_id: Mapped[uuid.UUID] = mapped_column(Uuid, ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    status: Mapped[str] = mapped_column(String(20), default="queued")
+    source: Mapped[str] = mapped_column(String(20))
+    classifier: Mapped[str] = mapped_column(String(20))
+    mode: Mapped[str] = mapped_column(String(20), default="hybrid")
+    max_posts_per_subreddit: Mapped[int] = mapped_column(Integer, default=100)
+    scraped: Mapped[int] = mapped_column(Integer, default=0)
+    filtered: Mapped[int] = mapped_column(Integer, default=0)
+    classified: Mapped[int] = mapped_column(Integer, default=0)
+    stored: Mapped[int] = mapped_column(Integer, default=0)
+    duplicates: Mapped[int] = mapped_column(Integer, default=0)
+    filter_reasons: Mapped[dict[str, int]] = mapped_column(JSONType, default=dict)
+    errors: Mapped[list[dict[str, Any]]] = mapped_column(JSONType, default=list)
+    warnings: Mapped[list[str]] = mapped_column(JSONType, default=list)
+    llm_prompt_tokens: Mapped[int] = mapped_column(Integer, default=0)
+    llm_completion_tokens: Mapped[int] = mapped_column(Integer, default=0)
+    llm_cost_usd: Mapped[float] = mapped_column(Float, default=0.0)
+    llm_fallbacks: Mapped[int] = mapped_column(Integer, default=0)
+    cancel_requested: Mapped[bool] = mapped_column(Boolean, default=False)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    last_event_id: Mapped[int] = mapped_column(Integer, default=0)
+    heartbeat_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    started_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+
+
+class RunLedger(Base):
+    """One row per triggered run, kept when the campaign is deleted: the plan allowance
+    counts every run a user started in the window, deleted ones included."""
+
+    __tablename__ = "run_ledger"
+    __table_args__ = (Index("ix_run_ledger_user_created", "user_id", "created_at"),)
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=new_id)
+    user_id: Mapped[uuid.UUID] = mapped_column(Uuid, ForeignKey("users.id", ondelete="CASCADE"))
+    run_id: Mapped[uuid.UUID] = mapped_column(Uuid)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class RawPost(Base):
+    __tablename__ = "raw_posts"
+    __table_args__ = (
+        UniqueConstraint("campaign_id", "reddit_post_id"),
+        # One index per list sort, each led by the campaign so a campaign's page is a range scan.
+        Index("ix_raw_posts_campaign_score", "campaign_id", "success_score", "id"),
+        Index("ix_raw_posts_campaign_archetype_score", "campaign_id", "archetype", "success_score", "id"),
+        Index("ix_raw_posts_campaign_subreddit_score", "campaign_id", "subreddit_key", "success_score", "id"),
+        Index("ix_raw_posts_campaign_created", "campaign_id", "reddit_created_at", "id"),
+        Index("ix_raw_posts_campaign_upvotes", "campaign_id", "upvotes", "id"),
+        Index("ix_raw_posts_campaign_comments", "campaign_id", "comment_count", "id"),
+        Index("ix_raw_posts_run", "run_id"),
+    )
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=new_id)
+    campaign_id: Mapped[uuid.UUID] = mapped_column(Uuid, ForeignKey("campaigns.id", ondelete="CASCADE"))
+    user_id: Mapped[uuid.UUID] = mapped_column(Uuid, ForeignKey("users.id", ondelete="CASCADE"))
+    run_id: Mapped[uuid.UUID | None] = mapped_column(
+        Uuid, ForeignKey("collection_runs.id", ondelete="SET NULL"), nullable=True
+    )
+    subreddit: Mapped[str] = mapped_column(String(32))
+    subreddit_key: Mapped[str] = mapped_column(String(32))  # lower-cased, for case-insensitive filters
+    reddit_post_id: Mapped[str] = mapped_column(String(16))
+    reddit_url: Mapped[str] = mapped_column(String(2048))
+    author: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    title: Mapped[str] = mapped_column(Text)
+    raw_text: Mapped[str] = mapped_column(Text, default="")
+    upvotes: Mapped[int] = mapped_column(Integer, default=0)
+    comment_count: Mapped[int] = mapped_column(Integer, default=0)
+    upvote_ratio: Mapped[float | None] = mapped_column(Float, nullable=True)
+    reddit_created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    archetype: Mapped[str] = mapped_column(String(20), default="Unclassified")
+    relevance_score: Mapped[float] = mapped_column(Float, default=0.0)
+    success_score: Mapped[float] = mapped_column(Float, default=0.0)
+    score_breakdown: Mapped[dict[str, Any]] = mapped_column(JSONType, default=dict)
+    is_ai_processed: Mapped[bool] = mapped_column(Boolean, default=False)
+    classifier: Mapped[str | None] = mapped_column(String(20), nullable=True)
+    collected_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class RejectedSample(Base):
+    """A few of the posts the pre-filter threw away, so users can tune their keywords."""
+
+    __tablename__ = "rejected_samples"
+    __table_args__ = (Index("ix_rejected_samples_run_reason", "run_id", "reason"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    run_id: Mapped[uuid.UUID] = mapped_column(Uuid, ForeignKey("collection_runs.id", ondelete="CASCADE"))
+    reason: Mapped[str] = mapped_column(String(32))
+    reddit_post_id: Mapped[str] = mapped_column(String(16))
+    subreddit: Mapped[str] = mapped_column(String(32))
+    title: Mapped[str] = mapped_column(Text)
+
+
+class SourceCursor(Base):
+    """The newest post already seen per campaign, subreddit and mode ("Collect More")."""
+
+    __tablename__ = "source_cursors"
+    __table_args__ = (PrimaryKeyConstraint("campaign_id", "subreddit_key", "mode"),)
+
+    campaign_id: Mapped[uuid.UUID] = mapped_column(Uuid, ForeignKey("campaigns.id", ondelete="CASCADE"))
+    subreddit_key: Mapped[str] = mapped_column(String(32))
+    mode: Mapped[str] = mapped_column(String(20))
+    newest_created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    newest_post_id: Mapped[str] = mapped_column(String(16))
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)

@@ -1,0 +1,224 @@
+"""One settings object for the whole service.
+
+Every knob is an environment variable with the ``BCRAO_`` prefix (or a line in ``.env``).
+With nothing set the service runs embedded: SQLite in the data dir, the in-process
+executor, the bundled sample corpus and the offline rules classifier.
+"""
+
+from __future__ import annotations
+
+import secrets
+from enum import StrEnum
+from functools import lru_cache
+from pathlib import Path
+
+from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError
+
+
+class Executor(StrEnum):
+    local = "local"
+    celery = "celery"
+
+
+class SourceName(StrEnum):
+    sample = "sample"
+    reddit = "reddit"
+    apify = "apify"
+
+
+class ClassifierName(StrEnum):
+    rules = "rules"
+    llm = "llm"
+
+
+class Environment(StrEnum):
+    development = "development"
+    production = "production"
+    test = "test"
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(
+        env_prefix="BCRAO_", env_file=".env", env_file_encoding="utf-8", extra="ignore"
+    )
+
+    environment: Environment = Field(
+        Environment.development, description="production refuses unsafe defaults"
+    )
+    data_dir: Path = Field(Path("~/.bcrao"), description="Where the embedded database and secret live")
+    database_url: str | None = Field(None, description="SQLAlchemy URL; default SQLite in data_dir")
+    redis_url: str | None = Field(None, description="Enables the celery executor and shared state")
+    executor: Executor | None = Field(
+        None, description="local | celery; default: celery when redis_url is set"
+    )
+    secret_key: SecretStr | None = Field(
+        None, description="JWT signing key; generated and persisted when unset"
+    )
+
+    host: str = "127.0.0.1"
+    port: int = Field(8000, ge=1, le=65535)
+    cors_origins: list[str] = Field(default_factory=list, description="Allowed browser origins")
+    log_level: str = "INFO"
+    log_json: bool = True
+
+    access_token_ttl_seconds: int = Field(60 * 60 * 24, ge=60)
+    stream_token_ttl_seconds: int = Field(900, ge=10)
+    jwt_issuer: str = "bcrao"
+    jwt_audience: str = "bcrao-api"
+    login_max_attempts: int = Field(10, ge=1)
+    login_window_seconds: int = Field(900, ge=1)
+    max_body_bytes: int = Field(256 * 1024, ge=1024)
+
+    # Plans: weekly run allowance (rolling 7 days); 0 means unlimited.
+    plan_trial_runs_per_week: int = Field(5, ge=0)
+    plan_starter_runs_per_week: int = Field(20, ge=0)
+    plan_growth_runs_per_week: int = Field(50, ge=0)
+
+    # Collection pipeline
+    source: SourceName = SourceName.sample
+    classifier: ClassifierName = ClassifierName.rules
+    classify_fraction: float = Field(0.10, gt=0, le=1)
+    rejected_samples_per_reason: int = Field(20, ge=0)
+    run_stale_after_seconds: int = Field(900, ge=10, description="A running run without heartbeat is failed")
+    progress_ttl_seconds: int = Field(24 * 3600, ge=1, description="Progress history kept after a run ends")
+    progress_maxlen: int = Field(10_000, ge=100)
+    sse_keepalive_seconds: float = Field(15.0, gt=0)
+    sse_retry_ms: int = 2000
+
+    # Reddit (official OAuth API)
+    reddit_client_id: str | None = None
+    reddit_client_secret: SecretStr | None = None
+    reddit_user_agent: str = "bcrao-collector/0.1 (market research)"
+    reddit_oauth_url: str = "https://oauth.reddit.com"
+    reddit_www_url: str = "https://www.reddit.com"
+    reddit_timeout_seconds: float = Field(16.0, gt=0)
+    reddit_max_retries: int = Field(4, ge=0)
+    reddit_max_wait_seconds: float = Field(600.0, ge=0, description="Longest 429 wait before giving up")
+
+    # Apify
+    apify_token: SecretStr | None = None
+    apify_actor_id: str = "trudax/reddit-scraper-lite"
+    apify_base_url: str = "https://api.apify.com"
+    apify_timeout_seconds: float = Field(300.0, gt=0)
+
+    # LLM (OpenAI-compatible)
+    llm_base_url: str = "https://openrouter.ai/api/v1"
+    llm_api_key: SecretStr | None = None
+    llm_model: str = "openai/gpt-4o-mini"
+    llm_concurrency: int = Field(4, ge=1)
+    llm_timeout_seconds: float = Field(20.0, gt=0)
+    llm_input_cost_per_mtok: float = Field(0.15, ge=0)
+    llm_output_cost_per_mtok: float = Field(0.60, ge=0)
+
+    @field_validator("data_dir")
+    @classmethod
+    def _expand(cls, value: Path) -> Path:
+        return value.expanduser()
+
+    @field_validator("database_url")
+    @classmethod
+    def _normalize_db_url(cls, value: str | None) -> str | None:
+        if value is None or value == "":
+            return None
+        try:
+            url = make_url(value)
+        except ArgumentError as exc:
+            raise ValueError(f"not a database URL: {value!r}") from exc
+        driver = {
+            "sqlite": "sqlite+aiosqlite",
+            "postgresql": "postgresql+asyncpg",
+            "postgres": "postgresql+asyncpg",
+            "postgresql+psycopg": "postgresql+asyncpg",
+            "postgresql+psycopg2": "postgresql+asyncpg",
+        }.get(url.drivername, url.drivername)
+        if driver not in ("sqlite+aiosqlite", "postgresql+asyncpg"):
+            raise ValueError(f"unsupported database {url.drivername!r} (use sqlite or postgresql)")
+        return url.set(drivername=driver).render_as_string(hide_password=False)
+
+    @field_validator("redis_url")
+    @classmethod
+    def _check_redis(cls, value: str | None) -> str | None:
+        if not value:
+            return None
+        if not value.startswith(("redis://", "rediss://", "unix://")):
+            raise ValueError(f"not a Redis URL: {value!r}")
+        return value
+
+    @model_validator(mode="after")
+    def _check_combinations(self) -> Settings:
+        if self.executor is Executor.celery and not self.redis_url:
+            raise ValueError("executor 'celery' needs BCRAO_REDIS_URL")
+        weak_key = self.secret_key is None or len(self.secret_key.get_secret_value()) < 32
+        if self.environment is Environment.production and weak_key:
+            raise ValueError("production needs BCRAO_SECRET_KEY of at least 32 characters")
+        if self.source is SourceName.reddit and not (self.reddit_client_id and self.reddit_client_secret):
+            raise ValueError("source 'reddit' needs BCRAO_REDDIT_CLIENT_ID and BCRAO_REDDIT_CLIENT_SECRET")
+        if self.source is SourceName.apify and not self.apify_token:
+            raise ValueError("source 'apify' needs BCRAO_APIFY_TOKEN")
+        if self.classifier is ClassifierName.llm and not self.llm_api_key:
+            raise ValueError("classifier 'llm' needs BCRAO_LLM_API_KEY")
+        return self
+
+    # -- derived values -------------------------------------------------------------
+
+    @property
+    def effective_executor(self) -> Executor:
+        if self.executor is not None:
+            return self.executor
+        return Executor.celery if self.redis_url else Executor.local
+
+    @property
+    def effective_database_url(self) -> str:
+        if self.database_url:
+            return self.database_url
+        return f"sqlite+aiosqlite:///{self.data_dir / 'bcrao.db'}"
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.effective_database_url.startswith("sqlite")
+
+    def runs_per_week(self, plan: str) -> int:
+        return {
+            "trial": self.plan_trial_runs_per_week,
+            "starter": self.plan_starter_runs_per_week,
+            "growth": self.plan_growth_runs_per_week,
+        }.get(plan, self.plan_trial_runs_per_week)
+
+    def signing_key(self) -> str:
+        """The JWT key: configured, or generated once and kept beside the database.
+
+        Persisting it means tokens survive a restart of the embedded service without the
+        operator having to invent a secret.
+        """
+        if self.secret_key is not None:
+            return self.secret_key.get_secret_value()
+        path = self.data_dir / "secret_key"
+        if path.exists():
+            return path.read_text().strip()
+        self.data_dir.mkdir(parents=True, exist_ok=True)
+        key = secrets.token_urlsafe(48)
+        path.touch(mode=0o600)
+        path.write_text(key)
+        return key
+
+
+class ConfigError(RuntimeError):
+    """Settings could not be loaded; the message is one line fit for a terminal."""
+
+
+def load_settings(**overrides: object) -> Settings:
+    try:
+        return Settings(**overrides)  # type: ignore[arg-type]
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        where = ".".join(str(p) for p in first["loc"]) or "settings"
+        name = f"BCRAO_{where.upper()}" if first["loc"] else "configuration"
+        raise ConfigError(f"invalid {name}: {first['msg']}") from None
+
+
+@lru_cache
+def get_settings() -> Settings:
+    return load_settings()

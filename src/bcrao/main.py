@@ -1,0 +1,77 @@
+"""Application factory: wires settings, database, routers and error handling."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+from fastapi.middleware.cors import CORSMiddleware
+
+from bcrao import __version__
+from bcrao.auth.router import router as auth_router
+from bcrao.campaigns.router import router as campaigns_router
+from bcrao.config import Settings, get_settings
+from bcrao.errors import ErrorResponse, install_error_handlers
+from bcrao.health import router as health_router
+from bcrao.middleware import BodySizeLimit, RequestId
+from bcrao.migrate import upgrade
+from bcrao.runtime import build_runtime
+
+log = logging.getLogger("bcrao")
+
+ERROR_RESPONSES = {
+    code: {"model": ErrorResponse, "description": desc}
+    for code, desc in [
+        (401, "Not authenticated"),
+        (404, "Not found (or not yours)"),
+        (422, "Validation error"),
+        (500, "Internal error"),
+    ]
+}
+
+
+def create_app(settings: Settings | None = None, *, migrate_sqlite: bool = True) -> FastAPI:
+    settings = settings or get_settings()
+    runtime = build_runtime(settings)
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        if settings.is_sqlite and migrate_sqlite:
+            # The embedded default needs no separate `bcrao migrate` step.
+            settings.data_dir.mkdir(parents=True, exist_ok=True)
+            await asyncio.to_thread(upgrade, settings.effective_database_url)
+        for hook in runtime.extras.get("startup", []):
+            await hook()
+        try:
+            yield
+        finally:
+            for hook in reversed(runtime.extras.get("shutdown", [])):
+                await hook()
+            await runtime.aclose()
+
+    app = FastAPI(
+        title="BC-RAO Collector",
+        version=__version__,
+        description="Collect, filter, label and score Reddit posts for market research.",
+        lifespan=lifespan,
+        responses=ERROR_RESPONSES,
+    )
+    app.state.runtime = runtime
+    install_error_handlers(app)
+    app.include_router(health_router)
+    app.include_router(auth_router)
+    app.include_router(campaigns_router)
+    if settings.cors_origins:
+        app.add_middleware(
+            CORSMiddleware,
+            allow_origins=settings.cors_origins,
+            allow_credentials=False,
+            allow_methods=["GET", "POST", "PATCH", "DELETE"],
+            allow_headers=["Authorization", "Content-Type", "Last-Event-ID"],
+        )
+    app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
+    app.add_middleware(RequestId)
+    return app

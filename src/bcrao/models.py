@@ -1,0 +1,17 @@
+"""Every table, imported in one place for Alembic and for tests."""
+
+from bcrao.auth.models import User
+from bcrao.campaigns.models import Campaign
+from bcrao.collection.models import CollectionRun, RawPost, RejectedSample, RunLedger, SourceCursor
+from bcrao.db import Base
+
+__all__ = [
+    "Base",
+    "Campaign",
+    "CollectionRun",
+    "RawPost",
+    "RejectedSample",
+    "RunLedger",
+    "SourceCursor",
+    "User",
+]

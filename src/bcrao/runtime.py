@@ -1,0 +1,74 @@
+"""The long-lived objects one process needs, built once from settings.
+
+Routers reach them through ``request.app.state.runtime``; services receive what they
+need as arguments, so nothing else holds module-level state.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from redis.asyncio import Redis
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+
+from bcrao.auth.ratelimit import AttemptCounter, MemoryAttemptCounter, RedisAttemptCounter
+from bcrao.auth.tokens import TokenSigner
+from bcrao.config import Settings
+from bcrao.db import make_engine, make_sessionmaker
+
+
+@dataclass
+class Runtime:
+    settings: Settings
+    engine: AsyncEngine
+    sessionmaker: async_sessionmaker[AsyncSession]
+    signer: TokenSigner
+    login_attempts: AttemptCounter
+    redis: Redis | None = None
+    extras: dict[str, Any] = field(default_factory=dict)
+
+    async def aclose(self) -> None:
+        if self.redis is not None:
+            await self.redis.aclose()
+        await self.engine.dispose()
+
+
+def make_signer(settings: Settings) -> TokenSigner:
+    return TokenSigner(
+        key=settings.signing_key(),
+        issuer=settings.jwt_issuer,
+        audience=settings.jwt_audience,
+        access_ttl=settings.access_token_ttl_seconds,
+        stream_ttl=settings.stream_token_ttl_seconds,
+    )
+
+
+def make_redis(url: str) -> Redis:
+    # Short timeouts: a Redis outage must surface as a fast 503, not a hung request.
+    return Redis.from_url(
+        url,
+        decode_responses=True,
+        socket_connect_timeout=2,
+        socket_timeout=5,
+        health_check_interval=15,
+        retry_on_timeout=False,
+    )
+
+
+def build_runtime(settings: Settings) -> Runtime:
+    engine = make_engine(settings.effective_database_url)
+    redis = make_redis(settings.redis_url) if settings.redis_url else None
+    attempts: AttemptCounter
+    if redis is not None:
+        attempts = RedisAttemptCounter(redis, settings.login_window_seconds)
+    else:
+        attempts = MemoryAttemptCounter(settings.login_window_seconds)
+    return Runtime(
+        settings=settings,
+        engine=engine,
+        sessionmaker=make_sessionmaker(engine),
+        signer=make_signer(settings),
+        login_attempts=attempts,
+        redis=redis,
+    )

@@ -1,0 +1,76 @@
+"""The one post shape every source produces, and the interface sources implement."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Literal, Protocol
+
+Mode = Literal["fresh", "historical", "hybrid"]
+
+
+@dataclass(slots=True)
+class NormalizedPost:
+    """A Reddit submission reduced to what the pipeline needs, whatever the source."""
+
+    id: str  # Reddit base-36 id without the ``t3_`` prefix
+    subreddit: str
+    title: str
+    text: str  # selftext; "" for link and title-only posts
+    author: str | None  # None when deleted
+    url: str  # the link target (equals permalink URL for self posts)
+    permalink: str  # absolute https://www.reddit.com/r/.../comments/... URL
+    upvotes: int
+    comment_count: int
+    upvote_ratio: float | None
+    created_utc: datetime
+    is_self: bool = True
+    stickied: bool = False
+    over_18: bool = False
+    removed: bool = False  # removed by moderators or deleted by the author
+    is_crosspost: bool = False
+    distinguished: str | None = None
+    link_flair_text: str | None = None
+    lang: str | None = None
+
+
+@dataclass(slots=True)
+class FetchRequest:
+    subreddit: str
+    keywords: list[str]
+    mode: Mode
+    limit: int
+    # Incremental collection: only posts created after this one are wanted (None = all).
+    newer_than: datetime | None = None
+    newer_than_id: str | None = None
+
+
+@dataclass(slots=True)
+class FetchResult:
+    posts: list[NormalizedPost]
+    requests: int = 0
+    warnings: list[str] = field(default_factory=list)
+
+
+class SourceError(Exception):
+    """A subreddit could not be fetched; ``code`` is stable and shown to users."""
+
+    def __init__(self, code: str, message: str) -> None:
+        super().__init__(message)
+        self.code = code
+        self.message = message
+
+
+# Called by a source while it waits out a rate limit so progress can say so.
+WaitCallback = Callable[[float], Awaitable[None]]
+
+
+class PostSource(Protocol):
+    name: str
+
+    async def fetch(self, request: FetchRequest, *, on_wait: WaitCallback | None = None) -> FetchResult:
+        """Return the subreddit's posts, newest first; raise ``SourceError`` per subreddit."""
+        ...
+
+    async def aclose(self) -> None: ...
