@@ -216,7 +216,8 @@ def load_settings(**overrides: object) -> Settings:
         first = exc.errors()[0]
         where = ".".join(str(p) for p in first["loc"]) or "settings"
         name = f"BCRAO_{where.upper()}" if first["loc"] else "configuration"
-        raise ConfigError(f"invalid {name}: {first['msg']}") from None
+        msg = first["msg"].removeprefix("Value error, ")
+        raise ConfigError(f"invalid {name}: {msg}") from None
 
 
 @lru_cache

@@ -1,0 +1,49 @@
+# One command table for people and CI: each target does its own set-up on a fresh machine.
+PY ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed-$(shell cat pyproject.toml | cksum | cut -d' ' -f1)
+PYTEST_ARGS ?=
+
+.PHONY: run test test-sqlite test-postgres lint bench install migrate worker clean
+
+$(STAMP): pyproject.toml
+	test -x $(BIN)/python || $(PY) -m venv $(VENV)
+	$(BIN)/pip install -q --upgrade pip
+	$(BIN)/pip install -q -e ".[dev]"
+	touch $(STAMP)
+
+install: $(STAMP)
+
+## run: serve the dashboard and API with embedded defaults and a demo account
+run: $(STAMP)
+	$(BIN)/bcrao serve --demo
+
+## test: the whole suite on SQLite, then again on a throw-away PostgreSQL when its binaries exist
+test: $(STAMP)
+	$(BIN)/ruff check .
+	$(MAKE) --no-print-directory test-sqlite
+	@if ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1; then \
+		$(MAKE) --no-print-directory test-postgres; \
+	else echo "PostgreSQL binaries not found: PostgreSQL pass skipped"; fi
+
+test-sqlite: $(STAMP)
+	$(BIN)/pytest -q $(PYTEST_ARGS)
+
+test-postgres: $(STAMP)
+	scripts/with-postgres.sh $(BIN)/pytest -q $(PYTEST_ARGS)
+
+lint: $(STAMP)
+	$(BIN)/ruff check .
+
+migrate: $(STAMP)
+	$(BIN)/bcrao migrate
+
+worker: $(STAMP)
+	$(BIN)/bcrao worker
+
+bench: $(STAMP)
+	$(BIN)/python bench/pipeline.py
+
+clean:
+	rm -rf $(VENV) .pytest_cache .ruff_cache

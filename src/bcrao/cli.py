@@ -1,0 +1,154 @@
+"""The ``bcrao`` command: the same services the API uses, for operators and founders."""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+from typing import Annotated
+
+import typer
+from rich.console import Console
+
+from bcrao import __version__
+from bcrao.config import ConfigError, Settings, load_settings
+
+app = typer.Typer(
+    name="bcrao",
+    help="BC-RAO Collector: collect, filter, label and score Reddit posts for market research.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+user_app = typer.Typer(help="Manage user accounts.", no_args_is_help=True)
+app.add_typer(user_app, name="user")
+
+console = Console()
+err = Console(stderr=True)
+
+
+def fail(message: str, code: int = 1) -> None:
+    """Errors are one clear line and a non-zero exit, never a traceback."""
+    err.print(f"[bold red]error:[/] {message}", highlight=False, soft_wrap=True)
+    raise typer.Exit(code)
+
+
+def settings_or_exit() -> Settings:
+    try:
+        return load_settings()
+    except ConfigError as exc:
+        fail(str(exc), 2)
+        raise  # unreachable; keeps type checkers happy
+
+
+def _version(value: bool) -> None:
+    if value:
+        console.print(f"bcrao {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def main(
+    version: Annotated[bool, typer.Option("--version", callback=_version, is_eager=True,
+                                          help="Print the version and exit.")] = False,
+) -> None:
+    """Run `bcrao COMMAND --help` for the options of each command."""
+
+
+@app.command()
+def migrate() -> None:
+    """Apply database migrations (BCRAO_DATABASE_URL, default: SQLite in BCRAO_DATA_DIR)."""
+    from bcrao.migrate import upgrade
+
+    settings = settings_or_exit()
+    if settings.is_sqlite:
+        settings.data_dir.mkdir(parents=True, exist_ok=True)
+    try:
+        upgrade(settings.effective_database_url)
+    except Exception as exc:  # one line for the operator, not a traceback
+        fail(f"migration failed: {type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}")
+    console.print("[green]database is up to date[/]")
+
+
+@app.command()
+def serve(
+    host: Annotated[str | None, typer.Option(help="Interface to bind (default BCRAO_HOST, 127.0.0.1).")] = None,
+    port: Annotated[int | None, typer.Option(help="Port (default BCRAO_PORT, 8000).")] = None,
+    demo: Annotated[bool, typer.Option("--demo", help="Create a demo account and campaign and print how to log in.")] = False,
+    workers: Annotated[int, typer.Option(help="Uvicorn worker processes (needs Redis for more than 1).")] = 1,
+) -> None:
+    """Serve the API and dashboard (embedded defaults: SQLite, local executor, sample data)."""
+    import uvicorn
+
+    from bcrao.logs import configure_logging
+    from bcrao.migrate import upgrade
+
+    settings = settings_or_exit()
+    if workers > 1 and not settings.redis_url:
+        fail("more than one worker process needs BCRAO_REDIS_URL (runs and progress must be shared)")
+    configure_logging(settings.log_level, settings.log_json)
+    if settings.is_sqlite:
+        settings.data_dir.mkdir(parents=True, exist_ok=True)
+        upgrade(settings.effective_database_url)
+    host = host or settings.host
+    port = port or settings.port
+    url = f"http://{'localhost' if host in ('127.0.0.1', '0.0.0.0') else host}:{port}/"
+    if demo:
+        from bcrao.demo import ensure_demo
+
+        email, password, campaign = asyncio.run(ensure_demo(settings))
+        console.rule("[bold]BC-RAO Collector demo")
+        console.print(f"  Open      [bold cyan]{url}[/]")
+        console.print(f"  Email     [bold]{email}[/]")
+        console.print(f"  Password  [bold]{password}[/]")
+        console.print(f"  Campaign  {campaign} (ready to collect from the bundled sample data)")
+        console.rule()
+    else:
+        console.print(f"Serving on [bold cyan]{url}[/]")
+    uvicorn.run("bcrao.main:create_app", factory=True, host=host, port=port, workers=workers,
+                log_level=settings.log_level.lower(), proxy_headers=True, access_log=False)
+
+
+@user_app.command("create")
+def user_create(
+    email: Annotated[str, typer.Argument(help="Email address of the new user.")],
+    plan: Annotated[str, typer.Option(help="trial | starter | growth")] = "trial",
+    password: Annotated[str | None, typer.Option(help="Password (prompted when omitted; avoid on shared shells).",
+                                                  hidden=True)] = None,
+) -> None:
+    """Create a user account (prompts for the password)."""
+    from bcrao.auth import service
+    from bcrao.auth.models import PLANS
+    from bcrao.auth.schemas import Credentials
+    from bcrao.errors import AppError
+
+    settings = settings_or_exit()
+    if plan not in PLANS:
+        fail(f"unknown plan {plan!r} (choose from {', '.join(PLANS)})")
+    if password is None:
+        password = typer.prompt("Password", hide_input=True, confirmation_prompt=True)
+    try:
+        Credentials(email=email, password=password)
+    except Exception as exc:
+        first = exc.errors()[0] if hasattr(exc, "errors") else {"loc": ["input"], "msg": str(exc)}
+        fail(f"invalid {first['loc'][0]}: {first['msg']}")
+
+    async def create() -> str:
+        from bcrao.db import make_engine, make_sessionmaker, session_scope
+
+        engine = make_engine(settings.effective_database_url)
+        try:
+            async with session_scope(make_sessionmaker(engine)) as session:
+                user = await service.create_user(session, email=email, password=password, plan=plan)
+                return str(user.id)
+        finally:
+            await engine.dispose()
+
+    try:
+        user_id = asyncio.run(create())
+    except AppError as exc:
+        fail(exc.message)
+    console.print(f"[green]created[/] {email.lower()} ({plan}) id={user_id}")
+
+
+def run() -> None:  # pragma: no cover - console entry point convenience
+    sys.exit(app())

@@ -1,0 +1,191 @@
+"""The ``llm`` classifier: one chat completion per post, the rules classifier as a safety net.
+
+Any OpenAI-compatible endpoint works (OpenRouter by default). A run must never lose a post
+or fail because the model misbehaved, so every failure — HTTP error, timeout, text that is
+not JSON, an archetype we do not know — falls back to ``RulesClassifier`` for that post,
+and the result says how often that happened and why, so the operator can tell a flaky
+provider from a bad prompt. Token usage is summed and priced so runs can report their cost.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Literal
+
+import openai
+from openai import AsyncOpenAI
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from bcrao.collection.classify import ARCHETYPES, Classification, RulesClassifier
+from bcrao.config import Settings
+from bcrao.sources.base import NormalizedPost
+
+# Long posts are cut: the opening carries the intent, and tokens cost money.
+MAX_BODY_CHARS = 3000
+# Errors are for a run summary, not a log: keep the list short on a bad day.
+MAX_ERRORS = 50
+
+SYSTEM_PROMPT = """You label Reddit posts for SaaS market research with exactly one archetype:
+- Journey: the author tells their own story (building, launching, growing, failing), with events over time.
+- ProblemSolution: the post asks for help, a tool or a fix, or explains how a problem was solved.
+- Feedback: the post asks others to judge something (product, pricing, landing page) or argues an opinion.
+Answer with a JSON object only, no prose:
+{"archetype": "Journey" | "ProblemSolution" | "Feedback", "confidence": <number 0..1>, "reason": "<one short sentence>"}"""
+
+
+class _Answer(BaseModel):
+    """What the model must return; anything else counts as a failure."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    archetype: Literal["Journey", "ProblemSolution", "Feedback"]
+    confidence: float = Field(ge=0.0, le=1.0)
+    reason: str = Field(default="", max_length=500)
+
+    @field_validator("archetype", mode="before")
+    @classmethod
+    def _canonical_case(cls, value: object) -> object:
+        # Models often answer "journey" or "problemsolution"; that is still a valid label.
+        if isinstance(value, str):
+            for name in ARCHETYPES:
+                if value.strip().lower() == name.lower():
+                    return name
+        return value
+
+    @field_validator("reason", mode="before")
+    @classmethod
+    def _clip(cls, value: object) -> object:
+        return value[:500] if isinstance(value, str) else value
+
+
+class _BadAnswer(Exception):
+    """The model replied, but not with a usable label."""
+
+
+@dataclass(slots=True)
+class LLMBatchResult:
+    # One entry per input post, in input order: (label, whether the LLM produced it).
+    results: list[tuple[Classification, bool]]
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+    estimated_cost_usd: float = 0.0
+    fallbacks: int = 0
+    errors: list[str] = field(default_factory=list)
+
+
+class LLMClassifier:
+    name = "llm"
+
+    def __init__(
+        self,
+        settings: Settings,
+        *,
+        fallback: RulesClassifier | None = None,
+        max_retries: int = 1,
+    ) -> None:
+        if settings.llm_api_key is None:
+            raise ValueError("the llm classifier needs BCRAO_LLM_API_KEY")
+        self._settings = settings
+        self._fallback = fallback or RulesClassifier()
+        self._max_retries = max_retries
+
+    async def classify_many(self, posts: Sequence[NormalizedPost]) -> LLMBatchResult:
+        """Label every post, at most ``llm_concurrency`` requests in flight at a time."""
+        result = LLMBatchResult(results=[])
+        if not posts:
+            return result
+        semaphore = asyncio.Semaphore(self._settings.llm_concurrency)
+        # A client per batch: its connection pool belongs to this event loop, and Celery
+        # tasks may each run their own loop.
+        async with self._client() as client:
+
+            async def one(post: NormalizedPost) -> tuple[Classification, bool]:
+                async with semaphore:
+                    try:
+                        return await self._ask(client, post, result), True
+                    except (openai.OpenAIError, _BadAnswer) as exc:
+                        result.fallbacks += 1
+                        if len(result.errors) < MAX_ERRORS:
+                            result.errors.append(f"{post.id}: {_describe(exc)}")
+                        return self._fallback.classify(post), False
+
+            result.results = list(await asyncio.gather(*(one(post) for post in posts)))
+        result.estimated_cost_usd = round(
+            result.prompt_tokens / 1e6 * self._settings.llm_input_cost_per_mtok
+            + result.completion_tokens / 1e6 * self._settings.llm_output_cost_per_mtok,
+            6,
+        )
+        return result
+
+    def _client(self) -> AsyncOpenAI:
+        assert self._settings.llm_api_key is not None
+        return AsyncOpenAI(
+            api_key=self._settings.llm_api_key.get_secret_value(),
+            base_url=self._settings.llm_base_url,
+            timeout=self._settings.llm_timeout_seconds,
+            max_retries=self._max_retries,
+        )
+
+    async def _ask(self, client: AsyncOpenAI, post: NormalizedPost, totals: LLMBatchResult) -> Classification:
+        completion = await client.chat.completions.create(
+            model=self._settings.llm_model,
+            messages=[
+                {"role": "system", "content": SYSTEM_PROMPT},
+                {"role": "user", "content": _post_prompt(post)},
+            ],
+            response_format={"type": "json_object"},
+            temperature=0,
+            max_tokens=200,
+        )
+        if completion.usage is not None:  # paid for even when the answer turns out unusable
+            totals.prompt_tokens += completion.usage.prompt_tokens
+            totals.completion_tokens += completion.usage.completion_tokens
+        content = completion.choices[0].message.content if completion.choices else None
+        if not content:
+            raise _BadAnswer("empty answer")
+        try:
+            answer = _Answer.model_validate(json.loads(_strip_fences(content)))
+        except ValueError as exc:  # json.JSONDecodeError and pydantic.ValidationError alike
+            raise _BadAnswer(_why_invalid(exc)) from None
+        reason = answer.reason.strip() or "labelled by the language model"
+        return Classification(answer.archetype, round(answer.confidence, 2), [reason])
+
+
+def _post_prompt(post: NormalizedPost) -> str:
+    body = post.text.strip()
+    if len(body) > MAX_BODY_CHARS:
+        body = body[:MAX_BODY_CHARS] + " [...]"
+    return f"Subreddit: r/{post.subreddit}\nTitle: {post.title}\nBody: {body or '(no text)'}"
+
+
+def _strip_fences(content: str) -> str:
+    """Some providers wrap JSON mode answers in a Markdown code fence anyway."""
+    text = content.strip()
+    if text.startswith("```"):
+        text = text.strip("`").removeprefix("json").strip()
+    return text
+
+
+def _why_invalid(exc: ValueError) -> str:
+    if isinstance(exc, ValidationError):
+        fields = sorted({str(err["loc"][0]) for err in exc.errors() if err["loc"]})
+        if "archetype" in fields:
+            return "unknown archetype"
+        return f"invalid answer ({', '.join(fields) or 'shape'})"
+    return "answer is not JSON"
+
+
+def _describe(exc: Exception) -> str:
+    """A short, secret-free reason: status codes and exception kinds, never response text."""
+    if isinstance(exc, _BadAnswer):
+        return str(exc)
+    if isinstance(exc, openai.APITimeoutError):
+        return "timeout"
+    if isinstance(exc, openai.APIStatusError):
+        return f"HTTP {exc.status_code}"
+    if isinstance(exc, openai.APIConnectionError):
+        return "connection error"
+    return type(exc).__name__

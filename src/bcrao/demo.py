@@ -1,0 +1,39 @@
+"""A demo account with a campaign ready to collect, so a newcomer sees the product at once."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+
+from bcrao.auth import service as auth
+from bcrao.auth.models import User
+from bcrao.campaigns import service as campaigns
+from bcrao.campaigns.models import Campaign
+from bcrao.campaigns.schemas import CampaignCreate
+from bcrao.config import Settings
+from bcrao.db import make_engine, make_sessionmaker, session_scope
+
+DEMO_EMAIL = "demo@bcrao.dev"
+DEMO_PASSWORD = "demo-password"
+DEMO_CAMPAIGN = CampaignCreate(
+    name="Churn & pricing research",
+    product_context="A subscription analytics tool that helps SaaS founders understand churn and pricing.",
+    product_url="https://example.com",
+    keywords=["churn", "pricing", "MRR", "customers", "onboarding"],
+    target_subreddits=["SaaS", "startups", "Entrepreneur", "indiehackers", "smallbusiness"],
+)
+
+
+async def ensure_demo(settings: Settings) -> tuple[str, str, str]:
+    """Create (once) the demo user on the growth plan and its campaign; return login details."""
+    engine = make_engine(settings.effective_database_url)
+    try:
+        async with session_scope(make_sessionmaker(engine)) as session:
+            user = await session.scalar(select(User).where(User.email == DEMO_EMAIL))
+            if user is None:
+                user = await auth.create_user(session, email=DEMO_EMAIL, password=DEMO_PASSWORD, plan="growth")
+            campaign = await session.scalar(select(Campaign).where(Campaign.user_id == user.id).limit(1))
+            if campaign is None:
+                campaign = await campaigns.create_campaign(session, user_id=user.id, data=DEMO_CAMPAIGN)
+            return DEMO_EMAIL, DEMO_PASSWORD, campaign.name
+    finally:
+        await engine.dispose()

@@ -1,0 +1,397 @@
+"""The ``reddit`` source: Reddit's official OAuth API through asyncpraw, app-only auth.
+
+asyncpraw/asyncprawcore do the HTTP, the client-credentials token exchange and the error
+classification; this module adds what a long collection run needs and they do not:
+
+- **429s are survivable.** asyncprawcore raises ``TooManyRequests`` at once. We wait out
+  ``Retry-After`` (else the window reset), report the wait through ``on_wait`` and resume
+  from the same ``after`` cursor, keeping every post already fetched.
+- **One budget per client id.** asyncprawcore's limiter knows one process; ours
+  (``ratelimit.py``) is fed by every response's headers and can live in Redis so Celery
+  workers sharing the credentials do not overspend. It replaces asyncprawcore's in the session.
+- **Our retry policy.** asyncprawcore's built-in retries (2, with 2-4 s random sleeps, and
+  none for timeouts) are switched off; 5xx, timeouts, connection errors and bodies that
+  are not a Listing are retried here with exponential backoff up to ``reddit_max_retries``.
+- **Stable error codes** per subreddit (private, banned, not found, auth, rate limited).
+
+Paging is a plain ``after`` loop over ``reddit.request`` (raw JSON, converted with
+``from_reddit_json``) rather than asyncpraw's ListingGenerator, because resuming after a 429
+needs the cursor and the pipeline needs Reddit's JSON, not model objects.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextvars
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+from urllib.parse import quote
+
+import aiohttp
+import asyncpraw
+from asyncprawcore import exceptions as prawcore_errors
+from asyncprawcore.rate_limit import RateLimiter as PrawcoreRateLimiter
+from asyncprawcore.requestor import Requestor
+from asyncprawcore.sessions import FiniteRetryStrategy
+
+from bcrao.config import Settings
+from bcrao.sources.base import FetchRequest, FetchResult, NormalizedPost, SourceError, WaitCallback
+from bcrao.sources.normalize import from_reddit_json
+from bcrao.sources.ratelimit import (
+    RateLimiter,
+    RateLimitWaitTooLong,
+    make_limiter,
+    parse_ratelimit_headers,
+    parse_retry_after,
+)
+
+log = logging.getLogger(__name__)
+
+PAGE_SIZE = 100
+LISTING_CAP = 1000  # Reddit serves no listing beyond its first 1,000 items
+MAX_BACKOFF_SECONDS = 30.0
+# A 429 without Retry-After or reset header: Reddit's windows are 10 minutes at most.
+DEFAULT_429_WAIT = 60.0
+
+
+@dataclass(slots=True)
+class _FetchContext:
+    """What the HTTP hooks need to know about the fetch they serve (via a ContextVar)."""
+
+    on_wait: WaitCallback | None
+    max_wait: float
+    requests: int = 0
+    rate_limit_waited: float = 0.0
+
+
+_current: contextvars.ContextVar[_FetchContext | None] = contextvars.ContextVar("reddit_fetch", default=None)
+
+
+class _Requestor(Requestor):
+    """Every HTTP request of the client passes through here, token exchange included.
+
+    It enforces our timeout (asyncprawcore passes its own 16 s default on every call),
+    counts requests for ``FetchResult.requests`` and reads error bodies before
+    asyncprawcore releases the response, so the ``reason`` of a 403/404 is still there.
+    """
+
+    @asynccontextmanager
+    async def request(self, *args: Any, timeout: float | None = None, **kwargs: Any) -> AsyncIterator[Any]:
+        context = _current.get()
+        if context is not None:
+            context.requests += 1
+        async with super().request(*args, timeout=self.timeout, **kwargs) as response:
+            if response.status >= 400:
+                await response.read()
+            yield response
+
+
+class _SharedLimiterHook(PrawcoreRateLimiter):
+    """Sits where asyncprawcore calls its per-process limiter and defers to ours instead."""
+
+    def __init__(self, limiter: RateLimiter) -> None:
+        super().__init__(window_size=600)
+        self._limiter = limiter
+
+    @asynccontextmanager
+    async def call(self, *, method: str, request_function: Any, set_header_callback: Any, url: str,
+                   **kwargs: Any) -> AsyncIterator[Any]:
+        context = _current.get()
+        await self._limiter.acquire(max_wait=context.max_wait if context else None,
+                                    on_wait=context.on_wait if context else None)
+        kwargs["headers"] = await set_header_callback()
+        async with request_function(method, url, **kwargs) as response:
+            await self._limiter.update(response.headers)
+            yield response
+
+
+@dataclass(frozen=True)
+class _NoRetries(FiniteRetryStrategy):
+    """asyncprawcore's strategy with neither retries nor the sleep it takes before each call."""
+
+    retries: int = 0
+
+    def _sleep_seconds(self) -> float | None:
+        return None
+
+
+class _NotAListing(Exception):
+    """A 200 whose body is not a Listing: treated like any transient upstream failure."""
+
+
+@dataclass(slots=True)
+class _Listing:
+    path: str
+    params: dict[str, str]
+    newest_first: bool  # only then does "older than newer_than" mean "stop paging"
+
+
+@dataclass(slots=True)
+class _Collected:
+    posts: dict[str, NormalizedPost] = field(default_factory=dict)
+    warnings: list[str] = field(default_factory=list)
+
+
+class RedditSource:
+    name = "reddit"
+
+    def __init__(self, settings: Settings, *, limiter: RateLimiter | None = None,
+                 backoff_base: float = 0.5) -> None:
+        if not (settings.reddit_client_id and settings.reddit_client_secret):
+            raise ValueError("the reddit source needs a client id and secret")
+        self._settings = settings
+        self._backoff_base = backoff_base
+        self._given_limiter = limiter
+        self._limiter: RateLimiter | None = limiter
+        self._reddit: asyncpraw.Reddit | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
+
+    async def fetch(self, request: FetchRequest, *, on_wait: WaitCallback | None = None) -> FetchResult:
+        context = _FetchContext(on_wait=on_wait, max_wait=self._settings.reddit_max_wait_seconds)
+        token = _current.set(context)
+        try:
+            reddit = await self._client()
+            collected = _Collected()
+            listings = _plan(request)
+            for index, listing in enumerate(listings):
+                # Hybrid: the first listing (newest) gets half the budget, the second fills up.
+                share = request.limit if len(listings) == 1 else (
+                    -(-request.limit // 2) if index == 0 else request.limit)
+                await self._page_through(reddit, request, listing, share, collected, context)
+        finally:
+            _current.reset(token)
+        posts = sorted(collected.posts.values(), key=lambda p: p.created_utc, reverse=True)
+        return FetchResult(posts=posts[: request.limit], requests=context.requests, warnings=collected.warnings)
+
+    async def aclose(self) -> None:
+        if self._reddit is not None:
+            await self._reddit.close()
+            self._reddit = None
+        if self._limiter is not None and self._limiter is not self._given_limiter:
+            await self._limiter.aclose()
+            self._limiter = None
+
+    # -- client ---------------------------------------------------------------------------
+
+    async def _client(self) -> asyncpraw.Reddit:
+        """One client per event loop: aiohttp and redis connections belong to the loop that made them."""
+        loop = asyncio.get_running_loop()
+        if self._reddit is not None and self._loop is loop:
+            return self._reddit
+        if self._reddit is not None:
+            log.debug("event loop changed; building a new Reddit client")
+            if self._limiter is not self._given_limiter:
+                self._limiter = None
+        settings = self._settings
+        assert settings.reddit_client_id and settings.reddit_client_secret
+        if self._limiter is None:
+            self._limiter = make_limiter(settings, settings.reddit_client_id)
+        reddit = asyncpraw.Reddit(
+            client_id=settings.reddit_client_id,
+            client_secret=settings.reddit_client_secret.get_secret_value(),
+            user_agent=settings.reddit_user_agent,
+            oauth_url=settings.reddit_oauth_url.rstrip("/"),
+            reddit_url=settings.reddit_www_url.rstrip("/"),
+            check_for_updates=False,
+            requestor_class=_Requestor,
+            requestor_kwargs={"timeout": settings.reddit_timeout_seconds},
+        )
+        core = reddit._core  # asyncprawcore Session; no public way to swap its limiter and retry policy
+        if core is None or not hasattr(core, "_rate_limiter") or not hasattr(core, "_retry_strategy_class"):
+            raise RuntimeError("unsupported asyncprawcore version: cannot install the shared rate limiter")
+        core._rate_limiter = _SharedLimiterHook(self._limiter)
+        core._retry_strategy_class = _NoRetries
+        self._reddit, self._loop = reddit, loop
+        return reddit
+
+    # -- paging ---------------------------------------------------------------------------
+
+    async def _page_through(self, reddit: asyncpraw.Reddit, request: FetchRequest, listing: _Listing,
+                            want: int, collected: _Collected, context: _FetchContext) -> None:
+        """Add up to ``want`` posts from one listing to ``collected``, newest cursor first."""
+        sub = request.subreddit
+        after: str | None = None
+        seen = 0
+        start = len(collected.posts)
+        cutoff = _aware(request.newer_than) if listing.newest_first else None
+        while len(collected.posts) - start < want:
+            missing = want - (len(collected.posts) - start)
+            params = {**listing.params, "limit": str(min(PAGE_SIZE, max(missing, 1)))}
+            if after:
+                params["after"] = after
+            data = await self._get_listing(reddit, sub, listing.path, params, context)
+            children = data.get("children") or []
+            seen += len(children)
+            reached_known = False
+            for child in children:
+                if not isinstance(child, dict) or child.get("kind") != "t3" or not isinstance(child.get("data"), dict):
+                    continue
+                post = from_reddit_json(child["data"])
+                if listing.newest_first and _is_known(post, cutoff, request.newer_than_id):
+                    reached_known = True
+                    break
+                if post.id and post.id not in collected.posts and len(collected.posts) - start < want:
+                    collected.posts[post.id] = post
+            after = data.get("after") if isinstance(data.get("after"), str) else None
+            if reached_known:
+                return
+            if not after or not children:
+                if seen >= LISTING_CAP and len(collected.posts) - start < want:
+                    warning = f"r/{sub}: Reddit listing cap of 1,000 reached; older posts were not fetched"
+                    if warning not in collected.warnings:
+                        collected.warnings.append(warning)
+                return
+
+    async def _get_listing(self, reddit: asyncpraw.Reddit, sub: str, path: str, params: dict[str, str],
+                           context: _FetchContext) -> dict[str, Any]:
+        """One page, retried: transient failures with backoff, 429s by waiting them out."""
+        failures = 0
+        token_refreshed = False
+        while True:
+            try:
+                body = await reddit.request(method="GET", path=path, params=params)  # type: ignore[arg-type]
+                return _listing_data(body)
+            except prawcore_errors.TooManyRequests as exc:
+                await self._wait_out_429(sub, exc, context)
+            except RateLimitWaitTooLong as exc:
+                raise _rate_limited(sub, exc.wait_seconds, self._settings.reddit_max_wait_seconds) from None
+            except prawcore_errors.InvalidToken:
+                # The token expired or was revoked; asyncprawcore dropped it, so one more try re-authenticates.
+                if token_refreshed:
+                    raise SourceError("auth_failed", "Reddit rejected the access token") from None
+                token_refreshed = True
+            except (prawcore_errors.RequestException, prawcore_errors.ServerError, prawcore_errors.BadJSON,
+                    _NotAListing, aiohttp.ClientError) as exc:
+                failures += 1
+                if failures > self._settings.reddit_max_retries:
+                    raise _transient_error(sub, exc, failures) from None
+                delay = min(self._backoff_base * 2 ** (failures - 1), MAX_BACKOFF_SECONDS)
+                log.info("r/%s: %s; retry %d in %.2fs", sub, _short(exc), failures, delay)
+                await asyncio.sleep(delay)
+            except prawcore_errors.ResponseException as exc:
+                status = exc.response.status
+                if status >= 500 and failures < self._settings.reddit_max_retries:
+                    failures += 1
+                    await asyncio.sleep(min(self._backoff_base * 2 ** (failures - 1), MAX_BACKOFF_SECONDS))
+                    continue
+                raise await _classify(sub, exc) from None
+            except prawcore_errors.OAuthException as exc:
+                raise SourceError("auth_failed", f"Reddit refused the app credentials ({exc.error})") from None
+
+    async def _wait_out_429(self, sub: str, exc: prawcore_errors.TooManyRequests, context: _FetchContext) -> None:
+        """Make every holder of this client id pause; the next ``acquire`` does the waiting."""
+        headers = exc.response.headers
+        wait = parse_retry_after(headers)
+        if wait is None:
+            parsed = parse_ratelimit_headers(headers)
+            wait = parsed.reset_seconds if parsed is not None else DEFAULT_429_WAIT
+        wait = max(wait, 1.0)
+        max_wait = self._settings.reddit_max_wait_seconds
+        if wait > max_wait or context.rate_limit_waited + wait > max_wait:
+            raise _rate_limited(sub, context.rate_limit_waited + wait, max_wait)
+        context.rate_limit_waited += wait
+        log.info("r/%s: rate limited by Reddit; waiting %.0fs", sub, wait)
+        assert self._limiter is not None
+        await self._limiter.block(wait)
+
+
+# -- helpers ---------------------------------------------------------------------------------
+
+
+def _plan(request: FetchRequest) -> list[_Listing]:
+    """Which listings answer the request: plain ones, or subreddit search when there are keywords."""
+    sub = quote(request.subreddit.strip(), safe="")
+    modes = {"fresh": ["new"], "historical": ["top"], "hybrid": ["new", "top"]}[request.mode]
+    keywords = [k.strip().replace('"', "") for k in request.keywords if k.strip()]
+    listings = []
+    for sort in modes:
+        period = {"t": "year"} if sort == "top" else {}
+        if keywords:
+            query = " OR ".join(f'"{k}"' if " " in k else k for k in keywords)
+            listings.append(_Listing(f"r/{sub}/search", {"q": query, "restrict_sr": "1", "sort": sort, **period},
+                                     newest_first=sort == "new"))
+        else:
+            listings.append(_Listing(f"r/{sub}/{sort}", period, newest_first=sort == "new"))
+    return listings
+
+
+def _listing_data(body: Any) -> dict[str, Any]:
+    if not isinstance(body, dict) or body.get("kind") != "Listing" or not isinstance(body.get("data"), dict):
+        raise _NotAListing("response is not a Listing")
+    data = body["data"]
+    if not isinstance(data.get("children", []), list):
+        raise _NotAListing("Listing has no children list")
+    return data
+
+
+def _aware(moment: datetime | None) -> datetime | None:
+    if moment is None or moment.tzinfo is not None:
+        return moment
+    return moment.replace(tzinfo=UTC)
+
+
+def _is_known(post: NormalizedPost, cutoff: datetime | None, known_id: str | None) -> bool:
+    if known_id and post.id == known_id:
+        return True
+    return cutoff is not None and post.created_utc <= cutoff
+
+
+def _rate_limited(sub: str, wait: float, max_wait: float) -> SourceError:
+    return SourceError("rate_limited", f"r/{sub}: Reddit asked to wait {wait:.0f}s, more than the allowed "
+                                       f"{max_wait:.0f}s")
+
+
+def _is_timeout(exc: BaseException) -> bool:
+    original = getattr(exc, "original_exception", exc)
+    return isinstance(original, TimeoutError | asyncio.TimeoutError)
+
+
+def _transient_error(sub: str, exc: BaseException, attempts: int) -> SourceError:
+    if _is_timeout(exc):
+        return SourceError("timeout", f"r/{sub}: Reddit did not answer in time ({attempts} attempts)")
+    return SourceError("upstream_error", f"r/{sub}: Reddit kept failing ({_short(exc)}; {attempts} attempts)")
+
+
+def _short(exc: BaseException) -> str:
+    if isinstance(exc, prawcore_errors.ResponseException):
+        return f"HTTP {exc.response.status}"
+    if _is_timeout(exc):
+        return "timeout"
+    if isinstance(exc, prawcore_errors.RequestException):
+        return type(exc.original_exception).__name__
+    return str(exc) or type(exc).__name__
+
+
+async def _error_body(response: aiohttp.ClientResponse) -> dict[str, Any]:
+    try:
+        body = await response.json(content_type=None)
+    except (ValueError, aiohttp.ClientError, RuntimeError):
+        return {}
+    return body if isinstance(body, dict) else {}
+
+
+async def _classify(sub: str, exc: prawcore_errors.ResponseException) -> SourceError:
+    """Turn a final HTTP error into the code users see for this subreddit."""
+    response = exc.response
+    if str(response.url.path).endswith("/access_token") or isinstance(exc, prawcore_errors.InsufficientScope):
+        return SourceError("auth_failed", f"Reddit refused the app credentials (HTTP {response.status})")
+    reason = str((await _error_body(response)).get("reason") or "").lower()
+    if isinstance(exc, prawcore_errors.Redirect):
+        if "/subreddits/search" in exc.path:
+            return SourceError("subreddit_not_found", f"r/{sub} does not exist")
+        return SourceError("upstream_error", f"r/{sub}: unexpected redirect to {exc.path}")
+    if reason == "banned":
+        return SourceError("subreddit_banned", f"r/{sub} has been banned by Reddit")
+    if isinstance(exc, prawcore_errors.Forbidden):
+        if reason == "quarantined":
+            return SourceError("subreddit_private", f"r/{sub} is quarantined and cannot be read by an app")
+        return SourceError("subreddit_private", f"r/{sub} is private")
+    if isinstance(exc, prawcore_errors.NotFound):
+        return SourceError("subreddit_not_found", f"r/{sub} does not exist")
+    if response.status == 401:
+        return SourceError("auth_failed", "Reddit rejected the credentials (HTTP 401)")
+    return SourceError("upstream_error", f"r/{sub}: Reddit answered HTTP {response.status}")

@@ -1,0 +1,145 @@
+"""Shared fixtures: a real database (SQLite by default, PostgreSQL when
+BCRAO_TEST_DATABASE_URL is set), migrated once per session, emptied after each test."""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+from pathlib import Path
+
+import httpx
+import pytest
+from sqlalchemy import text
+
+from bcrao.config import Settings
+from bcrao.db import make_engine
+from bcrao.main import create_app
+from bcrao.migrate import upgrade
+from bcrao.models import Base
+
+# pytest_plugins added once tests/fakes/fixtures.py lands
+
+TEST_SECRET = "test-secret-key-that-is-long-enough-0123456789"
+
+
+@pytest.fixture(scope="session")
+def database_url(tmp_path_factory: pytest.TempPathFactory) -> str:
+    url = os.environ.get("BCRAO_TEST_DATABASE_URL")
+    if not url:
+        url = f"sqlite+aiosqlite:///{tmp_path_factory.mktemp('db') / 'bcrao.db'}"
+    upgrade(url)  # the migrations are what the tests run against, so they are tested too
+    return url
+
+
+@pytest.fixture(scope="session")
+def is_postgres(database_url: str) -> bool:
+    return database_url.startswith("postgresql")
+
+
+@pytest.fixture
+def make_settings(database_url: str, tmp_path: Path) -> Callable[..., Settings]:
+    def factory(**overrides: object) -> Settings:
+        values: dict[str, object] = {
+            "database_url": database_url,
+            "data_dir": tmp_path / "data",
+            "secret_key": TEST_SECRET,
+            "environment": "test",
+            "log_json": False,
+        }
+        values.update(overrides)
+        return Settings(**values)  # type: ignore[arg-type]
+
+    return factory
+
+
+@pytest.fixture
+def settings(make_settings: Callable[..., Settings]) -> Settings:
+    return make_settings()
+
+
+async def empty_database(url: str) -> None:
+    engine = make_engine(url)
+    tables = [t.name for t in reversed(Base.metadata.sorted_tables)]
+    async with engine.begin() as conn:
+        if url.startswith("postgresql"):
+            await conn.execute(text(f"TRUNCATE {', '.join(tables)} RESTART IDENTITY CASCADE"))
+        else:
+            for name in tables:
+                await conn.execute(text(f"DELETE FROM {name}"))
+    await engine.dispose()
+
+
+@pytest.fixture
+async def db(database_url: str) -> AsyncIterator[str]:
+    """An empty, migrated database for one test."""
+    yield database_url
+    await empty_database(database_url)
+
+
+@pytest.fixture
+async def app(db: str, settings: Settings):
+    application = create_app(settings, migrate_sqlite=False)
+    async with application.router.lifespan_context(application):
+        yield application
+
+
+@pytest.fixture
+async def client(app) -> AsyncIterator[httpx.AsyncClient]:
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://test", timeout=30) as c:
+        yield c
+
+
+@asynccontextmanager
+async def app_client(settings: Settings) -> AsyncIterator[httpx.AsyncClient]:
+    """A client for an app built from custom settings (the database is still the test one)."""
+    application = create_app(settings, migrate_sqlite=False)
+    async with application.router.lifespan_context(application):
+        transport = httpx.ASGITransport(app=application)
+        async with httpx.AsyncClient(transport=transport, base_url="http://test", timeout=30) as c:
+            c.app = application  # type: ignore[attr-defined]
+            yield c
+
+
+async def signup(client: httpx.AsyncClient, email: str | None = None, password: str = "correct-horse") -> dict:
+    """Create a user; return ``{"headers", "user", "email", "password", "token"}``."""
+    email = email or f"user-{uuid.uuid4().hex[:8]}@example.com"
+    resp = await client.post("/v1/auth/signup", json={"email": email, "password": password})
+    assert resp.status_code == 201, resp.text
+    body = resp.json()
+    return {"headers": {"Authorization": f"Bearer {body['access_token']}"}, "user": body["user"],
+            "email": email, "password": password, "token": body["access_token"]}
+
+
+CAMPAIGN = {
+    "name": "Churn research",
+    "product_context": "A billing analytics tool for SaaS founders.",
+    "product_url": "https://example.com",
+    "keywords": ["churn", "MRR", "pricing"],
+    "target_subreddits": ["SaaS", "startups"],
+}
+
+
+async def make_campaign(client: httpx.AsyncClient, headers: dict, **overrides: object) -> dict:
+    resp = await client.post("/v1/campaigns", json={**CAMPAIGN, **overrides}, headers=headers)
+    assert resp.status_code == 201, resp.text
+    return resp.json()
+
+
+@pytest.fixture
+async def alice(client: httpx.AsyncClient) -> dict:
+    return await signup(client, "alice@example.com")
+
+
+@pytest.fixture
+async def bob(client: httpx.AsyncClient) -> dict:
+    return await signup(client, "bob@example.com")
+
+
+def field_names(resp: httpx.Response) -> list[str]:
+    assert resp.status_code == 422, resp.text
+    body = resp.json()["error"]
+    assert body["code"] == "VALIDATION_ERROR"
+    return [f["field"] for f in body["details"]["fields"]]

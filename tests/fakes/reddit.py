@@ -1,0 +1,328 @@
+"""A loopback Reddit that speaks the OAuth API's wire format, faults included.
+
+Shapes follow the recorded traffic in ``shared/reddit_api``: the Listing wrapper
+(``after``/``before``/``children``/``dist``/``modhash``/``geo_filter``, ``facets`` on search),
+``x-ratelimit-*`` headers as float or int strings or absent, JSON error bodies with
+``reason``, a 401 with ``www-authenticate`` for a bad bearer token, the redirect to
+``/subreddits/search`` for a subreddit that does not exist, and listings that end at 1,000.
+Reddit never let anyone record a 429, so the one here is made up the way Reddit documents it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import itertools
+import secrets
+import threading
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any, Literal
+
+from aiohttp import web
+
+from tests.fakes.reddit_posts import DEFAULT_NEWEST, generate_posts
+from tests.fakes.server import LoggedRequest, LoopbackServer
+
+FaultKind = Literal["429", "500", "503", "malformed", "not_a_listing", "stall"]
+SubState = Literal["ok", "private", "banned", "banned_403", "missing", "redirect", "quarantined"]
+HeaderStyle = Literal["float", "int", "absent", "mixed"]
+
+LISTING_CAP = 1000
+PAGE_MAX = 100
+_PERIODS = {"hour": timedelta(hours=1), "day": timedelta(days=1), "week": timedelta(weeks=1),
+            "month": timedelta(days=31), "year": timedelta(days=365)}
+
+
+@dataclass(slots=True)
+class Fault:
+    kind: FaultKind
+    times: int
+    retry_after: float | None = 1.0
+    seconds: float = 0.0
+
+
+class FakeReddit:
+    """Programme it from the test (thread-safe), point a client at ``url``, read ``requests``."""
+
+    def __init__(
+        self,
+        *,
+        client_id: str = "test-client-id",
+        client_secret: str = "test-client-secret",
+        budget: int = 1000,
+        window_seconds: float = 600.0,
+        header_style: HeaderStyle = "float",
+        default_posts: int = 250,
+    ) -> None:
+        self.client_id = client_id
+        self.client_secret = client_secret
+        self.budget = budget
+        self.window_seconds = window_seconds
+        self.header_style: HeaderStyle = header_style
+        self.default_posts = default_posts
+        self.now = DEFAULT_NEWEST + timedelta(hours=1)  # the fake's clock for ``top?t=...``
+        self.requests: list[LoggedRequest] = []
+        self.tokens: set[str] = set()
+        self._posts: dict[str, list[dict[str, Any]]] = {}
+        self._names: dict[str, str] = {}
+        self._states: dict[str, SubState] = {}
+        self._faults: dict[str, list[Fault]] = {}
+        self._lock = threading.Lock()
+        self._window_start = time.monotonic()
+        self._used = 0
+        self._style_cycle: Iterator[str] = itertools.cycle(["float", "int", "absent"])
+        self.in_flight = 0
+        self.max_in_flight = 0
+        self._server = LoopbackServer(self._app())
+
+    # -- lifecycle -------------------------------------------------------------------
+
+    @property
+    def url(self) -> str:
+        return self._server.url
+
+    def start(self) -> FakeReddit:
+        self._server.start()
+        return self
+
+    def stop(self) -> None:
+        self._server.stop()
+
+    # -- programming -------------------------------------------------------------------
+
+    def add_subreddit(
+        self,
+        name: str,
+        count: int | None = None,
+        *,
+        newest: datetime = DEFAULT_NEWEST,
+        spacing: timedelta = timedelta(hours=2),
+    ) -> list[dict[str, Any]]:
+        """Create ``name`` with ``count`` deterministic posts (newest first) and return them."""
+        posts = generate_posts(name, self.default_posts if count is None else count, newest=newest,
+                               spacing=spacing)
+        with self._lock:
+            self._posts[name.lower()] = posts
+            self._names[name.lower()] = name
+            self._states.setdefault(name.lower(), "ok")
+        return posts
+
+    def posts(self, name: str) -> list[dict[str, Any]]:
+        return list(self._posts[name.lower()])
+
+    def set_state(self, name: str, state: SubState) -> None:
+        with self._lock:
+            self._states[name.lower()] = state
+
+    def fail(self, name: str, kind: FaultKind, times: int = 1, *, retry_after: float | None = 1.0,
+             seconds: float = 0.0) -> None:
+        """Make the next ``times`` listing requests for ``name`` fail with ``kind``."""
+        with self._lock:
+            self._faults.setdefault(name.lower(), []).append(
+                Fault(kind=kind, times=times, retry_after=retry_after, seconds=seconds))
+
+    def set_budget(self, budget: int, window_seconds: float) -> None:
+        """Start a fresh rate-limit window of ``budget`` requests lasting ``window_seconds``."""
+        with self._lock:
+            self.budget, self.window_seconds = budget, window_seconds
+            self._window_start, self._used = time.monotonic(), 0
+
+    def listing_requests(self, name: str | None = None) -> list[LoggedRequest]:
+        """Logged GETs of subreddit listings (optionally of one subreddit), in order."""
+        return [r for r in self.requests if r.path.startswith("/r/")
+                and (name is None or r.path.lower().startswith(f"/r/{name.lower()}/"))]
+
+    def token_requests(self) -> list[LoggedRequest]:
+        return [r for r in self.requests if r.path == "/api/v1/access_token"]
+
+    # -- the HTTP side -------------------------------------------------------------------
+
+    def _app(self) -> web.Application:
+        app = web.Application(middlewares=[self._track])
+        app.router.add_post("/api/v1/access_token", self._token)
+        app.router.add_get("/r/{sub}/{listing:new|top|search}", self._listing)
+        app.router.add_get("/r/{sub}/{listing:new|top|search}.json", self._listing)
+        return app
+
+    @web.middleware
+    async def _track(self, request: web.Request, handler: Any) -> web.StreamResponse:
+        entry = LoggedRequest(request.method, request.path, dict(request.query),
+                              headers=dict(request.headers))
+        with self._lock:
+            self.requests.append(entry)
+            self.in_flight += 1
+            self.max_in_flight = max(self.max_in_flight, self.in_flight)
+        try:
+            response = await handler(request)
+        finally:
+            with self._lock:
+                self.in_flight -= 1
+        entry.status = response.status
+        return response
+
+    async def _token(self, request: web.Request) -> web.Response:
+        form = await request.post()
+        if not self._basic_auth_ok(request.headers.get("Authorization", "")):
+            return web.json_response({"message": "Unauthorized", "error": 401}, status=401)
+        if form.get("grant_type") != "client_credentials":
+            return web.json_response({"error": "unsupported_grant_type"}, status=200)
+        token = secrets.token_urlsafe(24)
+        with self._lock:
+            self.tokens.add(token)
+        return web.json_response(
+            {"access_token": token, "token_type": "bearer", "expires_in": 86400, "scope": "*"})
+
+    def _basic_auth_ok(self, header: str) -> bool:
+        scheme, _, encoded = header.partition(" ")
+        if scheme.lower() != "basic":
+            return False
+        try:
+            user, _, password = base64.b64decode(encoded).decode().partition(":")
+        except ValueError:
+            return False
+        return secrets.compare_digest(user, self.client_id) and secrets.compare_digest(
+            password, self.client_secret)
+
+    async def _listing(self, request: web.Request) -> web.Response:
+        scheme, _, token = request.headers.get("Authorization", "").partition(" ")
+        if scheme.lower() != "bearer" or token not in self.tokens:
+            return web.json_response({"message": "Unauthorized", "error": 401}, status=401,
+                                     headers={"www-authenticate": 'Bearer realm="reddit", error="invalid_token"'})
+        sub = request.match_info["sub"].lower()
+        limit_headers, exhausted = self._spend()
+        if exhausted:
+            return self._too_many(limit_headers, retry_after=float(limit_headers["x-ratelimit-reset"]))
+        fault = self._next_fault(sub)
+        if fault is not None:
+            if fault.kind == "stall":
+                await asyncio.sleep(fault.seconds)
+            else:
+                return self._fault_response(fault, limit_headers)
+        state = self._states.get(sub, "redirect")
+        if state != "ok":
+            return self._state_response(state, sub, limit_headers)
+        body = self._listing_body(sub, request.match_info["listing"], request.query)
+        return web.json_response(body, headers=self._visible(limit_headers))
+
+    def _spend(self) -> tuple[dict[str, str], bool]:
+        with self._lock:
+            now = time.monotonic()
+            if now - self._window_start >= self.window_seconds:
+                self._window_start, self._used = now, 0
+            exhausted = self._used >= self.budget
+            if not exhausted:
+                self._used += 1
+            reset = max(1, round(self.window_seconds - (now - self._window_start)))
+            remaining = max(self.budget - self._used, 0)
+            return {"x-ratelimit-remaining": str(remaining), "x-ratelimit-used": str(self._used),
+                    "x-ratelimit-reset": str(reset)}, exhausted
+
+    def _visible(self, headers: dict[str, str]) -> dict[str, str]:
+        """The rate-limit headers as this fake's style sends them (float/int strings, or none)."""
+        style = self.header_style if self.header_style != "mixed" else next(self._style_cycle)
+        if style == "absent":
+            return {}
+        if style == "float":
+            return {**headers, "x-ratelimit-remaining": f"{float(headers['x-ratelimit-remaining']):.1f}"}
+        return dict(headers)
+
+    def _next_fault(self, sub: str) -> Fault | None:
+        with self._lock:
+            queue = self._faults.get(sub, [])
+            while queue and queue[0].times <= 0:
+                queue.pop(0)
+            if not queue:
+                return None
+            queue[0].times -= 1
+            return queue[0]
+
+    def _too_many(self, headers: dict[str, str], *, retry_after: float | None) -> web.Response:
+        extra = {**headers, "x-ratelimit-remaining": "0.0"}
+        if retry_after is not None:
+            extra["Retry-After"] = str(int(retry_after) if float(retry_after).is_integer() else retry_after)
+        return web.json_response({"message": "Too Many Requests", "error": 429}, status=429, headers=extra)
+
+    def _fault_response(self, fault: Fault, headers: dict[str, str]) -> web.Response:
+        if fault.kind == "429":
+            return self._too_many(headers, retry_after=fault.retry_after)
+        if fault.kind in ("500", "503"):
+            status = int(fault.kind)
+            message = "Internal Server Error" if status == 500 else "Service Unavailable"
+            return web.json_response({"message": message, "error": status}, status=status,
+                                     headers=self._visible(headers))
+        if fault.kind == "malformed":  # a body cut off mid-way, still labelled JSON
+            return web.Response(body=b'{"kind": "Listing", "data": {"after": "t3_', status=200,
+                                content_type="application/json", headers=self._visible(headers))
+        return web.json_response({"kind": "Listing"}, headers=self._visible(headers))  # not_a_listing
+
+    def _state_response(self, state: SubState, sub: str, headers: dict[str, str]) -> web.Response:
+        visible = self._visible(headers)
+        if state == "private":
+            return web.json_response({"reason": "private", "message": "Forbidden", "error": 403}, status=403,
+                                     headers=visible)
+        if state == "quarantined":
+            return web.json_response({"reason": "quarantined", "quarantine_message": "", "message": "Forbidden",
+                                      "error": 403}, status=403, headers=visible)
+        if state == "banned":
+            return web.json_response({"reason": "banned", "message": "Not Found", "error": 404}, status=404,
+                                     headers=visible)
+        if state == "banned_403":
+            return web.json_response({"reason": "banned", "message": "Forbidden", "error": 403}, status=403,
+                                     headers=visible)
+        if state == "missing":
+            return web.json_response({"message": "Not Found", "error": 404}, status=404, headers=visible)
+        location = f"{self.url}/subreddits/search.json?q={sub}"
+        return web.Response(status=302, headers={**visible, "Location": location})
+
+    # -- listings ------------------------------------------------------------------------
+
+    def _listing_body(self, sub: str, listing: str, query: Any) -> dict[str, Any]:
+        items = self._ordered(sub, listing, query)[:LISTING_CAP]
+        try:
+            limit = max(1, min(int(query.get("limit", 25)), PAGE_MAX))
+        except ValueError:
+            limit = 25
+        start, end = 0, len(items)
+        names = [item["name"] for item in items]
+        if query.get("after") in names:
+            start = names.index(query["after"]) + 1
+        elif query.get("before") in names:
+            end = names.index(query["before"])
+            start = max(0, end - limit)
+        page = items[start:min(start + limit, end)]
+        has_more = start + len(page) < len(items) and "before" not in query
+        data: dict[str, Any] = {
+            "after": page[-1]["name"] if page and has_more else None,
+            "dist": len(page),
+            "modhash": None,
+            "geo_filter": None,
+            "children": [{"kind": "t3", "data": item} for item in page],
+            "before": page[0]["name"] if page and start > 0 else None,
+        }
+        if listing == "search":
+            data["facets"] = {}
+        return {"kind": "Listing", "data": data}
+
+    def _ordered(self, sub: str, listing: str, query: Any) -> list[dict[str, Any]]:
+        posts = self._posts.get(sub, [])
+        sort = listing if listing != "search" else query.get("sort", "relevance")
+        if listing == "search":
+            terms = _search_terms(query.get("q", ""))
+            posts = [p for p in posts if any(t in f"{p['title']} {p['selftext']}".lower() for t in terms)]
+        if sort == "top":
+            period = _PERIODS.get(query.get("t", "day"))
+            if period is not None:
+                cutoff = (self.now - period).timestamp()
+                posts = [p for p in posts if p["created_utc"] >= cutoff]
+            return sorted(posts, key=lambda p: (-p["score"], -p["created_utc"]))
+        return sorted(posts, key=lambda p: -p["created_utc"])
+
+
+def _search_terms(q: str) -> list[str]:
+    """Reddit's ``a OR "b c"`` syntax, reduced to the lower-cased terms to look for."""
+    parts = [part.strip().strip("()").strip().strip('"') for part in q.split(" OR ")]
+    return [part.lower() for part in parts if part]
+
