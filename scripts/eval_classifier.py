@@ -25,8 +25,16 @@ def load_labels(path: Path = LABELS_PATH) -> list[dict]:
 
 def _post(row: dict, index: int) -> NormalizedPost:
     return NormalizedPost(
-        id=f"eval{index}", subreddit=row["subreddit"], title=row["title"], text=row["text"],
-        author="eval", url="", permalink="", upvotes=0, comment_count=0, upvote_ratio=None,
+        id=f"eval{index}",
+        subreddit=row["subreddit"],
+        title=row["title"],
+        text=row["text"],
+        author="eval",
+        url="",
+        permalink="",
+        upvotes=0,
+        comment_count=0,
+        upvote_ratio=None,
         created_utc=datetime(2026, 1, 1, tzinfo=UTC),
     )
 
@@ -51,8 +59,13 @@ def evaluate(rows: list[dict] | None = None) -> dict:
             "recall": confusion[a][a] / actual if actual else 0.0,
             "support": actual,
         }
-    return {"accuracy": correct / len(rows) if rows else 0.0, "per_class": per_class,
-            "confusion": confusion, "mistakes": mistakes, "n": len(rows)}
+    return {
+        "accuracy": correct / len(rows) if rows else 0.0,
+        "per_class": per_class,
+        "confusion": confusion,
+        "mistakes": mistakes,
+        "n": len(rows),
+    }
 
 
 def main() -> int:

@@ -3,6 +3,7 @@ BCRAO_TEST_DATABASE_URL is set), migrated once per session, emptied after each t
 
 from __future__ import annotations
 
+import asyncio
 import os
 import uuid
 from collections.abc import AsyncIterator, Callable
@@ -19,7 +20,7 @@ from bcrao.main import create_app
 from bcrao.migrate import upgrade
 from bcrao.models import Base
 
-# pytest_plugins added once tests/fakes/fixtures.py lands
+pytest_plugins = ["tests.fakes.fixtures"]
 
 TEST_SECRET = "test-secret-key-that-is-long-enough-0123456789"
 
@@ -103,14 +104,47 @@ async def app_client(settings: Settings) -> AsyncIterator[httpx.AsyncClient]:
             yield c
 
 
-async def signup(client: httpx.AsyncClient, email: str | None = None, password: str = "correct-horse") -> dict:
+@asynccontextmanager
+async def live_server(settings: Settings) -> AsyncIterator[str]:
+    """The app on a real socket (uvicorn in this event loop): for streaming and disconnects."""
+    import socket
+
+    import uvicorn
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    application = create_app(settings, migrate_sqlite=False)
+    server = uvicorn.Server(
+        uvicorn.Config(application, host="127.0.0.1", port=port, log_level="warning", lifespan="on")
+    )
+    task = asyncio.create_task(server.serve())
+    while not server.started:
+        if task.done():
+            task.result()
+        await asyncio.sleep(0.02)
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.should_exit = True
+        await asyncio.wait_for(task, 30)
+
+
+async def signup(
+    client: httpx.AsyncClient, email: str | None = None, password: str = "correct-horse"
+) -> dict:
     """Create a user; return ``{"headers", "user", "email", "password", "token"}``."""
     email = email or f"user-{uuid.uuid4().hex[:8]}@example.com"
     resp = await client.post("/v1/auth/signup", json={"email": email, "password": password})
     assert resp.status_code == 201, resp.text
     body = resp.json()
-    return {"headers": {"Authorization": f"Bearer {body['access_token']}"}, "user": body["user"],
-            "email": email, "password": password, "token": body["access_token"]}
+    return {
+        "headers": {"Authorization": f"Bearer {body['access_token']}"},
+        "user": body["user"],
+        "email": email,
+        "password": password,
+        "token": body["access_token"],
+    }
 
 
 CAMPAIGN = {

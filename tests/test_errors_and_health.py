@@ -25,15 +25,18 @@ async def test_wrong_method_has_the_error_shape(client):
 
 
 async def test_malformed_json_has_the_error_shape(client):
-    resp = await client.post("/v1/auth/signup", content=b'{"email": ', headers={"content-type": "application/json"})
+    resp = await client.post(
+        "/v1/auth/signup", content=b'{"email": ', headers={"content-type": "application/json"}
+    )
     assert_error_shape(resp, 422, "VALIDATION_ERROR")
     assert resp.json()["error"]["details"]["fields"][0]["field"] == "body"
 
 
 async def test_oversized_bodies_are_refused_with_413(client, alice):
     huge = {"name": "x", "keywords": ["a"], "target_subreddits": ["SaaS"], "product_context": "x" * 1_000_000}
-    assert_error_shape(await client.post("/v1/campaigns", json=huge, headers=alice["headers"]), 413,
-                       "PAYLOAD_TOO_LARGE")
+    assert_error_shape(
+        await client.post("/v1/campaigns", json=huge, headers=alice["headers"]), 413, "PAYLOAD_TOO_LARGE"
+    )
 
 
 async def test_unexpected_errors_are_500_without_a_stack_trace(app):

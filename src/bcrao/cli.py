@@ -48,8 +48,9 @@ def _version(value: bool) -> None:
 
 @app.callback()
 def main(
-    version: Annotated[bool, typer.Option("--version", callback=_version, is_eager=True,
-                                          help="Print the version and exit.")] = False,
+    version: Annotated[
+        bool, typer.Option("--version", callback=_version, is_eager=True, help="Print the version and exit.")
+    ] = False,
 ) -> None:
     """Run `bcrao COMMAND --help` for the options of each command."""
 
@@ -71,9 +72,13 @@ def migrate() -> None:
 
 @app.command()
 def serve(
-    host: Annotated[str | None, typer.Option(help="Interface to bind (default BCRAO_HOST, 127.0.0.1).")] = None,
+    host: Annotated[
+        str | None, typer.Option(help="Interface to bind (default BCRAO_HOST, 127.0.0.1).")
+    ] = None,
     port: Annotated[int | None, typer.Option(help="Port (default BCRAO_PORT, 8000).")] = None,
-    demo: Annotated[bool, typer.Option("--demo", help="Create a demo account and campaign and print how to log in.")] = False,
+    demo: Annotated[
+        bool, typer.Option("--demo", help="Create a demo account and campaign and print how to log in.")
+    ] = False,
     workers: Annotated[int, typer.Option(help="Uvicorn worker processes (needs Redis for more than 1).")] = 1,
 ) -> None:
     """Serve the API and dashboard (embedded defaults: SQLite, local executor, sample data)."""
@@ -104,16 +109,26 @@ def serve(
         console.rule()
     else:
         console.print(f"Serving on [bold cyan]{url}[/]")
-    uvicorn.run("bcrao.main:create_app", factory=True, host=host, port=port, workers=workers,
-                log_level=settings.log_level.lower(), proxy_headers=True, access_log=False)
+    uvicorn.run(
+        "bcrao.main:create_app",
+        factory=True,
+        host=host,
+        port=port,
+        workers=workers,
+        log_level=settings.log_level.lower(),
+        proxy_headers=True,
+        access_log=False,
+    )
 
 
 @user_app.command("create")
 def user_create(
     email: Annotated[str, typer.Argument(help="Email address of the new user.")],
     plan: Annotated[str, typer.Option(help="trial | starter | growth")] = "trial",
-    password: Annotated[str | None, typer.Option(help="Password (prompted when omitted; avoid on shared shells).",
-                                                  hidden=True)] = None,
+    password: Annotated[
+        str | None,
+        typer.Option(help="Password (prompted when omitted; avoid on shared shells).", hidden=True),
+    ] = None,
 ) -> None:
     """Create a user account (prompts for the password)."""
     from bcrao.auth import service

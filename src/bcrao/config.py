@@ -82,11 +82,22 @@ class Settings(BaseSettings):
     classifier: ClassifierName = ClassifierName.rules
     classify_fraction: float = Field(0.10, gt=0, le=1)
     rejected_samples_per_reason: int = Field(20, ge=0)
-    run_stale_after_seconds: int = Field(900, ge=10, description="A running run without heartbeat is failed")
+    run_stale_after_seconds: int = Field(900, ge=2, description="A running run without heartbeat is failed")
     progress_ttl_seconds: int = Field(24 * 3600, ge=1, description="Progress history kept after a run ends")
     progress_maxlen: int = Field(10_000, ge=100)
+    reaper_interval_seconds: float = Field(60.0, gt=0)
+    celery_visibility_timeout: int = Field(
+        3600, ge=1, description="Seconds before an unacked task is redelivered"
+    )
+    celery_worker_concurrency: int = Field(2, ge=1)
     sse_keepalive_seconds: float = Field(15.0, gt=0)
     sse_retry_ms: int = 2000
+    sse_max_connection_seconds: float = Field(
+        0.0, ge=0, description="Close streams after this long (0 = never); clients resume with Last-Event-ID"
+    )
+    sample_latency_seconds: float = Field(
+        0.0, ge=0, description="Simulated network latency per subreddit fetch of the sample source (demos)"
+    )
 
     # Reddit (official OAuth API)
     reddit_client_id: str | None = None

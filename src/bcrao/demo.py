@@ -30,7 +30,9 @@ async def ensure_demo(settings: Settings) -> tuple[str, str, str]:
         async with session_scope(make_sessionmaker(engine)) as session:
             user = await session.scalar(select(User).where(User.email == DEMO_EMAIL))
             if user is None:
-                user = await auth.create_user(session, email=DEMO_EMAIL, password=DEMO_PASSWORD, plan="growth")
+                user = await auth.create_user(
+                    session, email=DEMO_EMAIL, password=DEMO_PASSWORD, plan="growth"
+                )
             campaign = await session.scalar(select(Campaign).where(Campaign.user_id == user.id).limit(1))
             if campaign is None:
                 campaign = await campaigns.create_campaign(session, user_id=user.id, data=DEMO_CAMPAIGN)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -13,12 +14,16 @@ from fastapi.middleware.cors import CORSMiddleware
 from bcrao import __version__
 from bcrao.auth.router import router as auth_router
 from bcrao.campaigns.router import router as campaigns_router
+from bcrao.collection.router import router as collection_router
 from bcrao.config import Settings, get_settings
 from bcrao.errors import ErrorResponse, install_error_handlers
 from bcrao.health import router as health_router
 from bcrao.middleware import BodySizeLimit, RequestId
 from bcrao.migrate import upgrade
+from bcrao.posts.router import router as posts_router
 from bcrao.runtime import build_runtime
+from bcrao.tasks.executors import make_executor
+from bcrao.tasks.reaper import reap_stale_runs, reaper_loop
 
 log = logging.getLogger("bcrao")
 
@@ -36,6 +41,7 @@ ERROR_RESPONSES = {
 def create_app(settings: Settings | None = None, *, migrate_sqlite: bool = True) -> FastAPI:
     settings = settings or get_settings()
     runtime = build_runtime(settings)
+    runtime.executor = make_executor(runtime)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -43,13 +49,15 @@ def create_app(settings: Settings | None = None, *, migrate_sqlite: bool = True)
             # The embedded default needs no separate `bcrao migrate` step.
             settings.data_dir.mkdir(parents=True, exist_ok=True)
             await asyncio.to_thread(upgrade, settings.effective_database_url)
-        for hook in runtime.extras.get("startup", []):
-            await hook()
+        # Runs left active by a previous local process cannot be alive: fail them now.
+        await reap_stale_runs(runtime, everything_active=runtime.executor.name == "local")
+        reaper = asyncio.create_task(reaper_loop(runtime), name="stale-run-reaper")
         try:
             yield
         finally:
-            for hook in reversed(runtime.extras.get("shutdown", [])):
-                await hook()
+            reaper.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await reaper
             await runtime.aclose()
 
     app = FastAPI(
@@ -64,6 +72,8 @@ def create_app(settings: Settings | None = None, *, migrate_sqlite: bool = True)
     app.include_router(health_router)
     app.include_router(auth_router)
     app.include_router(campaigns_router)
+    app.include_router(collection_router)
+    app.include_router(posts_router)
     if settings.cors_origins:
         app.add_middleware(
             CORSMiddleware,

@@ -16,6 +16,7 @@ from bcrao.auth.ratelimit import AttemptCounter, MemoryAttemptCounter, RedisAtte
 from bcrao.auth.tokens import TokenSigner
 from bcrao.config import Settings
 from bcrao.db import make_engine, make_sessionmaker
+from bcrao.progress.bus import MemoryBus, ProgressBus, RedisBus
 
 
 @dataclass
@@ -25,12 +26,19 @@ class Runtime:
     sessionmaker: async_sessionmaker[AsyncSession]
     signer: TokenSigner
     login_attempts: AttemptCounter
+    bus: ProgressBus
     redis: Redis | None = None
+    redis_reader: Redis | None = None
+    executor: Any = None  # bcrao.tasks.executors.Executor, set by the app factory
     extras: dict[str, Any] = field(default_factory=dict)
 
     async def aclose(self) -> None:
-        if self.redis is not None:
-            await self.redis.aclose()
+        if self.executor is not None:
+            await self.executor.aclose()
+        await self.bus.aclose()
+        for client in (self.redis_reader, self.redis):
+            if client is not None:
+                await client.aclose()
         await self.engine.dispose()
 
 
@@ -59,16 +67,24 @@ def make_redis(url: str) -> Redis:
 def build_runtime(settings: Settings) -> Runtime:
     engine = make_engine(settings.effective_database_url)
     redis = make_redis(settings.redis_url) if settings.redis_url else None
+    reader = make_redis(settings.redis_url, blocking=True) if settings.redis_url else None
     attempts: AttemptCounter
-    if redis is not None:
+    bus: ProgressBus
+    if redis is not None and reader is not None:
         attempts = RedisAttemptCounter(redis, settings.login_window_seconds)
+        bus = RedisBus(
+            redis, reader=reader, maxlen=settings.progress_maxlen, ttl_seconds=settings.progress_ttl_seconds
+        )
     else:
         attempts = MemoryAttemptCounter(settings.login_window_seconds)
+        bus = MemoryBus(maxlen=settings.progress_maxlen, ttl_seconds=settings.progress_ttl_seconds)
     return Runtime(
         settings=settings,
         engine=engine,
         sessionmaker=make_sessionmaker(engine),
         signer=make_signer(settings),
         login_attempts=attempts,
+        bus=bus,
         redis=redis,
+        redis_reader=reader,
     )

@@ -5,7 +5,6 @@ from datetime import UTC, datetime, timedelta
 
 import jwt
 import pytest
-
 from tests.conftest import TEST_SECRET, field_names, signup
 
 
@@ -42,15 +41,21 @@ async def test_signup_validation_names_the_field(client, payload, field):
 
 async def test_login_with_the_right_password_in_any_email_case(client):
     await signup(client, "login@example.com", "correct-horse")
-    resp = await client.post("/v1/auth/login", json={"email": "LOGIN@example.com", "password": "correct-horse"})
+    resp = await client.post(
+        "/v1/auth/login", json={"email": "LOGIN@example.com", "password": "correct-horse"}
+    )
     assert resp.status_code == 200
     assert resp.json()["user"]["email"] == "login@example.com"
 
 
 async def test_login_failures_do_not_reveal_whether_the_email_exists(client):
     await signup(client, "known@example.com", "correct-horse")
-    wrong_password = await client.post("/v1/auth/login", json={"email": "known@example.com", "password": "nope-nope"})
-    unknown_email = await client.post("/v1/auth/login", json={"email": "ghost@example.com", "password": "nope-nope"})
+    wrong_password = await client.post(
+        "/v1/auth/login", json={"email": "known@example.com", "password": "nope-nope"}
+    )
+    unknown_email = await client.post(
+        "/v1/auth/login", json={"email": "ghost@example.com", "password": "nope-nope"}
+    )
     assert wrong_password.status_code == unknown_email.status_code == 401
     assert wrong_password.json() == unknown_email.json()
     assert wrong_password.json()["error"]["code"] == "UNAUTHORIZED"
@@ -62,13 +67,19 @@ async def test_login_attempts_are_limited_per_email_and_ip(make_settings, db):
     async with app_client(make_settings(login_max_attempts=3)) as client:
         await signup(client, "victim@example.com", "correct-horse")
         for _ in range(3):
-            r = await client.post("/v1/auth/login", json={"email": "victim@example.com", "password": "bad-guess"})
+            r = await client.post(
+                "/v1/auth/login", json={"email": "victim@example.com", "password": "bad-guess"}
+            )
             assert r.status_code == 401
-        blocked = await client.post("/v1/auth/login", json={"email": "victim@example.com", "password": "correct-horse"})
+        blocked = await client.post(
+            "/v1/auth/login", json={"email": "victim@example.com", "password": "correct-horse"}
+        )
         assert blocked.status_code == 429
         assert blocked.json()["error"]["code"] == "RATE_LIMITED"
         assert int(blocked.headers["retry-after"]) > 0
-        other = await client.post("/v1/auth/login", json={"email": "other@example.com", "password": "bad-guess"})
+        other = await client.post(
+            "/v1/auth/login", json={"email": "other@example.com", "password": "bad-guess"}
+        )
         assert other.status_code == 401  # another email is not blocked
 
 
@@ -106,8 +117,17 @@ async def test_me_without_a_token_is_unauthorized(client):
         lambda uid: _forge({"sub": str(uuid.uuid4())}),
         lambda uid: "garbage",
     ],
-    ids=["expired", "wrong-key", "wrong-audience", "wrong-issuer", "stream-token", "alg-none", "tampered",
-         "unknown-user", "garbage"],
+    ids=[
+        "expired",
+        "wrong-key",
+        "wrong-audience",
+        "wrong-issuer",
+        "stream-token",
+        "alg-none",
+        "tampered",
+        "unknown-user",
+        "garbage",
+    ],
 )
 async def test_bad_tokens_are_unauthorized(client, alice, make_token):
     token = make_token(alice["user"]["id"])

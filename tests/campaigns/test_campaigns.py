@@ -3,7 +3,6 @@ from __future__ import annotations
 import uuid
 
 import pytest
-
 from tests.conftest import CAMPAIGN, field_names, make_campaign
 
 
@@ -12,17 +11,31 @@ async def test_create_returns_the_campaign_with_empty_stats(client, alice):
     assert body["name"] == CAMPAIGN["name"]
     assert body["status"] == "active"
     assert body["stats"] == {"posts_collected": 0, "runs": 0, "last_run": None}
-    assert set(body) == {"id", "name", "product_context", "product_url", "keywords", "target_subreddits",
-                         "status", "created_at", "updated_at", "stats"}
+    assert set(body) == {
+        "id",
+        "name",
+        "product_context",
+        "product_url",
+        "keywords",
+        "target_subreddits",
+        "status",
+        "created_at",
+        "updated_at",
+        "stats",
+    }
 
 
 async def test_subreddit_prefixes_are_stripped_and_duplicates_dropped_keeping_first_spelling(client, alice):
-    body = await make_campaign(client, alice["headers"], target_subreddits=["r/SaaS", "/r/saas", "R/startups", "webdev/"])
+    body = await make_campaign(
+        client, alice["headers"], target_subreddits=["r/SaaS", "/r/saas", "R/startups", "webdev/"]
+    )
     assert body["target_subreddits"] == ["SaaS", "startups", "webdev"]
 
 
 async def test_keywords_are_trimmed_and_deduplicated_case_insensitively(client, alice):
-    body = await make_campaign(client, alice["headers"], keywords=["  churn ", "Churn", "MRR", "mrr ", "pricing"])
+    body = await make_campaign(
+        client, alice["headers"], keywords=["  churn ", "Churn", "MRR", "mrr ", "pricing"]
+    )
     assert body["keywords"] == ["churn", "MRR", "pricing"]
 
 
@@ -89,9 +102,16 @@ async def test_list_is_newest_first_paginated_and_filterable_by_status(client, a
     assert [c["id"] for c in archived["campaigns"]] == [ids[0]] and archived["total"] == 1
 
 
-@pytest.mark.parametrize(("query", "field"), [("page=0", "page"), ("per_page=101", "per_page"),
-                                              ("per_page=0", "per_page"), ("status=gone", "status"),
-                                              ("page=abc", "page")])
+@pytest.mark.parametrize(
+    ("query", "field"),
+    [
+        ("page=0", "page"),
+        ("per_page=101", "per_page"),
+        ("per_page=0", "per_page"),
+        ("status=gone", "status"),
+        ("page=abc", "page"),
+    ],
+)
 async def test_bad_list_parameters_are_422(client, alice, query, field):
     assert field in field_names(await client.get(f"/v1/campaigns?{query}", headers=alice["headers"]))
 
@@ -119,13 +139,20 @@ async def test_patch_changes_only_the_given_fields(client, alice):
     assert body["updated_at"] >= created["updated_at"]
 
 
-@pytest.mark.parametrize(("payload", "field"), [({"name": None}, "name"), ({"keywords": []}, "keywords"),
-                                                ({"target_subreddits": ["no way"]}, "target_subreddits.0"),
-                                                ({"status": "gone"}, "status")])
+@pytest.mark.parametrize(
+    ("payload", "field"),
+    [
+        ({"name": None}, "name"),
+        ({"keywords": []}, "keywords"),
+        ({"target_subreddits": ["no way"]}, "target_subreddits.0"),
+        ({"status": "gone"}, "status"),
+    ],
+)
 async def test_patch_validates_like_create_and_changes_nothing(client, alice, payload, field):
     created = await make_campaign(client, alice["headers"])
-    assert field in field_names(await client.patch(f"/v1/campaigns/{created['id']}", json=payload,
-                                                   headers=alice["headers"]))
+    assert field in field_names(
+        await client.patch(f"/v1/campaigns/{created['id']}", json=payload, headers=alice["headers"])
+    )
     after = (await client.get(f"/v1/campaigns/{created['id']}", headers=alice["headers"])).json()
     assert after == created
 
@@ -152,7 +179,9 @@ async def test_another_users_campaign_is_not_found_for_every_verb(client, alice,
 async def test_unknown_and_malformed_ids_are_404_and_422(client, alice):
     resp = await client.get(f"/v1/campaigns/{uuid.uuid4()}", headers=alice["headers"])
     assert resp.status_code == 404
-    assert "campaign_id" in field_names(await client.get("/v1/campaigns/not-a-uuid", headers=alice["headers"]))
+    assert "campaign_id" in field_names(
+        await client.get("/v1/campaigns/not-a-uuid", headers=alice["headers"])
+    )
 
 
 async def test_campaign_routes_need_authentication(client):

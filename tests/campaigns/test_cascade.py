@@ -6,9 +6,9 @@ import uuid
 from datetime import UTC, datetime
 
 from sqlalchemy import func, select
+from tests.conftest import make_campaign
 
 from bcrao.collection.models import CollectionRun, RawPost, RejectedSample, RunLedger, SourceCursor
-from tests.conftest import make_campaign
 
 
 async def test_delete_cascades_to_runs_posts_samples_and_cursors(client, app, alice):
@@ -16,16 +16,39 @@ async def test_delete_cascades_to_runs_posts_samples_and_cursors(client, app, al
     cid, uid = uuid.UUID(campaign["id"]), uuid.UUID(alice["user"]["id"])
     maker = app.state.runtime.sessionmaker
     async with maker() as s:
-        run = CollectionRun(campaign_id=cid, user_id=uid, status="complete", source="sample", classifier="rules")
+        run = CollectionRun(
+            campaign_id=cid, user_id=uid, status="complete", source="sample", classifier="rules"
+        )
         s.add(run)
         await s.flush()
         s.add(RunLedger(user_id=uid, run_id=run.id))
-        s.add(RawPost(campaign_id=cid, user_id=uid, run_id=run.id, subreddit="SaaS", subreddit_key="saas",
-                      reddit_post_id="abc", reddit_url="https://www.reddit.com/r/SaaS/comments/abc/x/",
-                      title="t", reddit_created_at=datetime.now(UTC)))
-        s.add(RejectedSample(run_id=run.id, reason="too_short", reddit_post_id="def", subreddit="SaaS", title="x"))
-        s.add(SourceCursor(campaign_id=cid, subreddit_key="saas", mode="fresh",
-                           newest_created_at=datetime.now(UTC), newest_post_id="abc"))
+        s.add(
+            RawPost(
+                campaign_id=cid,
+                user_id=uid,
+                run_id=run.id,
+                subreddit="SaaS",
+                subreddit_key="saas",
+                reddit_post_id="abc",
+                reddit_url="https://www.reddit.com/r/SaaS/comments/abc/x/",
+                title="t",
+                reddit_created_at=datetime.now(UTC),
+            )
+        )
+        s.add(
+            RejectedSample(
+                run_id=run.id, reason="too_short", reddit_post_id="def", subreddit="SaaS", title="x"
+            )
+        )
+        s.add(
+            SourceCursor(
+                campaign_id=cid,
+                subreddit_key="saas",
+                mode="fresh",
+                newest_created_at=datetime.now(UTC),
+                newest_post_id="abc",
+            )
+        )
         await s.commit()
 
     assert (await client.delete(f"/v1/campaigns/{cid}", headers=alice["headers"])).status_code == 204

@@ -143,7 +143,11 @@ class RejectedSample(Base):
 
 
 class SourceCursor(Base):
-    """The newest post already seen per campaign, subreddit and mode ("Collect More")."""
+    """The newest post already seen per campaign, subreddit and mode ("Collect More").
+
+    ``run_id`` is the run that last advanced it and ``previous_*`` what it was before, so a
+    redelivered run re-reads from where *it* started rather than from its own progress.
+    """
 
     __tablename__ = "source_cursors"
     __table_args__ = (PrimaryKeyConstraint("campaign_id", "subreddit_key", "mode"),)
@@ -153,4 +157,7 @@ class SourceCursor(Base):
     mode: Mapped[str] = mapped_column(String(20))
     newest_created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     newest_post_id: Mapped[str] = mapped_column(String(16))
+    run_id: Mapped[uuid.UUID | None] = mapped_column(Uuid, nullable=True)
+    previous_created_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    previous_post_id: Mapped[str | None] = mapped_column(String(16), nullable=True)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)

@@ -70,7 +70,11 @@ def from_reddit_json(data: dict[str, Any]) -> NormalizedPost:
 
     permalink = _absolute(str(data.get("permalink") or ""))
     if not permalink and post_id:
-        permalink = f"{REDDIT_WWW}/r/{subreddit}/comments/{post_id}/" if subreddit else f"{REDDIT_WWW}/comments/{post_id}/"
+        permalink = (
+            f"{REDDIT_WWW}/r/{subreddit}/comments/{post_id}/"
+            if subreddit
+            else f"{REDDIT_WWW}/comments/{post_id}/"
+        )
 
     selftext = data.get("selftext")
     selftext = selftext if isinstance(selftext, str) else ""

@@ -33,6 +33,7 @@ from urllib.parse import quote
 
 import aiohttp
 import asyncpraw
+from asyncpraw import exceptions as asyncpraw_errors
 from asyncprawcore import exceptions as prawcore_errors
 from asyncprawcore.rate_limit import RateLimiter as PrawcoreRateLimiter
 from asyncprawcore.requestor import Requestor
@@ -158,9 +159,10 @@ class RedditSource:
             collected = _Collected()
             listings = _plan(request)
             for index, listing in enumerate(listings):
-                # Hybrid: the first listing (newest) gets half the budget, the second fills up.
-                share = request.limit if len(listings) == 1 else (
-                    -(-request.limit // 2) if index == 0 else request.limit)
+                # Hybrid: the newest posts get half the budget, the year's top posts fill the rest.
+                share = request.limit - len(collected.posts)
+                if index == 0 and len(listings) > 1:
+                    share = -(-request.limit // 2)
                 await self._page_through(reddit, request, listing, share, collected, context)
         finally:
             _current.reset(token)
@@ -236,8 +238,8 @@ class RedditSource:
                     break
                 if post.id and post.id not in collected.posts and len(collected.posts) - start < want:
                     collected.posts[post.id] = post
-            after = data.get("after") if isinstance(data.get("after"), str) else None
-            if reached_known:
+            previous, after = after, data.get("after") if isinstance(data.get("after"), str) else None
+            if reached_known or (after is not None and after == previous):
                 return
             if not after or not children:
                 if seen >= LISTING_CAP and len(collected.posts) - start < want:
@@ -255,32 +257,28 @@ class RedditSource:
             try:
                 body = await reddit.request(method="GET", path=path, params=params)  # type: ignore[arg-type]
                 return _listing_data(body)
-            except prawcore_errors.TooManyRequests as exc:
-                await self._wait_out_429(sub, exc, context)
             except RateLimitWaitTooLong as exc:
                 raise _rate_limited(sub, exc.wait_seconds, self._settings.reddit_max_wait_seconds) from None
+            except prawcore_errors.TooManyRequests as exc:
+                await self._wait_out_429(sub, exc, context)
             except prawcore_errors.InvalidToken:
                 # The token expired or was revoked; asyncprawcore dropped it, so one more try re-authenticates.
                 if token_refreshed:
                     raise SourceError("auth_failed", "Reddit rejected the access token") from None
                 token_refreshed = True
-            except (prawcore_errors.RequestException, prawcore_errors.ServerError, prawcore_errors.BadJSON,
-                    _NotAListing, aiohttp.ClientError) as exc:
+            except prawcore_errors.OAuthException as exc:
+                raise SourceError("auth_failed", f"Reddit refused the app credentials ({exc.error})") from None
+            except (prawcore_errors.AsyncPrawcoreException, _NotAListing, aiohttp.ClientError) as exc:
+                if not _is_transient(exc):
+                    raise await _classify(sub, exc) from None
                 failures += 1
                 if failures > self._settings.reddit_max_retries:
                     raise _transient_error(sub, exc, failures) from None
                 delay = min(self._backoff_base * 2 ** (failures - 1), MAX_BACKOFF_SECONDS)
                 log.info("r/%s: %s; retry %d in %.2fs", sub, _short(exc), failures, delay)
                 await asyncio.sleep(delay)
-            except prawcore_errors.ResponseException as exc:
-                status = exc.response.status
-                if status >= 500 and failures < self._settings.reddit_max_retries:
-                    failures += 1
-                    await asyncio.sleep(min(self._backoff_base * 2 ** (failures - 1), MAX_BACKOFF_SECONDS))
-                    continue
-                raise await _classify(sub, exc) from None
-            except prawcore_errors.OAuthException as exc:
-                raise SourceError("auth_failed", f"Reddit refused the app credentials ({exc.error})") from None
+            except asyncpraw_errors.AsyncPRAWException as exc:  # e.g. a 400 asyncpraw turned into RedditAPIException
+                raise SourceError("upstream_error", f"r/{sub}: Reddit rejected the request ({exc})") from None
 
     async def _wait_out_429(self, sub: str, exc: prawcore_errors.TooManyRequests, context: _FetchContext) -> None:
         """Make every holder of this client id pause; the next ``acquire`` does the waiting."""
@@ -356,6 +354,13 @@ def _transient_error(sub: str, exc: BaseException, attempts: int) -> SourceError
     return SourceError("upstream_error", f"r/{sub}: Reddit kept failing ({_short(exc)}; {attempts} attempts)")
 
 
+def _is_transient(exc: BaseException) -> bool:
+    if isinstance(exc, prawcore_errors.ResponseException) and not isinstance(exc, prawcore_errors.BadJSON):
+        return exc.response.status >= 500
+    return isinstance(exc, prawcore_errors.RequestException | prawcore_errors.BadJSON | _NotAListing
+                      | aiohttp.ClientError)
+
+
 def _short(exc: BaseException) -> str:
     if isinstance(exc, prawcore_errors.ResponseException):
         return f"HTTP {exc.response.status}"
@@ -374,8 +379,10 @@ async def _error_body(response: aiohttp.ClientResponse) -> dict[str, Any]:
     return body if isinstance(body, dict) else {}
 
 
-async def _classify(sub: str, exc: prawcore_errors.ResponseException) -> SourceError:
+async def _classify(sub: str, exc: BaseException) -> SourceError:
     """Turn a final HTTP error into the code users see for this subreddit."""
+    if not isinstance(exc, prawcore_errors.ResponseException):
+        return SourceError("upstream_error", f"r/{sub}: {exc}")
     response = exc.response
     if str(response.url.path).endswith("/access_token") or isinstance(exc, prawcore_errors.InsufficientScope):
         return SourceError("auth_failed", f"Reddit refused the app credentials (HTTP {response.status})")

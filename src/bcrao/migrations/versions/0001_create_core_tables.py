@@ -145,6 +145,9 @@ def upgrade() -> None:
         sa.Column("mode", sa.String(length=20), nullable=False),
         sa.Column("newest_created_at", bcrao.db.UTCDateTime(timezone=True), nullable=False),
         sa.Column("newest_post_id", sa.String(length=16), nullable=False),
+        sa.Column("run_id", sa.Uuid(), nullable=True),
+        sa.Column("previous_created_at", bcrao.db.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("previous_post_id", sa.String(length=16), nullable=True),
         sa.Column("updated_at", bcrao.db.UTCDateTime(timezone=True), nullable=False),
         sa.ForeignKeyConstraint(
             ["campaign_id"],

@@ -1,0 +1,400 @@
+"""The collection pipeline: fetch → filter → classify → score → store, per subreddit.
+
+``CollectionService.run`` is executor-agnostic: the local executor and the Celery task
+both call it with a progress callback and a cancellation check. Slow work (HTTP, LLM)
+happens outside database transactions; each subreddit's posts, samples, cursor and the
+run's counters are committed together, so what a run reports always matches what it
+stored, even if the process dies half-way.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+import uuid
+from collections import Counter
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import update
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from bcrao.collection import store
+from bcrao.collection.classify import Classification, RulesClassifier, select_for_classification
+from bcrao.collection.models import CollectionRun
+from bcrao.collection.prefilter import PreFilter
+from bcrao.collection.scoring import SubredditScorer
+from bcrao.db import session_scope, utcnow
+from bcrao.sources.base import FetchRequest, NormalizedPost, PostSource, SourceError
+
+log = logging.getLogger("bcrao.pipeline")
+
+PROGRESS_EVERY_POSTS = 250
+PROGRESS_EVERY_SECONDS = 0.5
+# "Top of the year" changes under us, so only listings of new posts resume from a cursor
+# (in hybrid mode the source applies it to the new-posts half only).
+INCREMENTAL_MODES = frozenset({"fresh", "hybrid"})
+
+Progress = Callable[[dict[str, Any]], Awaitable[None]]
+CancelCheck = Callable[[], Awaitable[bool]]
+
+
+class RunCancelled(Exception):
+    """Raised at a cancellation checkpoint; the work stored so far is kept."""
+
+
+@dataclass(frozen=True, slots=True)
+class CampaignSnapshot:
+    """What the pipeline needs of a campaign, read once at the start of the run."""
+
+    id: uuid.UUID
+    user_id: uuid.UUID
+    keywords: tuple[str, ...]
+    target_subreddits: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class RunOptions:
+    run_id: uuid.UUID
+    mode: str = "hybrid"
+    max_posts_per_subreddit: int = 100
+
+
+@dataclass
+class RunTally:
+    scraped: int = 0
+    filtered: int = 0
+    classified: int = 0
+    stored: int = 0
+    duplicates: int = 0
+    filter_reasons: Counter[str] = field(default_factory=Counter)
+    errors: list[dict[str, str]] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+    llm_prompt_tokens: int = 0
+    llm_completion_tokens: int = 0
+    llm_cost_usd: float = 0.0
+    llm_fallbacks: int = 0
+    subreddits_ok: int = 0
+
+    def counters(self) -> dict[str, Any]:
+        return {
+            "scraped": self.scraped,
+            "filtered": self.filtered,
+            "classified": self.classified,
+            "stored": self.stored,
+            "duplicates": self.duplicates,
+            "errors": list(self.errors),
+        }
+
+    def run_columns(self) -> dict[str, Any]:
+        """The run row's columns that mirror this tally."""
+        return {
+            "scraped": self.scraped,
+            "filtered": self.filtered,
+            "classified": self.classified,
+            "stored": self.stored,
+            "duplicates": self.duplicates,
+            "filter_reasons": dict(self.filter_reasons),
+            "errors": list(self.errors),
+            "warnings": list(self.warnings),
+            "llm_prompt_tokens": self.llm_prompt_tokens,
+            "llm_completion_tokens": self.llm_completion_tokens,
+            "llm_cost_usd": round(self.llm_cost_usd, 6),
+            "llm_fallbacks": self.llm_fallbacks,
+        }
+
+    def outcome(self, total_subreddits: int) -> str:
+        if self.errors and self.subreddits_ok == 0 and total_subreddits > 0:
+            return "failed"
+        return "partial" if self.errors else "complete"
+
+
+@dataclass(slots=True)
+class _Survivor:
+    post: NormalizedPost
+    relevance: float
+    classification: Classification | None = None
+    by_llm: bool = False
+
+
+class CollectionService:
+    def __init__(
+        self,
+        *,
+        sessionmaker: async_sessionmaker[AsyncSession],
+        source: PostSource,
+        classify_fraction: float = 0.10,
+        samples_per_reason: int = 20,
+        llm: Any | None = None,
+        rules: RulesClassifier | None = None,
+    ) -> None:
+        self.sessionmaker = sessionmaker
+        self.source = source
+        self.classify_fraction = classify_fraction
+        self.samples_per_reason = samples_per_reason
+        self.llm = llm  # an LLMClassifier, or None for the offline rules classifier
+        self.rules = rules or RulesClassifier()
+
+    @property
+    def classifier_name(self) -> str:
+        return "llm" if self.llm is not None else "rules"
+
+    async def run(
+        self,
+        campaign: CampaignSnapshot,
+        options: RunOptions,
+        progress: Progress,
+        should_cancel: CancelCheck | None = None,
+    ) -> RunTally:
+        """Collect every target subreddit; failures are recorded per subreddit, not raised.
+
+        Raises ``RunCancelled`` when a checkpoint sees a cancellation request; the tally
+        and everything committed so far stay valid.
+        """
+        tally = RunTally()
+        run = _RunContext(self, campaign, options, tally, progress, should_cancel)
+        await run.reset_previous_attempt()
+        total = len(campaign.target_subreddits)
+        for step, subreddit in enumerate(campaign.target_subreddits, start=1):
+            await run.checkpoint()
+            await run.collect_subreddit(step, total, subreddit)
+        return tally
+
+
+class _RunContext:
+    """State of one run while it executes (kept off the service so the service is reusable)."""
+
+    def __init__(
+        self,
+        service: CollectionService,
+        campaign: CampaignSnapshot,
+        options: RunOptions,
+        tally: RunTally,
+        progress: Progress,
+        should_cancel: CancelCheck | None,
+    ) -> None:
+        self.s = service
+        self.campaign = campaign
+        self.options = options
+        self.tally = tally
+        self.progress = progress
+        self.should_cancel = should_cancel
+        self.prefilter = PreFilter(campaign.keywords)
+        self.samples_left: Counter[str] = Counter()
+        self.position: dict[str, Any] = {
+            "subreddit": None,
+            "step": 0,
+            "total_steps": len(campaign.target_subreddits),
+        }
+        self._last_emit = 0.0
+
+    async def emit(self, stage: str, **extra: Any) -> None:
+        self._last_emit = time.monotonic()
+        await self.progress(
+            {
+                "stage": stage,
+                **self.position,
+                **self.tally.counters(),
+                **({"warnings": list(self.tally.warnings)} if self.tally.warnings else {}),
+                **extra,
+            }
+        )
+
+    async def checkpoint(self) -> None:
+        if self.should_cancel is not None and await self.should_cancel():
+            raise RunCancelled()
+
+    async def reset_previous_attempt(self) -> None:
+        """A redelivered run starts its bookkeeping again; its stored posts stay (upserts)."""
+        async with session_scope(self.s.sessionmaker) as session:
+            await store.clear_samples(session, run_id=self.options.run_id)
+
+    async def collect_subreddit(self, step: int, total: int, subreddit: str) -> None:
+        self.position = {"subreddit": subreddit, "step": step, "total_steps": total}
+        await self.emit("fetching")
+        fetched = await self._fetch(subreddit)
+        if fetched is None:
+            await self._persist_counters()
+            await self.emit("fetching")
+            return
+        self.tally.scraped += len(fetched)
+
+        await self.emit("filtering")
+        survivors, samples = await self._filter(fetched)
+        await self.checkpoint()
+
+        await self.emit("classifying")
+        await self._classify(survivors)
+        await self.checkpoint()
+
+        await self.emit("scoring")
+        rows = self._score(fetched, survivors)
+        await self.checkpoint()
+
+        await self.emit("storing")
+        await self._store(subreddit, fetched, rows, samples)
+        self.tally.subreddits_ok += 1
+        await self.emit("storing")
+
+    async def _fetch(self, subreddit: str) -> list[NormalizedPost] | None:
+        newer_than = newer_than_id = None
+        if self.options.mode in INCREMENTAL_MODES:
+            async with self.s.sessionmaker() as session:
+                newer_than, newer_than_id = await store.read_cursor(
+                    session,
+                    campaign_id=self.campaign.id,
+                    subreddit=subreddit,
+                    mode=self.options.mode,
+                    run_id=self.options.run_id,
+                )
+        request = FetchRequest(
+            subreddit=subreddit,
+            keywords=list(self.campaign.keywords),
+            mode=self.options.mode,  # type: ignore[arg-type]
+            limit=self.options.max_posts_per_subreddit,
+            newer_than=newer_than,
+            newer_than_id=newer_than_id,
+        )
+
+        async def on_wait(seconds: float) -> None:
+            await self.emit("rate_limited", wait_seconds=round(seconds, 1))
+
+        try:
+            result = await self.s.source.fetch(request, on_wait=on_wait)
+        except SourceError as exc:
+            self._record_error(subreddit, exc.code, exc.message)
+            return None
+        except Exception as exc:  # a source bug must not sink the other subreddits
+            log.exception("source %s failed on r/%s", self.s.source.name, subreddit)
+            self._record_error(subreddit, "source_error", f"{type(exc).__name__}: {exc}"[:300])
+            return None
+        self.tally.warnings.extend(w for w in result.warnings if w not in self.tally.warnings)
+        return result.posts
+
+    def _record_error(self, subreddit: str, code: str, message: str) -> None:
+        self.tally.errors.append({"subreddit": subreddit, "code": code, "message": message})
+
+    async def _filter(self, posts: Sequence[NormalizedPost]) -> tuple[list[_Survivor], list[dict[str, Any]]]:
+        survivors: list[_Survivor] = []
+        samples: list[dict[str, Any]] = []
+        for i, post in enumerate(posts, start=1):
+            decision = self.prefilter.evaluate(post)
+            if decision.reason is None:
+                survivors.append(_Survivor(post, decision.relevance_score))
+                self.tally.filtered += 1
+            else:
+                self.tally.filter_reasons[decision.reason] += 1
+                if self.samples_left[decision.reason] < self.s.samples_per_reason:
+                    self.samples_left[decision.reason] += 1
+                    samples.append(
+                        {
+                            "run_id": self.options.run_id,
+                            "reason": decision.reason,
+                            "reddit_post_id": post.id,
+                            "subreddit": post.subreddit,
+                            "title": post.title[:500],
+                        }
+                    )
+            if i % PROGRESS_EVERY_POSTS == 0 or time.monotonic() - self._last_emit > PROGRESS_EVERY_SECONDS:
+                await self.emit("filtering")
+        return survivors, samples
+
+    async def _classify(self, survivors: list[_Survivor]) -> None:
+        chosen = select_for_classification(survivors, self.s.classify_fraction, key=lambda s: s.relevance)
+        if not chosen:
+            return
+        if self.s.llm is not None:
+            batch = await self.s.llm.classify_many([c.post for c in chosen])
+            for item, (label, by_llm) in zip(chosen, batch.results, strict=True):
+                item.classification, item.by_llm = label, by_llm
+            self.tally.llm_prompt_tokens += batch.prompt_tokens
+            self.tally.llm_completion_tokens += batch.completion_tokens
+            self.tally.llm_cost_usd += batch.estimated_cost_usd
+            self.tally.llm_fallbacks += batch.fallbacks
+        else:
+            for item in chosen:
+                item.classification = self.s.rules.classify(item.post)
+        self.tally.classified += len(chosen)
+
+    def _score(
+        self, fetched: Sequence[NormalizedPost], survivors: Sequence[_Survivor]
+    ) -> list[dict[str, Any]]:
+        scorer = SubredditScorer(fetched)  # engagement is judged against this subreddit's own posts
+        now = utcnow()
+        rows = []
+        for item in survivors:
+            post = item.post
+            score, breakdown = scorer.score(post)
+            label = item.classification
+            if label is not None:
+                breakdown = {
+                    **breakdown,
+                    "archetype_confidence": round(label.confidence, 3),
+                    "archetype_reasons": label.reasons[:5],
+                }
+            breakdown["relevance_score"] = item.relevance
+            rows.append(
+                {
+                    "id": uuid.uuid4(),
+                    "campaign_id": self.campaign.id,
+                    "user_id": self.campaign.user_id,
+                    "run_id": self.options.run_id,
+                    "subreddit": post.subreddit[:32],
+                    "subreddit_key": post.subreddit.lower()[:32],
+                    "reddit_post_id": post.id,
+                    "reddit_url": post.permalink,
+                    "author": post.author,
+                    "title": post.title,
+                    "raw_text": post.text,
+                    "upvotes": post.upvotes,
+                    "comment_count": post.comment_count,
+                    "upvote_ratio": post.upvote_ratio,
+                    "reddit_created_at": post.created_utc,
+                    "archetype": label.archetype if label else "Unclassified",
+                    "relevance_score": item.relevance,
+                    "success_score": score,
+                    "score_breakdown": breakdown,
+                    "is_ai_processed": item.by_llm,
+                    "classifier": ("llm" if item.by_llm else "rules") if label else None,
+                    "collected_at": now,
+                }
+            )
+        return rows
+
+    async def _store(
+        self,
+        subreddit: str,
+        fetched: Sequence[NormalizedPost],
+        rows: list[dict[str, Any]],
+        samples: list[dict[str, Any]],
+    ) -> None:
+        async with session_scope(self.s.sessionmaker) as session:
+            outcome = await store.insert_posts(
+                session, campaign_id=self.campaign.id, run_id=self.options.run_id, rows=rows
+            )
+            self.tally.stored += outcome.stored
+            self.tally.duplicates += outcome.duplicates
+            await store.add_rejected_samples(session, samples)
+            if fetched:
+                newest = max(fetched, key=lambda p: p.created_utc)
+                await store.advance_cursor(
+                    session,
+                    campaign_id=self.campaign.id,
+                    subreddit=subreddit,
+                    mode=self.options.mode,
+                    newest=newest.created_utc,
+                    post_id=newest.id,
+                )
+            await self._write_counters(session)
+
+    async def _persist_counters(self) -> None:
+        async with session_scope(self.s.sessionmaker) as session:
+            await self._write_counters(session)
+
+    async def _write_counters(self, session: AsyncSession) -> None:
+        await session.execute(
+            update(CollectionRun)
+            .where(CollectionRun.id == self.options.run_id)
+            .values(**self.tally.run_columns(), heartbeat_at=utcnow())
+        )

@@ -1,0 +1,188 @@
+"""Collection endpoints: trigger, run status, history, cancel, rejected samples, live progress."""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Header, Query, Request, Response, status
+from fastapi.security import HTTPAuthorizationCredentials
+
+from bcrao.auth.deps import CurrentUser, bearer
+from bcrao.campaigns.deps import OwnedCampaign
+from bcrao.collection import service
+from bcrao.collection.models import CollectionRun
+from bcrao.collection.runner import announce_terminal
+from bcrao.collection.schemas import (
+    CollectAccepted,
+    CollectRequest,
+    RejectedList,
+    RunList,
+    RunOut,
+    StreamToken,
+    event_stream_doc,
+)
+from bcrao.deps import PageDep, RuntimeDep, SessionDep
+from bcrao.errors import Conflict, ServiceUnavailable, Unauthorized
+from bcrao.progress.bus import TERMINAL_EVENTS
+from bcrao.progress.sse import event_source, parse_resume_id, run_events
+
+log = logging.getLogger("bcrao.collection")
+
+router = APIRouter(tags=["collection"])
+
+FilterReason = Annotated[
+    str | None,
+    Query(
+        pattern="^(removed_or_deleted|stickied|nsfw|link_only|too_short|promotional|non_english|duplicate_text)$",
+        description="Only samples rejected for this reason",
+    ),
+]
+
+
+async def owned_run(task_id: uuid.UUID, user: CurrentUser, session: SessionDep) -> CollectionRun:
+    return await service.get_owned_run(session, user_id=user.id, run_id=task_id)
+
+
+OwnedRun = Annotated[CollectionRun, Depends(owned_run)]
+
+
+def _progress_url(run_id: uuid.UUID) -> str:
+    return f"/v1/collection/{run_id}/progress"
+
+
+@router.post(
+    "/v1/campaigns/{campaign_id}/collect",
+    status_code=status.HTTP_202_ACCEPTED,
+    response_model=CollectAccepted,
+    responses={409: {"description": "COLLECTION_IN_PROGRESS"}, 429: {"description": "PLAN_LIMIT_REACHED"}},
+)
+async def trigger_collection(
+    campaign: OwnedCampaign,
+    user: CurrentUser,
+    session: SessionDep,
+    runtime: RuntimeDep,
+    body: CollectRequest | None = None,
+) -> CollectAccepted:
+    run = await service.create_run(
+        session, user=user, campaign=campaign, options=body or CollectRequest(), settings=runtime.settings
+    )
+    # Enqueue only after commit, or a fast worker could look for a run that is not there yet.
+    await session.commit()
+    await runtime.bus.publish(
+        str(run.id),
+        "progress",
+        {
+            "task_id": str(run.id),
+            "status": "queued",
+            "stage": "queued",
+            "subreddit": None,
+            "step": 0,
+            "total_steps": len(campaign.target_subreddits),
+            "scraped": 0,
+            "filtered": 0,
+            "classified": 0,
+            "stored": 0,
+            "duplicates": 0,
+            "errors": [],
+            "ts": run.created_at.isoformat().replace("+00:00", "Z"),
+        },
+    )
+    try:
+        await runtime.executor.submit(run.id)
+    except Exception as exc:
+        log.error("could not enqueue run %s: %s", run.id, type(exc).__name__)
+        await service.mark_failed(
+            session, run_id=run.id, from_status="queued", message="The collection could not be queued"
+        )
+        await session.commit()
+        await announce_terminal(runtime.sessionmaker, runtime.bus, run.id)
+        raise ServiceUnavailable("The task queue is unavailable; try again shortly") from None
+    return CollectAccepted(
+        task_id=run.id,
+        progress_url=_progress_url(run.id),
+        stream_token=runtime.signer.stream_token(user.id, run.id),
+        stream_token_expires_in=runtime.settings.stream_token_ttl_seconds,
+    )
+
+
+@router.get("/v1/collection/{task_id}", response_model=RunOut)
+async def get_run(run: OwnedRun) -> RunOut:
+    return service.run_out(run)
+
+
+@router.get("/v1/campaigns/{campaign_id}/runs", response_model=RunList)
+async def list_runs(campaign: OwnedCampaign, session: SessionDep, page: PageDep) -> RunList:
+    runs, total = await service.list_runs(
+        session, campaign_id=campaign.id, offset=page.offset, limit=page.per_page
+    )
+    return RunList(
+        runs=[service.run_out(r) for r in runs], total=total, page=page.page, per_page=page.per_page
+    )
+
+
+@router.get("/v1/collection/{task_id}/rejected", response_model=RejectedList)
+async def list_rejected(
+    run: OwnedRun, session: SessionDep, page: PageDep, reason: FilterReason = None
+) -> RejectedList:
+    return await service.list_rejected(
+        session, run_id=run.id, reason=reason, offset=page.offset, limit=page.per_page
+    )
+
+
+@router.post("/v1/collection/{task_id}/stream-token", response_model=StreamToken)
+async def new_stream_token(run: OwnedRun, user: CurrentUser, runtime: RuntimeDep) -> StreamToken:
+    return StreamToken(
+        stream_token=runtime.signer.stream_token(user.id, run.id),
+        stream_token_expires_in=runtime.settings.stream_token_ttl_seconds,
+    )
+
+
+@router.post("/v1/collection/{task_id}/cancel", status_code=status.HTTP_202_ACCEPTED, response_model=RunOut)
+async def cancel_run(run: OwnedRun, session: SessionDep, runtime: RuntimeDep) -> RunOut:
+    if run.status in TERMINAL_EVENTS:
+        raise Conflict(f"The run already ended ({run.status})")
+    cancelled_outright = await service.request_cancel(session, run=run)
+    if cancelled_outright:
+        await session.commit()
+        await announce_terminal(runtime.sessionmaker, runtime.bus, run.id)
+    return service.run_out(run)
+
+
+@router.get("/v1/collection/{task_id}/progress", responses=event_stream_doc(), response_class=Response)
+async def stream_progress(
+    task_id: uuid.UUID,
+    request: Request,
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)],
+    token: Annotated[
+        str | None, Query(description="Stream token from the trigger (never an access token)")
+    ] = None,
+    last_event_id: Annotated[int | None, Query(ge=0, description="Resume after this event id")] = None,
+    last_event_id_header: Annotated[str | None, Header(alias="Last-Event-ID")] = None,
+):
+    runtime = request.app.state.runtime
+    if credentials is not None:
+        user_id = runtime.signer.user_id_from_access(credentials.credentials)
+    elif token:
+        user_id = runtime.signer.check_stream_token(token, task_id)
+    else:
+        raise Unauthorized()
+    # A short session, closed before streaming: a stream must not pin a database connection.
+    async with runtime.sessionmaker() as session:
+        run = await service.get_owned_run(session, user_id=user_id, run_id=task_id)
+        finished = service.terminal_data(run) if run.status in TERMINAL_EVENTS else None
+        final_event_id = run.last_event_id
+    resume = parse_resume_id(last_event_id_header, last_event_id)
+    if finished is not None and final_event_id and resume >= final_event_id:
+        return Response(status_code=status.HTTP_204_NO_CONTENT)
+    events = run_events(
+        runtime.bus,
+        str(task_id),
+        after=resume,
+        finished=finished,
+        retry_ms=runtime.settings.sse_retry_ms,
+        final_event_id=final_event_id,
+        max_seconds=runtime.settings.sse_max_connection_seconds,
+    )
+    return event_source(events, keepalive=runtime.settings.sse_keepalive_seconds)

@@ -1,0 +1,184 @@
+"""Execute one run end to end: claim it, run the pipeline, finish it, announce the end.
+
+Both executors call ``execute_run``; only where it runs differs (an asyncio task in the
+API process, or a Celery worker with its own event loop and database engine).
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+import uuid
+from collections.abc import Awaitable, Callable
+from datetime import timedelta
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from bcrao.campaigns.models import Campaign
+from bcrao.collection import service
+from bcrao.collection.models import CollectionRun
+from bcrao.collection.pipeline import CampaignSnapshot, CollectionService, RunCancelled, RunOptions, RunTally
+from bcrao.config import ClassifierName, Settings
+from bcrao.db import session_scope, utcnow
+from bcrao.progress.bus import ProgressBus
+from bcrao.sources.base import PostSource
+
+log = logging.getLogger("bcrao.runner")
+
+ProgressHook = Callable[[dict[str, Any]], Awaitable[None]]
+
+
+def iso_now() -> str:
+    return utcnow().isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+class Reporter:
+    """Turns pipeline progress into bus events, keeps the run's heartbeat fresh."""
+
+    def __init__(
+        self,
+        *,
+        run_id: uuid.UUID,
+        bus: ProgressBus,
+        sessionmaker: async_sessionmaker[AsyncSession],
+        hook: ProgressHook | None = None,
+        heartbeat_every: float = 5.0,
+    ) -> None:
+        self.run_id = run_id
+        self.heartbeat_every = heartbeat_every
+        self.bus = bus
+        self.sessionmaker = sessionmaker
+        self.hook = hook
+        self._beat = time.monotonic()
+
+    async def __call__(self, fields: dict[str, Any]) -> None:
+        data = {"task_id": str(self.run_id), "status": "running", **fields, "ts": iso_now()}
+        await self.bus.publish(str(self.run_id), "progress", data)
+        if self.hook is not None:
+            await self.hook(data)
+        if time.monotonic() - self._beat > self.heartbeat_every:
+            self._beat = time.monotonic()
+            async with session_scope(self.sessionmaker) as session:
+                run = await session.get(CollectionRun, self.run_id)
+                if run is not None and run.status == "running":
+                    run.heartbeat_at = utcnow()
+
+
+async def announce_terminal(
+    session_maker: async_sessionmaker[AsyncSession], bus: ProgressBus, run_id: uuid.UUID
+) -> None:
+    """Publish the run's terminal event from its committed final state, then remember its id."""
+    async with session_scope(session_maker) as session:
+        run = await session.get(CollectionRun, run_id)
+        if run is None:
+            return
+        event_id = await bus.publish(str(run_id), run.status, service.terminal_data(run))
+        await service.set_last_event_id(session, run_id=run_id, event_id=event_id)
+
+
+async def execute_run(
+    *,
+    run_id: uuid.UUID,
+    settings: Settings,
+    sessionmaker: async_sessionmaker[AsyncSession],
+    bus: ProgressBus,
+    source: PostSource,
+    hook: ProgressHook | None = None,
+) -> str | None:
+    """Run the collection; return its final status, or None when there was nothing to do."""
+    stale = timedelta(seconds=settings.run_stale_after_seconds)
+    async with session_scope(sessionmaker) as session:
+        if not await service.claim_run(session, run_id=run_id, stale_after=stale):
+            log.info("run %s not claimable (finished, cancelled or running elsewhere)", run_id)
+            return None
+        run = await session.get(CollectionRun, run_id)
+        campaign = (
+            await session.scalar(select(Campaign).where(Campaign.id == run.campaign_id)) if run else None
+        )
+        if run is None or campaign is None:
+            return None
+        snapshot = CampaignSnapshot(
+            id=campaign.id,
+            user_id=campaign.user_id,
+            keywords=tuple(campaign.keywords),
+            target_subreddits=tuple(campaign.target_subreddits),
+        )
+        options = RunOptions(
+            run_id=run.id, mode=run.mode, max_posts_per_subreddit=run.max_posts_per_subreddit
+        )
+
+    # Beat well inside the stale timeout so a live run is never mistaken for a dead one.
+    reporter = Reporter(
+        run_id=run_id,
+        bus=bus,
+        sessionmaker=sessionmaker,
+        hook=hook,
+        heartbeat_every=min(5.0, settings.run_stale_after_seconds / 4),
+    )
+    pipeline = CollectionService(
+        sessionmaker=sessionmaker,
+        source=source,
+        classify_fraction=settings.classify_fraction,
+        samples_per_reason=settings.rejected_samples_per_reason,
+        llm=_llm(settings),
+    )
+
+    async def should_cancel() -> bool:
+        async with sessionmaker() as s:
+            row = (
+                await s.execute(
+                    select(CollectionRun.cancel_requested, CollectionRun.status).where(
+                        CollectionRun.id == run_id
+                    )
+                )
+            ).one_or_none()
+        return row is None or bool(row[0]) or row[1] != "running"
+
+    await reporter(
+        {
+            "stage": "queued",
+            "subreddit": None,
+            "step": 0,
+            "total_steps": len(snapshot.target_subreddits),
+            **RunTally().counters(),
+        }
+    )
+    columns: dict[str, Any]
+    try:
+        tally = await pipeline.run(snapshot, options, reporter, should_cancel)
+        status, columns = tally.outcome(len(snapshot.target_subreddits)), tally.run_columns()
+    except RunCancelled:
+        status, columns = "cancelled", {}  # counters stay as last committed: they match what was stored
+    except Exception as exc:
+        log.exception("run %s failed", run_id)
+        status = "failed"
+        async with sessionmaker() as s:
+            current = await s.get(CollectionRun, run_id)
+            errors = list(current.errors) if current else []
+        columns = {
+            "errors": [
+                *errors,
+                {
+                    "subreddit": "",
+                    "code": "internal_error",
+                    "message": f"{type(exc).__name__}: the run stopped unexpectedly",
+                },
+            ]
+        }
+    async with session_scope(sessionmaker) as session:
+        finished = await service.finish_run(session, run_id=run_id, status=status, columns=columns)
+    if not finished:
+        log.warning("run %s was finished elsewhere (reaped or deleted); not announcing", run_id)
+        return None
+    await announce_terminal(sessionmaker, bus, run_id)
+    return status
+
+
+def _llm(settings: Settings) -> Any | None:
+    if settings.classifier is not ClassifierName.llm:
+        return None
+    from bcrao.collection.llm import LLMClassifier
+
+    return LLMClassifier(settings)

@@ -1,0 +1,126 @@
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+Mode = Literal["hybrid", "fresh", "historical"]
+RunStatus = Literal["queued", "running", "complete", "partial", "failed", "cancelled"]
+Stage = Literal[
+    "queued", "fetching", "rate_limited", "filtering", "classifying", "scoring", "storing", "done"
+]
+
+
+class CollectRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    mode: Mode = "hybrid"
+    max_posts_per_subreddit: int = Field(100, ge=1, le=1000)
+
+
+class CollectAccepted(BaseModel):
+    task_id: uuid.UUID
+    status: Literal["queued"] = "queued"
+    progress_url: str
+    stream_token: str
+    stream_token_expires_in: int
+
+
+class StreamToken(BaseModel):
+    stream_token: str
+    stream_token_expires_in: int
+
+
+class RunError(BaseModel):
+    subreddit: str
+    code: str
+    message: str
+
+
+class LLMUsage(BaseModel):
+    prompt_tokens: int
+    completion_tokens: int
+    estimated_cost_usd: float
+    fallbacks: int
+
+
+class RunOut(BaseModel):
+    task_id: uuid.UUID
+    campaign_id: uuid.UUID
+    status: RunStatus
+    source: str
+    classifier: str
+    mode: Mode
+    max_posts_per_subreddit: int
+    scraped: int
+    filtered: int
+    classified: int
+    stored: int
+    duplicates: int
+    filter_reasons: dict[str, int]
+    errors: list[RunError]
+    warnings: list[str]
+    llm_usage: LLMUsage
+    created_at: datetime
+    started_at: datetime | None
+    finished_at: datetime | None
+
+
+class RunList(BaseModel):
+    runs: list[RunOut]
+    total: int
+    page: int
+    per_page: int
+
+
+class RejectedOut(BaseModel):
+    reddit_post_id: str
+    subreddit: str
+    title: str
+    reason: str
+
+
+class RejectedList(BaseModel):
+    rejected: list[RejectedOut]
+    total: int
+    page: int
+    per_page: int
+
+
+class ProgressData(BaseModel):
+    """The JSON ``data`` of a ``progress`` event (terminal events carry the run object + stage)."""
+
+    task_id: uuid.UUID
+    status: RunStatus
+    stage: Stage
+    subreddit: str | None = None
+    step: int = 0
+    total_steps: int = 0
+    scraped: int = 0
+    filtered: int = 0
+    classified: int = 0
+    stored: int = 0
+    duplicates: int = 0
+    errors: list[RunError] = []
+    warnings: list[str] | None = None
+    wait_seconds: float | None = None
+    ts: datetime
+
+
+def event_stream_doc() -> dict[str, Any]:
+    """OpenAPI description of the SSE response (FastAPI cannot infer it from a generator)."""
+    return {
+        200: {
+            "description": (
+                "Server-Sent Events. Each event has `id:` (positive, increasing), `event:` "
+                "(`progress`, or one terminal event `complete` | `partial` | `failed` | `cancelled`, "
+                "after which the stream closes) and one line of JSON `data:` (ProgressData for progress; "
+                'the run object plus `"stage": "done"` for terminal events). `: keepalive` comments '
+                "every 15 s; `retry: 2000` first."
+            ),
+            "content": {"text/event-stream": {"schema": {"$ref": "#/components/schemas/ProgressData"}}},
+        },
+        204: {"description": "Resume id at or after the terminal event: nothing more to send"},
+    }

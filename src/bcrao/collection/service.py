@@ -1,0 +1,276 @@
+"""Run bookkeeping: trigger, read, list, cancel, finish and reap, always owner-scoped."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import func, or_, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bcrao.auth.models import User
+from bcrao.campaigns.models import Campaign
+from bcrao.collection.models import ACTIVE_STATUSES, CollectionRun, RejectedSample, RunLedger
+from bcrao.collection.schemas import CollectRequest, LLMUsage, RejectedList, RejectedOut, RunError, RunOut
+from bcrao.config import Settings
+from bcrao.db import utcnow
+from bcrao.errors import CollectionInProgress, NotFound, PlanLimitReached, ValidationFailed
+
+WINDOW = timedelta(days=7)
+
+
+class RunNotFound(NotFound):
+    message = "Collection run not found"
+
+
+async def weekly_usage(
+    session: AsyncSession, *, user_id: uuid.UUID, now: datetime | None = None
+) -> tuple[int, datetime | None]:
+    """Runs triggered in the rolling window, and when the oldest of them leaves it."""
+    now = now or utcnow()
+    count, oldest = (
+        await session.execute(
+            select(func.count(), func.min(RunLedger.created_at)).where(
+                RunLedger.user_id == user_id, RunLedger.created_at > now - WINDOW
+            )
+        )
+    ).one()
+    return int(count), oldest
+
+
+async def runs_remaining(session: AsyncSession, *, user: User, settings: Settings) -> int | None:
+    """None means unlimited."""
+    limit = settings.runs_per_week(user.plan)
+    if limit == 0:
+        return None
+    used, _ = await weekly_usage(session, user_id=user.id)
+    return max(0, limit - used)
+
+
+async def create_run(
+    session: AsyncSession, *, user: User, campaign: Campaign, options: CollectRequest, settings: Settings
+) -> CollectionRun:
+    if campaign.status == "archived":
+        raise ValidationFailed(
+            "status", "Archived campaigns cannot be collected; set the status to active first"
+        )
+    if session.bind.dialect.name == "postgresql":
+        # Serialize a user's triggers so two concurrent requests cannot both take the last run.
+        await session.execute(select(User.id).where(User.id == user.id).with_for_update())
+    limit = settings.runs_per_week(user.plan)
+    if limit:
+        used, oldest = await weekly_usage(session, user_id=user.id)
+        if used >= limit:
+            raise PlanLimitReached(limit, (oldest or utcnow()) + WINDOW)
+    run = CollectionRun(
+        campaign_id=campaign.id,
+        user_id=user.id,
+        status="queued",
+        source=settings.source.value,
+        classifier=settings.classifier.value,
+        mode=options.mode,
+        max_posts_per_subreddit=options.max_posts_per_subreddit,
+    )
+    try:
+        # The partial unique index allows one queued/running run per campaign: the
+        # database, not a read-then-write, decides which of two concurrent triggers wins.
+        async with session.begin_nested():
+            session.add(run)
+            await session.flush()
+    except IntegrityError:
+        active = await session.scalar(
+            select(CollectionRun.id).where(
+                CollectionRun.campaign_id == campaign.id, CollectionRun.status.in_(ACTIVE_STATUSES)
+            )
+        )
+        raise CollectionInProgress(str(active)) from None
+    session.add(RunLedger(user_id=user.id, run_id=run.id, created_at=run.created_at))
+    await session.flush()
+    return run
+
+
+async def get_owned_run(session: AsyncSession, *, user_id: uuid.UUID, run_id: uuid.UUID) -> CollectionRun:
+    run = await session.scalar(
+        select(CollectionRun).where(CollectionRun.id == run_id, CollectionRun.user_id == user_id)
+    )
+    if run is None:
+        raise RunNotFound()
+    return run
+
+
+async def list_runs(
+    session: AsyncSession, *, campaign_id: uuid.UUID, offset: int, limit: int
+) -> tuple[list[CollectionRun], int]:
+    where = CollectionRun.campaign_id == campaign_id
+    total = await session.scalar(select(func.count()).select_from(CollectionRun).where(where)) or 0
+    rows = await session.scalars(
+        select(CollectionRun)
+        .where(where)
+        .order_by(CollectionRun.created_at.desc(), CollectionRun.id.desc())
+        .offset(offset)
+        .limit(limit)
+    )
+    return list(rows), total
+
+
+async def latest_run(session: AsyncSession, *, campaign_id: uuid.UUID) -> CollectionRun | None:
+    return await session.scalar(
+        select(CollectionRun)
+        .where(CollectionRun.campaign_id == campaign_id)
+        .order_by(CollectionRun.created_at.desc(), CollectionRun.id.desc())
+        .limit(1)
+    )
+
+
+async def request_cancel(session: AsyncSession, *, run: CollectionRun) -> bool:
+    """Flag the run; return True when it was still queued and is now cancelled outright."""
+    if run.status == "queued":
+        result = await session.execute(
+            update(CollectionRun)
+            .where(CollectionRun.id == run.id, CollectionRun.status == "queued")
+            .values(status="cancelled", cancel_requested=True, finished_at=utcnow())
+        )
+        if result.rowcount:
+            await session.refresh(run)
+            return True
+    await session.execute(
+        update(CollectionRun).where(CollectionRun.id == run.id).values(cancel_requested=True)
+    )
+    await session.refresh(run)
+    return False
+
+
+async def claim_run(session: AsyncSession, *, run_id: uuid.UUID, stale_after: timedelta) -> bool:
+    """Take a queued run (or a running one whose executor went silent) for execution.
+
+    A redelivered Celery message for a run another worker is still executing finds a
+    fresh heartbeat and backs off, so a run is never processed twice at the same time.
+    """
+    now = utcnow()
+    result = await session.execute(
+        update(CollectionRun)
+        .where(
+            CollectionRun.id == run_id,
+            or_(
+                CollectionRun.status == "queued",
+                (CollectionRun.status == "running")
+                & or_(CollectionRun.heartbeat_at.is_(None), CollectionRun.heartbeat_at < now - stale_after),
+            ),
+            CollectionRun.cancel_requested.is_(False),
+        )
+        .values(
+            status="running",
+            started_at=func.coalesce(CollectionRun.started_at, now),
+            heartbeat_at=now,
+            attempts=CollectionRun.attempts + 1,
+        )
+    )
+    return bool(result.rowcount)
+
+
+async def finish_run(
+    session: AsyncSession, *, run_id: uuid.UUID, status: str, columns: dict[str, Any]
+) -> bool:
+    """Write the final state, only if the run is still ours (not reaped meanwhile)."""
+    result = await session.execute(
+        update(CollectionRun)
+        .where(CollectionRun.id == run_id, CollectionRun.status == "running")
+        .values(status=status, finished_at=utcnow(), **columns)
+    )
+    return bool(result.rowcount)
+
+
+async def stale_runs(session: AsyncSession, *, stale_after: timedelta) -> list[CollectionRun]:
+    cutoff = utcnow() - stale_after
+    rows = await session.scalars(
+        select(CollectionRun).where(
+            or_(
+                (CollectionRun.status == "running")
+                & or_(CollectionRun.heartbeat_at.is_(None), CollectionRun.heartbeat_at < cutoff),
+                (CollectionRun.status == "queued") & (CollectionRun.created_at < cutoff),
+            )
+        )
+    )
+    return list(rows)
+
+
+async def mark_failed(session: AsyncSession, *, run_id: uuid.UUID, from_status: str, message: str) -> bool:
+    run = await session.get(CollectionRun, run_id)
+    if run is None or run.status != from_status:
+        return False
+    errors = [*run.errors, {"subreddit": "", "code": "executor_lost", "message": message}]
+    result = await session.execute(
+        update(CollectionRun)
+        .where(CollectionRun.id == run_id, CollectionRun.status == from_status)
+        .values(status="failed", finished_at=utcnow(), errors=errors)
+    )
+    return bool(result.rowcount)
+
+
+async def set_last_event_id(session: AsyncSession, *, run_id: uuid.UUID, event_id: int) -> None:
+    await session.execute(
+        update(CollectionRun).where(CollectionRun.id == run_id).values(last_event_id=event_id)
+    )
+
+
+async def list_rejected(
+    session: AsyncSession, *, run_id: uuid.UUID, reason: str | None, offset: int, limit: int
+) -> RejectedList:
+    where = [RejectedSample.run_id == run_id]
+    if reason:
+        where.append(RejectedSample.reason == reason)
+    total = await session.scalar(select(func.count()).select_from(RejectedSample).where(*where)) or 0
+    rows = await session.scalars(
+        select(RejectedSample)
+        .where(*where)
+        .order_by(RejectedSample.reason, RejectedSample.id)
+        .offset(offset)
+        .limit(limit)
+    )
+    return RejectedList(
+        rejected=[
+            RejectedOut(
+                reddit_post_id=r.reddit_post_id, subreddit=r.subreddit, title=r.title, reason=r.reason
+            )
+            for r in rows
+        ],
+        total=total,
+        page=offset // limit + 1,
+        per_page=limit,
+    )
+
+
+def run_out(run: CollectionRun) -> RunOut:
+    return RunOut(
+        task_id=run.id,
+        campaign_id=run.campaign_id,
+        status=run.status,  # type: ignore[arg-type]
+        source=run.source,
+        classifier=run.classifier,
+        mode=run.mode,  # type: ignore[arg-type]
+        max_posts_per_subreddit=run.max_posts_per_subreddit,
+        scraped=run.scraped,
+        filtered=run.filtered,
+        classified=run.classified,
+        stored=run.stored,
+        duplicates=run.duplicates,
+        filter_reasons=dict(run.filter_reasons or {}),
+        errors=[RunError(**e) for e in run.errors or []],
+        warnings=list(run.warnings or []),
+        llm_usage=LLMUsage(
+            prompt_tokens=run.llm_prompt_tokens,
+            completion_tokens=run.llm_completion_tokens,
+            estimated_cost_usd=run.llm_cost_usd,
+            fallbacks=run.llm_fallbacks,
+        ),
+        created_at=run.created_at,
+        started_at=run.started_at,
+        finished_at=run.finished_at,
+    )
+
+
+def terminal_data(run: CollectionRun) -> dict[str, Any]:
+    """Data of the terminal SSE event: the final run object plus ``"stage": "done"``."""
+    return {**run_out(run).model_dump(mode="json"), "stage": "done"}

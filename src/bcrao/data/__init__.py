@@ -1,0 +1,1 @@
+"""Bundled data files (the offline sample corpus), read with ``importlib.resources``."""

@@ -1,0 +1,157 @@
+"""Shapes of the browse endpoints and the one place their query parameters are validated.
+
+``PostFilters`` is both the FastAPI dependency (each argument is a documented query
+parameter) and the plain value the services take, so the bench and the export build the
+exact same filter the list endpoint does.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Annotated, Any, Literal
+
+from fastapi import Depends, Query
+from pydantic import BaseModel
+
+from bcrao.campaigns.schemas import LastRun, normalize_subreddit
+from bcrao.errors import ValidationFailed
+
+Archetype = Literal["Journey", "ProblemSolution", "Feedback", "Unclassified"]
+SortKey = Literal["-success_score", "success_score", "-reddit_created_at", "-upvotes", "-comment_count"]
+ExportFormat = Literal["csv", "jsonl"]
+
+# Field order of the post object in API.md; also the CSV header.
+POST_FIELDS = (
+    "id",
+    "campaign_id",
+    "run_id",
+    "subreddit",
+    "reddit_post_id",
+    "reddit_url",
+    "author",
+    "title",
+    "raw_text",
+    "upvotes",
+    "comment_count",
+    "upvote_ratio",
+    "reddit_created_at",
+    "archetype",
+    "relevance_score",
+    "success_score",
+    "is_ai_processed",
+    "classifier",
+    "collected_at",
+)
+SNIPPET_CHARS = 300
+MAX_SEARCH_WORDS = 10
+
+
+class PostFilters:
+    """List/export filters. Single-field rules are declared on the parameters (FastAPI names
+    the field in its 422); rules that need normalising or span fields raise ``ValidationFailed``."""
+
+    def __init__(
+        self,
+        archetype: Annotated[Archetype | None, Query(description="Only posts with this archetype")] = None,
+        subreddit: Annotated[
+            str | None,
+            Query(max_length=64, description="Only posts of this subreddit (case-insensitive, `r/` allowed)"),
+        ] = None,
+        min_score: Annotated[
+            float | None, Query(ge=0, le=10, description="Lowest success_score (inclusive)")
+        ] = None,
+        max_score: Annotated[
+            float | None, Query(ge=0, le=10, description="Highest success_score (inclusive)")
+        ] = None,
+        q: Annotated[
+            str | None,
+            Query(
+                max_length=200,
+                description="Words that must all appear in the title or text (case-insensitive substrings)",
+            ),
+        ] = None,
+        sort: Annotated[
+            SortKey, Query(description="Sort order; ties are broken by post id")
+        ] = "-success_score",
+    ) -> None:
+        if min_score is not None and max_score is not None and min_score > max_score:
+            raise ValidationFailed("min_score", "min_score must not be greater than max_score")
+        self.archetype = archetype
+        self.subreddit_key: str | None = None
+        if subreddit is not None and subreddit.strip():
+            try:
+                self.subreddit_key = normalize_subreddit(subreddit).lower()
+            except ValueError as exc:
+                raise ValidationFailed("subreddit", str(exc)) from None
+        self.min_score = min_score
+        self.max_score = max_score
+        self.words = tuple((q or "").split())
+        if len(self.words) > MAX_SEARCH_WORDS:
+            raise ValidationFailed("q", f"at most {MAX_SEARCH_WORDS} search words")
+        self.sort: str = sort
+
+    def __repr__(self) -> str:
+        return f"PostFilters({vars(self)!r})"
+
+
+PostFiltersDep = Annotated[PostFilters, Depends()]
+
+
+class PostOut(BaseModel):
+    id: uuid.UUID
+    campaign_id: uuid.UUID
+    run_id: uuid.UUID | None
+    subreddit: str
+    reddit_post_id: str
+    reddit_url: str
+    author: str | None
+    title: str
+    raw_text: str
+    upvotes: int
+    comment_count: int
+    upvote_ratio: float | None
+    reddit_created_at: datetime
+    archetype: Archetype
+    relevance_score: float
+    success_score: float
+    is_ai_processed: bool
+    classifier: str | None
+    collected_at: datetime
+
+
+class PostDetail(PostOut):
+    score_breakdown: dict[str, Any]
+
+
+class PostList(BaseModel):
+    posts: list[PostOut]
+    total: int
+    page: int
+    per_page: int
+
+
+class Funnel(BaseModel):
+    scraped: int = 0
+    filtered: int = 0
+    classified: int = 0
+    stored: int = 0
+
+
+class HistogramBucket(BaseModel):
+    min: int
+    max: int
+    count: int
+
+
+class CollectionStats(BaseModel):
+    total: int
+    by_archetype: dict[str, int]
+    by_subreddit: dict[str, int]
+    avg_success_score: float | None
+    funnel: Funnel
+    filter_reasons: dict[str, int]
+    score_histogram: list[HistogramBucket]
+    runs: int
+    runs_remaining_this_week: int | None
+    last_run: LastRun | None

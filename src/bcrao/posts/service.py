@@ -1,0 +1,130 @@
+"""Browse a campaign's stored posts: filter, search, sort and page, always within one campaign.
+
+Every query is led by ``campaign_id`` (checked for ownership by the router's dependency),
+so each one is a range scan of one of the ``(campaign_id, <sort column>, id)`` indexes.
+"""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from sqlalchemy import ColumnElement, Select, and_, func, or_, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bcrao.collection.models import RawPost
+from bcrao.errors import NotFound
+from bcrao.posts.schemas import POST_FIELDS, SNIPPET_CHARS, PostDetail, PostFilters, PostList, PostOut
+
+# Sort key → (column, descending). The id tie-breaker runs in the same direction, so one
+# composite index serves the whole ORDER BY, forwards or backwards, and pages are stable.
+SORTS: dict[str, tuple[Any, bool]] = {
+    "-success_score": (RawPost.success_score, True),
+    "success_score": (RawPost.success_score, False),
+    "-reddit_created_at": (RawPost.reddit_created_at, True),
+    "-upvotes": (RawPost.upvotes, True),
+    "-comment_count": (RawPost.comment_count, True),
+}
+
+_COLUMNS = {name: getattr(RawPost, name) for name in POST_FIELDS}
+
+
+class PostNotFound(NotFound):
+    message = "Post not found"
+
+
+def escape_like(word: str) -> str:
+    """Make ``%`` and ``_`` (and the escape character itself) match literally."""
+    return word.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+def _contains(column: Any, word: str, dialect: str) -> ColumnElement[bool]:
+    pattern = f"%{escape_like(word)}%"
+    # ILIKE on PostgreSQL is served by the pg_trgm GIN indexes. SQLite's LIKE is already
+    # case-insensitive for ASCII, and SQLAlchemy's ilike() there would wrap both sides in
+    # lower(), which costs a full copy of every text for the same answer.
+    if dialect == "postgresql":
+        return column.ilike(pattern, escape="\\")
+    return column.like(pattern, escape="\\")
+
+
+def filter_clauses(
+    filters: PostFilters, *, campaign_id: uuid.UUID, dialect: str
+) -> list[ColumnElement[bool]]:
+    where: list[ColumnElement[bool]] = [RawPost.campaign_id == campaign_id]
+    if filters.archetype:
+        where.append(RawPost.archetype == filters.archetype)
+    if filters.subreddit_key:
+        where.append(RawPost.subreddit_key == filters.subreddit_key)
+    if filters.min_score is not None:
+        where.append(RawPost.success_score >= filters.min_score)
+    if filters.max_score is not None:
+        where.append(RawPost.success_score <= filters.max_score)
+    for word in filters.words:
+        where.append(or_(_contains(RawPost.title, word, dialect), _contains(RawPost.raw_text, word, dialect)))
+    return where
+
+
+def order_by(sort: str) -> list[Any]:
+    column, descending = SORTS[sort]
+    if descending:
+        return [column.desc(), RawPost.id.desc()]
+    return [column.asc(), RawPost.id.asc()]
+
+
+def keyset_after(sort: str, last: Any, last_id: uuid.UUID) -> ColumnElement[bool]:
+    """Rows strictly after ``(last, last_id)`` in ``sort`` order (for batch-wise reading)."""
+    column, descending = SORTS[sort]
+    if descending:
+        return or_(column < last, and_(column == last, RawPost.id < last_id))
+    return or_(column > last, and_(column == last, RawPost.id > last_id))
+
+
+def post_select(*, snippet: bool, breakdown: bool = False) -> Select[Any]:
+    """The post object's columns only (no ORM objects), ``raw_text`` optionally cut in SQL
+    so the list never loads a large text just to throw most of it away."""
+    columns: list[Any] = []
+    for name, column in _COLUMNS.items():
+        if name == "raw_text" and snippet:
+            columns.append(func.substr(column, 1, SNIPPET_CHARS).label("raw_text"))
+        else:
+            columns.append(column)
+    if breakdown:
+        columns.append(RawPost.score_breakdown)
+    return select(*columns)
+
+
+def dialect_of(session: AsyncSession) -> str:
+    return session.bind.dialect.name
+
+
+async def list_posts(
+    session: AsyncSession, *, campaign_id: uuid.UUID, filters: PostFilters, page: int, per_page: int
+) -> PostList:
+    where = filter_clauses(filters, campaign_id=campaign_id, dialect=dialect_of(session))
+    total = await session.scalar(select(func.count()).select_from(RawPost).where(*where)) or 0
+    posts: list[PostOut] = []
+    offset = (page - 1) * per_page
+    if offset < total:  # a page past the end needs no second query
+        rows = await session.execute(
+            post_select(snippet=True)
+            .where(*where)
+            .order_by(*order_by(filters.sort))
+            .offset(offset)
+            .limit(per_page)
+        )
+        posts = [PostOut.model_validate(row, from_attributes=True) for row in rows]
+    return PostList(posts=posts, total=total, page=page, per_page=per_page)
+
+
+async def get_post(session: AsyncSession, *, campaign_id: uuid.UUID, post_id: uuid.UUID) -> PostDetail:
+    row = (
+        await session.execute(
+            post_select(snippet=False, breakdown=True).where(
+                RawPost.id == post_id, RawPost.campaign_id == campaign_id
+            )
+        )
+    ).first()
+    if row is None:
+        raise PostNotFound()
+    return PostDetail.model_validate(row, from_attributes=True)

@@ -1,0 +1,120 @@
+"""The numbers of a campaign's dashboard header, in a handful of set-based queries.
+
+Every post aggregate (total, per archetype, per subreddit, average, histogram) comes from
+ONE grouped query over (archetype, subreddit_key, score bucket): at most 4 x (subreddits)
+x 10 groups come back however many posts are stored, and the database reads the campaign's
+rows once (an index-only scan on PostgreSQL) instead of once per figure.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from typing import Any
+
+from sqlalchemy import Integer, case, cast, func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bcrao.auth.models import User
+from bcrao.campaigns import service as campaigns
+from bcrao.campaigns.models import Campaign
+from bcrao.collection import service as collection
+from bcrao.collection.models import ARCHETYPES, CollectionRun, RawPost
+from bcrao.config import Settings
+from bcrao.posts.schemas import CollectionStats, Funnel, HistogramBucket
+
+BUCKETS = 10
+
+
+def score_bucket(dialect: str) -> Any:
+    """0 for [0, 1), ..., 9 for [9, 10] — a 10 belongs to the last bucket.
+
+    PostgreSQL's CAST(float AS integer) rounds, so it needs floor(); SQLite's truncates
+    (and has no floor() unless built with the math functions).
+    """
+    score = RawPost.success_score
+    whole = cast(func.floor(score), Integer) if dialect == "postgresql" else cast(score, Integer)
+    return case((score >= BUCKETS - 1, BUCKETS - 1), (score < 0, 0), else_=whole)
+
+
+async def _post_groups(session: AsyncSession, *, campaign_id: Any) -> list[tuple[str, str, int, int, float]]:
+    bucket = score_bucket(session.bind.dialect.name).label("bucket")
+    rows = await session.execute(
+        select(
+            RawPost.archetype,
+            RawPost.subreddit_key,
+            bucket,
+            func.count(),
+            func.sum(RawPost.success_score),
+        )
+        .where(RawPost.campaign_id == campaign_id)
+        .group_by(RawPost.archetype, RawPost.subreddit_key, bucket)
+    )
+    return [(a, s, int(b), int(n), float(total or 0)) for a, s, b, n, total in rows.tuples()]
+
+
+async def _spelling(session: AsyncSession, *, campaign_id: Any, key: str) -> str:
+    """How posts of a subreddit that is no longer a target were stored (rare: targets edited)."""
+    name = await session.scalar(
+        select(RawPost.subreddit)
+        .where(RawPost.campaign_id == campaign_id, RawPost.subreddit_key == key)
+        .limit(1)
+    )
+    return name or key
+
+
+async def _run_totals(session: AsyncSession, *, campaign_id: Any) -> tuple[int, Funnel, dict[str, int]]:
+    rows = await session.execute(
+        select(
+            CollectionRun.scraped,
+            CollectionRun.filtered,
+            CollectionRun.classified,
+            CollectionRun.stored,
+            CollectionRun.filter_reasons,
+        ).where(CollectionRun.campaign_id == campaign_id)
+    )
+    funnel = Funnel()
+    reasons: Counter[str] = Counter()
+    runs = 0
+    for scraped, filtered, classified, stored, filter_reasons in rows.tuples():
+        runs += 1
+        funnel.scraped += scraped
+        funnel.filtered += filtered
+        funnel.classified += classified
+        funnel.stored += stored
+        reasons.update({k: int(v) for k, v in (filter_reasons or {}).items()})
+    return runs, funnel, dict(sorted(reasons.items()))
+
+
+async def collection_stats(
+    session: AsyncSession, *, campaign: Campaign, user: User, settings: Settings
+) -> CollectionStats:
+    groups = await _post_groups(session, campaign_id=campaign.id)
+    by_archetype = dict.fromkeys(ARCHETYPES, 0)
+    targets = {name.lower(): name for name in campaign.target_subreddits}
+    by_key: Counter[str] = Counter({key: 0 for key in targets})
+    histogram = [0] * BUCKETS
+    total, score_sum = 0, 0.0
+    for archetype, key, bucket, count, sum_scores in groups:
+        by_archetype[archetype] = by_archetype.get(archetype, 0) + count
+        by_key[key] += count
+        histogram[bucket] += count
+        total += count
+        score_sum += sum_scores
+    by_subreddit = {}
+    for key, count in by_key.items():
+        name = targets.get(key) or await _spelling(session, campaign_id=campaign.id, key=key)
+        by_subreddit[name] = count
+    runs, funnel, reasons = await _run_totals(session, campaign_id=campaign.id)
+    last = await collection.latest_run(session, campaign_id=campaign.id)
+    return CollectionStats(
+        total=total,
+        by_archetype=by_archetype,
+        by_subreddit=by_subreddit,
+        avg_success_score=round(score_sum / total, 2) if total else None,
+        funnel=funnel,
+        filter_reasons=reasons,
+        score_histogram=[HistogramBucket(min=i, max=i + 1, count=histogram[i]) for i in range(BUCKETS)],
+        runs=runs,
+        runs_remaining_this_week=await collection.runs_remaining(session, user=user, settings=settings),
+        last_run=campaigns.last_run_of(last),
+    )

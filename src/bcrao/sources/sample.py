@@ -1,0 +1,130 @@
+"""The offline ``sample`` source: serves the bundled corpus as if it were Reddit.
+
+It is the default source, so a fresh install can run a whole collection with no network
+and no credentials, and tests get the same posts on every run. The corpus is stored in
+Reddit's own t3 shape and converted with the same ``from_reddit_json`` the live source uses,
+so the pipeline cannot tell the difference.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import gzip
+import json
+import math
+from dataclasses import replace
+from datetime import timedelta
+from functools import lru_cache
+from importlib import resources
+from typing import Any
+
+from bcrao.sources.base import FetchRequest, FetchResult, NormalizedPost, WaitCallback
+from bcrao.sources.normalize import from_reddit_json
+
+CORPUS_PACKAGE = "bcrao.data"
+CORPUS_FILE = "sample_posts.json.gz"
+HISTORICAL_WINDOW = timedelta(days=365)
+
+
+@lru_cache(maxsize=1)
+def load_corpus() -> dict[str, tuple[NormalizedPost, ...]]:
+    """Posts by lower-cased subreddit name, newest first; read and converted once per process.
+
+    Converted posts are shared between fetches, so ``fetch`` hands out copies: the pipeline
+    owns what it receives and may not corrupt the cache.
+    """
+    raw = resources.files(CORPUS_PACKAGE).joinpath(CORPUS_FILE).read_bytes()
+    document: dict[str, Any] = json.loads(gzip.decompress(raw))
+    corpus: dict[str, tuple[NormalizedPost, ...]] = {}
+    for name, listing in document["subreddits"].items():
+        posts = [from_reddit_json(item) for item in listing]
+        posts.sort(key=_newest_first)
+        corpus[name.lower()] = tuple(posts)
+    return corpus
+
+
+def _newest_first(post: NormalizedPost) -> tuple[float, str]:
+    # Reddit ids grow with time, so the id breaks ties between posts of the same second.
+    return (-post.created_utc.timestamp(), _reverse_id(post.id))
+
+
+def _reverse_id(post_id: str) -> str:
+    return "".join(chr(255 - ord(ch)) for ch in post_id.rjust(13, "0"))
+
+
+def subreddits() -> list[str]:
+    """Names of the subreddits the corpus holds, as Reddit spells them."""
+    return sorted({p.subreddit for posts in load_corpus().values() for p in posts[:1]}, key=str.lower)
+
+
+class SampleSource:
+    name = "sample"
+
+    async def fetch(self, request: FetchRequest, *, on_wait: WaitCallback | None = None) -> FetchResult:
+        """Posts of ``request.subreddit`` picked by mode, newest first, at most ``limit``.
+
+        Keywords deliberately do not narrow the result: relevance is the pre-filter's job,
+        and a real listing is not keyword-filtered either.
+        """
+        if load_corpus.cache_info().currsize == 0:
+            # First use: decompressing and converting takes ~0.2 s, keep the event loop free.
+            await asyncio.to_thread(load_corpus)
+        name = request.subreddit.strip().removeprefix("/").removeprefix("r/").lower()
+        known = name in load_corpus()
+        posts = load_corpus().get(name, ())
+        warnings = []
+        if not known:
+            warnings.append(f"r/{request.subreddit} is not in the bundled sample corpus")
+        elif request.newer_than_id and not any(
+            p.id == request.newer_than_id.removeprefix("t3_") for p in posts
+        ):
+            warnings.append(f"cursor {request.newer_than_id} not found; returning the newest posts")
+        posts = _newer_than(posts, request)
+        limit = max(0, request.limit)
+        if request.mode == "fresh":
+            chosen = list(posts[:limit])
+        elif request.mode == "historical":
+            chosen = _top(posts, limit)
+        else:
+            chosen = _hybrid(posts, limit)
+        chosen.sort(key=_newest_first)
+        return FetchResult(posts=[replace(p) for p in chosen], requests=0, warnings=warnings)
+
+    async def aclose(self) -> None:
+        return None
+
+
+def _newer_than(posts: tuple[NormalizedPost, ...], request: FetchRequest) -> tuple[NormalizedPost, ...]:
+    """Incremental collection: keep posts created after the cursor (time and/or post id)."""
+    if request.newer_than_id:
+        cursor_id = request.newer_than_id.removeprefix("t3_")
+        for index, post in enumerate(posts):
+            if post.id == cursor_id:
+                posts = posts[:index]  # newest first: everything before the cursor is newer
+                break
+    if request.newer_than is not None:
+        posts = tuple(p for p in posts if p.created_utc > request.newer_than)
+    return posts
+
+
+def _top(posts: tuple[NormalizedPost, ...], limit: int) -> list[NormalizedPost]:
+    """Highest-scored posts of the year before the newest one (Reddit's top?t=year)."""
+    if not posts:
+        return []
+    since = posts[0].created_utc - HISTORICAL_WINDOW
+    in_window = [p for p in posts if p.created_utc >= since]
+    return sorted(in_window, key=lambda p: (-p.upvotes, _newest_first(p)))[:limit]
+
+
+def _hybrid(posts: tuple[NormalizedPost, ...], limit: int) -> list[NormalizedPost]:
+    """Half newest, half top of the year, without duplicates, topped up to ``limit``."""
+    fresh_share = math.ceil(limit / 2)
+    chosen = list(posts[:fresh_share])
+    seen = {p.id for p in chosen}
+    for post in (*_top(posts, limit), *posts[fresh_share:]):
+        if len(chosen) >= limit:
+            break
+        if post.id not in seen:
+            seen.add(post.id)
+            chosen.append(post)
+    return chosen

@@ -1,0 +1,52 @@
+"""The Celery application: JSON only, UTC, late acks, queues routed by task-name prefix.
+
+Start a worker with ``bcrao worker`` (or ``celery -A bcrao.tasks.celery_app worker``).
+"""
+
+from __future__ import annotations
+
+from celery import Celery
+from kombu import Queue
+
+from bcrao.config import Settings, get_settings
+
+QUEUES = ("scraping", "analysis", "generation", "monitoring")
+# The one place that lists every task module the worker must import.
+TASK_MODULES = ["bcrao.tasks.scraping"]
+
+
+def route_by_prefix(name: str, args, kwargs, options, task=None, **kw):
+    """``bcrao.tasks.<queue>.<task>`` runs on queue ``<queue>``."""
+    parts = name.split(".")
+    if len(parts) >= 4 and parts[:2] == ["bcrao", "tasks"] and parts[2] in QUEUES:
+        return {"queue": parts[2]}
+    return None
+
+
+def make_celery(settings: Settings) -> Celery:
+    app = Celery("bcrao", broker=settings.redis_url, backend=settings.redis_url, include=TASK_MODULES)
+    app.conf.update(
+        task_serializer="json",
+        result_serializer="json",
+        accept_content=["json"],
+        timezone="UTC",
+        enable_utc=True,
+        task_track_started=True,
+        task_acks_late=True,
+        task_reject_on_worker_lost=True,
+        worker_prefetch_multiplier=1,  # a long run must not hold other runs hostage in a prefetch buffer
+        task_queues=[Queue(q) for q in QUEUES],
+        task_default_queue="scraping",
+        task_routes=(route_by_prefix,),
+        broker_transport_options={"visibility_timeout": settings.celery_visibility_timeout},
+        result_backend_transport_options={"visibility_timeout": settings.celery_visibility_timeout},
+        result_expires=settings.progress_ttl_seconds,
+        broker_connection_retry_on_startup=True,
+        worker_hijack_root_logger=False,
+        worker_send_task_events=True,
+        task_send_sent_event=True,
+    )
+    return app
+
+
+celery_app = make_celery(get_settings())

@@ -1,0 +1,92 @@
+"""Where runs execute: in this process (``local``) or on Celery workers (``celery``)."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import uuid
+from typing import Protocol
+
+from bcrao.collection import service
+from bcrao.collection.runner import announce_terminal, execute_run
+from bcrao.db import session_scope
+from bcrao.runtime import Runtime
+from bcrao.sources.factory import make_source
+
+log = logging.getLogger("bcrao.executors")
+
+
+class Executor(Protocol):
+    name: str
+
+    async def submit(self, run_id: uuid.UUID) -> None:
+        """Start the run soon. Called after the run row is committed."""
+        ...
+
+    async def aclose(self) -> None: ...
+
+
+class LocalExecutor:
+    """Runs as asyncio tasks in the API process: zero servers, one process."""
+
+    name = "local"
+
+    def __init__(self, runtime: Runtime) -> None:
+        self.runtime = runtime
+        self._tasks: dict[uuid.UUID, asyncio.Task[None]] = {}
+
+    async def submit(self, run_id: uuid.UUID) -> None:
+        task = asyncio.create_task(self._run(run_id), name=f"run-{run_id}")
+        self._tasks[run_id] = task
+        task.add_done_callback(lambda _t: self._tasks.pop(run_id, None))
+
+    async def _run(self, run_id: uuid.UUID) -> None:
+        rt = self.runtime
+        source = make_source(rt.settings)
+        try:
+            await execute_run(
+                run_id=run_id, settings=rt.settings, sessionmaker=rt.sessionmaker, bus=rt.bus, source=source
+            )
+        except Exception:
+            log.exception("local run %s crashed", run_id)
+        finally:
+            await source.aclose()
+
+    async def aclose(self) -> None:
+        """Stopping the process ends its runs; fail them now rather than leave them running."""
+        tasks = dict(self._tasks)
+        for task in tasks.values():
+            task.cancel()
+        for task in tasks.values():
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await task
+        for run_id in tasks:
+            async with session_scope(self.runtime.sessionmaker) as session:
+                failed = await service.mark_failed(
+                    session, run_id=run_id, from_status="running", message="The server stopped during the run"
+                )
+            if failed:
+                await announce_terminal(self.runtime.sessionmaker, self.runtime.bus, run_id)
+
+
+class CeleryExecutor:
+    """Enqueues on the ``scraping`` queue; workers anywhere run the same pipeline."""
+
+    name = "celery"
+
+    async def submit(self, run_id: uuid.UUID) -> None:
+        from bcrao.tasks.celery_app import celery_app
+        from bcrao.tasks.scraping import COLLECT_TASK
+
+        # The task id is the run id, so Celery tooling and our API talk about the same thing.
+        await asyncio.to_thread(celery_app.send_task, COLLECT_TASK, args=[str(run_id)], task_id=str(run_id))
+
+    async def aclose(self) -> None:
+        return None
+
+
+def make_executor(runtime: Runtime) -> Executor:
+    if runtime.settings.effective_executor == "celery":
+        return CeleryExecutor()
+    return LocalExecutor(runtime)

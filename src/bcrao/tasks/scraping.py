@@ -1,0 +1,61 @@
+"""Scraping-queue tasks."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import uuid
+from typing import Any
+
+from bcrao.collection.runner import execute_run
+from bcrao.config import get_settings
+from bcrao.db import make_engine, make_sessionmaker
+from bcrao.logs import task_id_var
+from bcrao.progress.bus import RedisBus
+from bcrao.runtime import make_redis
+from bcrao.sources.factory import make_source
+from bcrao.tasks.celery_app import celery_app
+
+log = logging.getLogger("bcrao.tasks")
+
+COLLECT_TASK = "bcrao.tasks.scraping.collect_campaign_data"
+
+
+@celery_app.task(bind=True, name=COLLECT_TASK, acks_late=True, reject_on_worker_lost=True)
+def collect_campaign_data(self, run_id: str) -> dict[str, Any]:
+    """Run one collection. Idempotent: a redelivered message re-claims the run only if its
+    previous executor went silent, and upserts keep re-stored posts from duplicating."""
+    token = task_id_var.set(run_id)
+    try:
+        # One event loop per task run; the engine and Redis clients below belong to it.
+        status = asyncio.run(_collect(self, uuid.UUID(run_id)))
+    finally:
+        task_id_var.reset(token)
+    return {"task_id": run_id, "status": status}
+
+
+async def _collect(task: Any, run_id: uuid.UUID) -> str | None:
+    settings = get_settings()
+    engine = make_engine(settings.effective_database_url)
+    redis = make_redis(settings.redis_url or "")
+    bus = RedisBus(redis, maxlen=settings.progress_maxlen, ttl_seconds=settings.progress_ttl_seconds)
+    source = make_source(settings)
+
+    async def hook(data: dict[str, Any]) -> None:
+        if not task.request.called_directly:
+            # Flower / AsyncResult users see the same fields as the SSE stream.
+            await asyncio.to_thread(task.update_state, state="PROGRESS", meta=data)
+
+    try:
+        return await execute_run(
+            run_id=run_id,
+            settings=settings,
+            sessionmaker=make_sessionmaker(engine),
+            bus=bus,
+            source=source,
+            hook=hook,
+        )
+    finally:
+        await source.aclose()
+        await redis.aclose()
+        await engine.dispose()

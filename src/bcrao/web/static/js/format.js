@@ -1,0 +1,89 @@
+// Formatting helpers shared by the views.
+
+const nf = new Intl.NumberFormat();
+
+export const num = (n) => (n === null || n === undefined ? "—" : nf.format(n));
+
+export function score(n) {
+  return n === null || n === undefined ? "—" : Number(n).toFixed(1);
+}
+
+export function pct(part, whole) {
+  if (!whole) return "0%";
+  return `${Math.round((part / whole) * 100)}%`;
+}
+
+export function date(iso) {
+  if (!iso) return "—";
+  return new Date(iso).toLocaleDateString(undefined, { year: "numeric", month: "short", day: "numeric" });
+}
+
+export function dateTime(iso) {
+  if (!iso) return "—";
+  return new Date(iso).toLocaleString(undefined, {
+    month: "short", day: "numeric", hour: "2-digit", minute: "2-digit",
+  });
+}
+
+export function relative(iso) {
+  if (!iso) return "never";
+  const seconds = (Date.now() - new Date(iso).getTime()) / 1000;
+  const rtf = new Intl.RelativeTimeFormat(undefined, { numeric: "auto" });
+  const steps = [[60, "second"], [60, "minute"], [24, "hour"], [7, "day"], [4.35, "week"], [12, "month"]];
+  let value = -seconds;
+  for (const [size, unit] of steps) {
+    if (Math.abs(value) < size) return rtf.format(Math.round(value), unit);
+    value /= size;
+  }
+  return rtf.format(Math.round(value), "year");
+}
+
+export function duration(startIso, endIso) {
+  if (!startIso || !endIso) return "—";
+  const s = Math.max(0, (new Date(endIso) - new Date(startIso)) / 1000);
+  if (s < 60) return `${s.toFixed(s < 10 ? 1 : 0)} s`;
+  return `${Math.floor(s / 60)} min ${Math.round(s % 60)} s`;
+}
+
+export const ARCHETYPES = ["Journey", "ProblemSolution", "Feedback", "Unclassified"];
+
+export const ARCHETYPE_LABEL = {
+  Journey: "Journey",
+  ProblemSolution: "Problem / Solution",
+  Feedback: "Feedback",
+  Unclassified: "Unclassified",
+};
+
+export const ARCHETYPE_HINT = {
+  Journey: "Personal stories",
+  ProblemSolution: "Asks for or offers a fix",
+  Feedback: "Opinions and reviews",
+  Unclassified: "Stored, not labelled",
+};
+
+export const FILTER_REASON_LABEL = {
+  removed_or_deleted: "Removed or deleted",
+  stickied: "Stickied / mod posts",
+  nsfw: "NSFW",
+  link_only: "Link only, no text",
+  too_short: "Too short",
+  promotional: "Self-promotion",
+  non_english: "Not in English",
+  duplicate_text: "Duplicate text",
+};
+
+export const STATUS_LABEL = {
+  queued: "Queued",
+  running: "Running",
+  complete: "Complete",
+  partial: "Partial",
+  failed: "Failed",
+  cancelled: "Cancelled",
+  active: "Active",
+  paused: "Paused",
+  archived: "Archived",
+};
+
+export const sub = (name) => `r/${name}`;
+
+export const humanize = (key) => key.replace(/_/g, " ").replace(/^\w/, (c) => c.toUpperCase());

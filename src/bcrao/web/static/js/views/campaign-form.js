@@ -1,0 +1,123 @@
+// Create / edit a campaign. Validation is the API's: a 422's details.fields are placed next
+// to the input or the exact chip they name ("target_subreddits.2").
+
+import { api, ApiError } from "../api.js";
+import { h, icon } from "../dom.js";
+import { STATUS_LABEL } from "../format.js";
+import { toast } from "../toast.js";
+import { chipsInput, normalizeSubreddit } from "./chips.js";
+import { cleanMessage, field, formAlert } from "./form.js";
+
+export const campaignFormView = {
+  mount(root, ctx) {
+    const editingId = ctx.params[0] || null;
+    document.title = (editingId ? "Edit campaign" : "New campaign") + " · BC-RAO Collector";
+    const page = h("section", { class: "page narrow" });
+    root.append(page);
+    if (!editingId) {
+      build(page, null);
+      return {};
+    }
+    page.append(h("p", { class: "loading" }, "Loading campaign…"));
+    api.get(`/v1/campaigns/${editingId}`)
+      .then((c) => { page.replaceChildren(); build(page, c); })
+      .catch((err) => page.replaceChildren(h("div", { class: "alert alert-error", role: "alert" }, err.message)));
+    return {};
+  },
+};
+
+function build(page, campaign) {
+  const editing = Boolean(campaign);
+  const c = campaign || { name: "", product_context: "", product_url: "", keywords: [], target_subreddits: [], status: "active" };
+  const name = field({ label: "Campaign name", name: "name", value: c.name, required: true,
+    attrs: { maxlength: 100, placeholder: "e.g. Churn & pricing research" } });
+  const context = field({ label: "Product context", name: "product_context", type: "textarea", value: c.product_context,
+    hint: "What you sell and to whom. Helps you remember why you are collecting.",
+    attrs: { rows: 3, maxlength: 5000 } });
+  const url = field({ label: "Product URL", name: "product_url", type: "url", value: c.product_url || "",
+    attrs: { placeholder: "https://", inputmode: "url" } });
+  const keywords = chipsInput({ name: "keywords", label: "Keywords", values: c.keywords,
+    hint: "1-15 words or phrases. Press Enter or comma to add.", placeholder: "churn, pricing…", max: 15 });
+  const subs = chipsInput({ name: "target_subreddits", label: "Target subreddits", values: c.target_subreddits,
+    normalize: normalizeSubreddit, display: (v) => "r/" + v,
+    hint: "1-10 subreddits, typed as r/name or name.", placeholder: "r/SaaS", max: 10 });
+  const statusSelect = h("select", { name: "status" },
+    ...["active", "paused", "archived"].map((s) => h("option", { value: s, selected: s === c.status }, STATUS_LABEL[s])));
+  const status = editing ? field({ label: "Status", name: "status", control: statusSelect,
+    hint: "Paused campaigns can still be collected by hand; archived ones cannot." }) : null;
+  const alert = formAlert();
+  const submit = h("button", { type: "submit", class: "btn btn-primary" }, editing ? "Save changes" : "Create campaign");
+  const cancelHref = editing ? `#/campaigns/${c.id}` : "#/campaigns";
+
+  const form = h("form", { class: "card form-card", novalidate: true },
+    alert.el, name.wrap, context.wrap, url.wrap, keywords.wrap, subs.wrap, status && status.wrap,
+    h("div", { class: "form-actions" }, h("a", { class: "btn btn-secondary", href: cancelHref }, "Cancel"), submit));
+
+  page.append(
+    h("a", { class: "back-link", href: cancelHref }, icon("back"), editing ? "Back to campaign" : "All campaigns"),
+    h("header", { class: "page-head" },
+      h("div", {}, h("h1", {}, editing ? "Edit campaign" : "New campaign"),
+        h("p", { class: "muted" }, "Tell the collector what to look for and where."))),
+    form);
+  name.input.focus();
+
+  const simple = { name, product_context: context, product_url: url, status };
+
+  function clearErrors() {
+    alert.hide();
+    for (const f of Object.values(simple)) if (f) f.setError(null);
+    keywords.setErrors({}, null);
+    subs.setErrors({}, null);
+  }
+
+  function showErrors(err) {
+    const items = { keywords: {}, target_subreddits: {} };
+    const lists = { keywords: null, target_subreddits: null };
+    const unplaced = [];
+    for (const { field: path, message } of err.details.fields || []) {
+      const [head, index] = path.split(".");
+      const msg = cleanMessage(message);
+      if (head in items) {
+        if (index !== undefined && /^\d+$/.test(index)) items[head][index] = msg;
+        else lists[head] = msg;
+      } else if (simple[head]) {
+        simple[head].setError(msg);
+      } else {
+        unplaced.push(msg);
+      }
+    }
+    keywords.setErrors(items.keywords, lists.keywords);
+    subs.setErrors(items.target_subreddits, lists.target_subreddits);
+    alert.show(unplaced.length ? unplaced.join(" ") : "Please fix the highlighted fields.");
+    const first = form.querySelector("[aria-invalid=true]");
+    if (first) first.focus();
+  }
+
+  form.addEventListener("submit", async (e) => {
+    e.preventDefault();
+    keywords.commit();
+    subs.commit();
+    clearErrors();
+    const body = {
+      name: name.input.value,
+      product_context: context.input.value,
+      product_url: url.input.value.trim() || null,
+      keywords: keywords.values(),
+      target_subreddits: subs.values(),
+    };
+    if (editing) body.status = statusSelect.value;
+    submit.disabled = true;
+    try {
+      const saved = editing
+        ? await api.patch(`/v1/campaigns/${c.id}`, body)
+        : await api.post("/v1/campaigns", body);
+      toast(editing ? "Campaign saved" : "Campaign created", "success");
+      location.hash = `#/campaigns/${saved.id}`;
+    } catch (err) {
+      if (err instanceof ApiError && err.status === 422) showErrors(err);
+      else alert.show(err.message);
+    } finally {
+      submit.disabled = false;
+    }
+  });
+}

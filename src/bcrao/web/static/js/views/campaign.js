@@ -1,0 +1,224 @@
+// Campaign page: header + collect button, the live progress panel while a run is active,
+// and the results. A reload with a queued/running run re-attaches to its progress stream.
+
+import { api, ApiError } from "../api.js";
+import { h, icon } from "../dom.js";
+import { dateTime, num, STATUS_LABEL, sub } from "../format.js";
+import { navigate } from "../router.js";
+import { ProgressStream } from "../sse.js";
+import { toast } from "../toast.js";
+import { progressPanel } from "./progress.js";
+import { readFilters, resultsSection } from "./results.js";
+
+const ACTIVE = ["queued", "running"];
+
+export const campaignView = {
+  mount(root, ctx) {
+    const id = ctx.params[0];
+    const page = h("section", { class: "page campaign-page" }, h("p", { class: "loading" }, "Loading campaign…"));
+    root.append(page);
+
+    let query = ctx.query;
+    let campaign = null;
+    let results = null;
+    let stream = null;
+    let panel = null;
+    let active = false;
+    let remaining; // runs_remaining_this_week; null = unlimited
+    let unmounted = false;
+    const collectBtn = h("button", { type: "button", class: "btn btn-primary", dataset: { testid: "collect" } }, icon("play"), "Start collection");
+    const notice = h("div", { class: "notice-slot" });
+    const progressSlot = h("div", { class: "progress-slot" });
+
+    // Leaving the page mid-run does not stop the run, but the user would lose sight of it.
+    const guard = (e) => {
+      if (!active) return;
+      e.preventDefault();
+      e.returnValue = "A collection is in progress — leave this page?";
+      return e.returnValue;
+    };
+    window.addEventListener("beforeunload", guard);
+
+    function setCollectLabel() {
+      const hasRuns = campaign && results && collectBtn.dataset.hasRuns === "true";
+      const verb = hasRuns ? "Collect more" : "Start collection";
+      const left = remaining === null || remaining === undefined ? "" : hasRuns ? ` (${remaining} left)` : ` (${remaining} left this week)`;
+      collectBtn.replaceChildren(icon("play"), active ? "Collecting…" : verb + left);
+      collectBtn.disabled = active || campaign.status === "archived";
+      collectBtn.title = campaign.status === "archived" ? "Archived campaigns cannot be collected. Restore it first." : "";
+    }
+
+    function showNotice(kind, ...content) {
+      notice.replaceChildren(h("div", { class: `alert alert-${kind}`, role: kind === "error" ? "alert" : "status" }, ...content));
+    }
+
+    async function refresh() {
+      const [stats, runs] = await Promise.all([
+        api.get(`/v1/campaigns/${id}/collection-stats`),
+        api.get(`/v1/campaigns/${id}/runs`, { per_page: 10 }),
+      ]);
+      if (unmounted) return null;
+      remaining = stats.runs_remaining_this_week;
+      collectBtn.dataset.hasRuns = String(runs.total > 0);
+      results.setStats(stats);
+      results.setRuns(runs.runs);
+      setCollectLabel();
+      return { stats, runs };
+    }
+
+    async function startCollection() {
+      notice.replaceChildren();
+      collectBtn.disabled = true;
+      try {
+        const res = await api.post(`/v1/campaigns/${id}/collect`, {});
+        attach(res.task_id, res.progress_url, res.stream_token);
+      } catch (err) {
+        if (!(err instanceof ApiError)) throw err;
+        if (err.code === "COLLECTION_IN_PROGRESS" && err.details.task_id) {
+          // Someone (another tab?) already started one: watch that run instead.
+          try {
+            const t = await api.post(`/v1/collection/${err.details.task_id}/stream-token`);
+            showNotice("info", "A collection for this campaign was already running — showing its progress.");
+            attach(err.details.task_id, null, t.stream_token);
+          } catch (e2) { showNotice("error", e2.message); }
+        } else if (err.code === "PLAN_LIMIT_REACHED") {
+          const when = err.details.resets_at ? dateTime(err.details.resets_at) : "later this week";
+          showNotice("warning", h("strong", {}, "Weekly limit reached. "),
+            `Your plan allows ${err.details.limit ?? "a limited number of"} collections per 7 days. The next one frees up on ${when}.`);
+          remaining = 0;
+        } else if (err.status === 422) {
+          showNotice("error", err.fields.status || err.message);
+        } else {
+          showNotice("error", err.message);
+        }
+        setCollectLabel();
+      }
+    }
+
+    function attach(taskId, progressUrl, token) {
+      if (stream) stream.close();
+      active = true;
+      setCollectLabel();
+      panel = progressPanel({
+        taskId,
+        onCancel: async () => {
+          try {
+            await api.post(`/v1/collection/${taskId}/cancel`);
+          } catch (err) {
+            if (!(err instanceof ApiError && err.status === 409)) { toast(err.message, "error"); throw err; }
+          }
+        },
+        onDismiss: () => { panel = null; },
+      });
+      progressSlot.replaceChildren(panel.el);
+      const myPanel = panel;
+      stream = new ProgressStream({
+        taskId,
+        progressUrl,
+        streamToken: token,
+        onProgress: (d) => {
+          myPanel.update(d);
+          myPanel.el.dataset.lastEventId = String(stream.lastId);
+        },
+        onConnection: (state) => {
+          myPanel.connection(state);
+          myPanel.el.dataset.opens = String(stream.opens);
+        },
+        onTerminal: (name, data) => finished(taskId, name, data, myPanel),
+      }).start();
+    }
+
+    async function finished(taskId, name, data, myPanel) {
+      myPanel.el.dataset.lastEventId = String(stream.lastId);
+      myPanel.el.dataset.opens = String(stream.opens);
+      myPanel.finish(name, data);
+      active = false;
+      // The run object is final before the terminal event is sent: re-read it to be exact.
+      try {
+        const run = await api.get(`/v1/collection/${taskId}`);
+        myPanel.finish(run.status, run);
+        myPanel.el.dataset.final = "true";
+        const msg = { complete: "Collection complete", partial: "Collection finished with errors",
+          failed: "Collection failed", cancelled: "Collection cancelled" }[run.status];
+        toast(`${msg}: ${num(run.stored)} new posts`, run.status === "complete" ? "success" : "info");
+      } catch (err) {
+        toast(err.message, "error");
+      }
+      if (unmounted) return;
+      await refresh().catch(() => {});
+      await results.reloadPosts();
+      // Bring the user to what was found.
+      results.el.querySelector("#posts-h").scrollIntoView({ behavior: "smooth", block: "start" });
+    }
+
+    function onFilter(changes) {
+      const next = readFilters(query);
+      for (const [k, v] of Object.entries(changes)) {
+        if (v === "" || v === null || v === undefined) delete next[k];
+        else next[k] = String(v);
+      }
+      navigate(`/campaigns/${id}`, readFilters(new URLSearchParams(next)));
+    }
+
+    collectBtn.addEventListener("click", () => startCollection());
+
+    (async () => {
+      try {
+        campaign = await api.get(`/v1/campaigns/${id}`);
+      } catch (err) {
+        page.replaceChildren(h("div", { class: "alert alert-error", role: "alert" },
+          err.status === 404 ? "This campaign does not exist (or is not yours)." : err.message),
+        h("a", { href: "#/campaigns", class: "btn btn-secondary" }, "All campaigns"));
+        return;
+      }
+      if (unmounted) return;
+      document.title = `${campaign.name} · BC-RAO Collector`;
+      results = resultsSection({ campaign, onFilter });
+      page.replaceChildren(
+        h("a", { class: "back-link", href: "#/campaigns" }, icon("back"), "All campaigns"),
+        header(campaign, collectBtn),
+        notice, progressSlot, results.el);
+      setCollectLabel();
+      results.setQuery(query);
+      try {
+        const data = await refresh();
+        const latest = data && data.runs.runs[0];
+        if (latest && ACTIVE.includes(latest.status)) {
+          // A reload mid-run: get a fresh stream token and watch it again.
+          const t = await api.post(`/v1/collection/${latest.task_id}/stream-token`);
+          if (!unmounted) attach(latest.task_id, null, t.stream_token);
+        }
+      } catch (err) {
+        showNotice("error", err.message);
+      }
+    })();
+
+    return {
+      update(next) {
+        query = next.query;
+        if (results) results.setQuery(query);
+      },
+      unmount() {
+        unmounted = true;
+        if (stream) stream.close();
+        window.removeEventListener("beforeunload", guard);
+      },
+    };
+  },
+};
+
+function header(c, collectBtn) {
+  return h("header", { class: "campaign-head card" },
+    h("div", { class: "campaign-head-main" },
+      h("div", { class: "campaign-title-row" },
+        h("h1", {}, c.name), h("span", { class: ["pill", "pill-" + c.status] }, STATUS_LABEL[c.status])),
+      c.product_context ? h("p", { class: "muted campaign-context" }, c.product_context) : null,
+      h("div", { class: "campaign-meta" },
+        h("div", { class: "meta-group" }, h("span", { class: "meta-label" }, "Subreddits"),
+          h("ul", { class: "tag-list" }, ...c.target_subreddits.map((s) => h("li", { class: "tag" }, sub(s))))),
+        h("div", { class: "meta-group" }, h("span", { class: "meta-label" }, "Keywords"),
+          h("ul", { class: "tag-list" }, ...c.keywords.map((k) => h("li", { class: "tag tag-muted" }, k)))))),
+    h("div", { class: "campaign-head-actions" },
+      collectBtn,
+      h("a", { class: "btn btn-secondary", href: `#/campaigns/${c.id}/edit` }, "Edit")));
+}

@@ -1,0 +1,328 @@
+// Results of a campaign: summary numbers, funnel with filter reasons, archetype and score
+// charts, the filterable post grid (filters live in the URL), export, and run history.
+
+import { api } from "../api.js";
+import { clear, h, icon } from "../dom.js";
+import {
+  ARCHETYPE_LABEL, ARCHETYPES, FILTER_REASON_LABEL, date, dateTime, duration, humanize, num, score, STATUS_LABEL, sub,
+} from "../format.js";
+import { toast } from "../toast.js";
+import { archetypeChart, funnel, scoreHistogram } from "./charts.js";
+import { archetypeBadge, openPost } from "./post-modal.js";
+
+export const PER_PAGE = 12;
+export const SORTS = [
+  ["-success_score", "Highest score"],
+  ["success_score", "Lowest score"],
+  ["-reddit_created_at", "Newest"],
+  ["-upvotes", "Most upvoted"],
+  ["-comment_count", "Most discussed"],
+];
+const FILTER_KEYS = ["archetype", "subreddit", "min_score", "max_score", "q", "sort", "page"];
+
+/** The post filters in a URL query, cleaned (defaults dropped, so URLs stay short). */
+export function readFilters(query) {
+  const f = {};
+  for (const k of FILTER_KEYS) {
+    const v = query.get(k);
+    if (v !== null && v !== "") f[k] = v;
+  }
+  if (f.sort === "-success_score") delete f.sort;
+  if (f.page === "1") delete f.page;
+  if (f.min_score === "0") delete f.min_score;
+  if (f.max_score === "10") delete f.max_score;
+  return f;
+}
+
+/**
+ * @param {object} o
+ * @param {object} o.campaign
+ * @param {(changes: object) => void} o.onFilter  merge changes into the URL filters
+ */
+export function resultsSection({ campaign, onFilter }) {
+  let filters = {};
+  let stats = null;
+
+  // ---- summary + charts (from collection-stats) ----
+  const statRow = h("div", { class: "stat-row" });
+  const funnelBody = h("div", { class: "chart-body" });
+  const archBody = h("div", { class: "chart-body" });
+  const histBody = h("div", { class: "chart-body" });
+  const charts = h("div", { class: "chart-grid" },
+    h("section", { class: "card chart-card chart-funnel", "aria-labelledby": "funnel-h" },
+      h("h2", { id: "funnel-h", class: "card-title" }, "Collection funnel"), funnelBody),
+    h("section", { class: "card chart-card", "aria-labelledby": "arch-h" },
+      h("h2", { id: "arch-h", class: "card-title" }, "Archetypes"), archBody),
+    h("section", { class: "card chart-card", "aria-labelledby": "hist-h" },
+      h("h2", { id: "hist-h", class: "card-title" }, "Success scores"), histBody));
+
+  // ---- filters ----
+  const tabs = h("div", { class: "seg", role: "group", "aria-label": "Archetype" },
+    ...["", ...ARCHETYPES].map((a) => {
+      const b = h("button", { type: "button", class: "seg-btn", dataset: { archetype: a } },
+        a ? h("span", { class: `badge-dot arch-bg-${a}`, "aria-hidden": "true" }) : null, a ? ARCHETYPE_LABEL[a] : "All");
+      b.addEventListener("click", () => onFilter({ archetype: a, page: "" }));
+      return b;
+    }));
+  const search = h("input", { type: "search", id: "f-q", placeholder: "Search titles and text", autocomplete: "off" });
+  const subSelect = h("select", { id: "f-sub" }, h("option", { value: "" }, "All subreddits"),
+    ...campaign.target_subreddits.map((s) => h("option", { value: s }, sub(s))));
+  const minRange = h("input", { type: "range", id: "f-min", min: 0, max: 10, step: 0.5, value: 0, "aria-label": "Minimum success score" });
+  const maxRange = h("input", { type: "range", id: "f-max", min: 0, max: 10, step: 0.5, value: 10, "aria-label": "Maximum success score" });
+  const rangeOut = h("output", { class: "range-out", for: "f-min f-max" }, "0 – 10");
+  const sortSelect = h("select", { id: "f-sort" }, ...SORTS.map(([v, l]) => h("option", { value: v }, l)));
+  const reset = h("button", { type: "button", class: "btn btn-ghost btn-sm" }, "Reset filters");
+  const filterBar = h("div", { class: "filters card" },
+    h("div", { class: "filters-row" }, tabs),
+    h("div", { class: "filters-row filters-grid" },
+      h("div", { class: "control control-search" }, h("label", { for: "f-q", class: "control-label" }, "Search"),
+        h("div", { class: "input-icon" }, icon("search"), search)),
+      h("div", { class: "control" }, h("label", { for: "f-sub", class: "control-label" }, "Subreddit"), subSelect),
+      h("div", { class: "control control-range" },
+        h("span", { class: "control-label", id: "range-label" }, "Success score ", rangeOut),
+        h("div", { class: "dual-range", role: "group", "aria-labelledby": "range-label" }, minRange, maxRange)),
+      h("div", { class: "control" }, h("label", { for: "f-sort", class: "control-label" }, "Sort by"), sortSelect)),
+    h("div", { class: "filters-foot" }, h("p", { class: "result-count", "aria-live": "polite", dataset: { testid: "result-count" } }), reset));
+
+  search.addEventListener("input", debounce(() => onFilter({ q: search.value.trim(), page: "" }), 350));
+  search.addEventListener("keydown", (e) => { if (e.key === "Enter") onFilter({ q: search.value.trim(), page: "" }); });
+  subSelect.addEventListener("change", () => onFilter({ subreddit: subSelect.value, page: "" }));
+  sortSelect.addEventListener("change", () => onFilter({ sort: sortSelect.value, page: "" }));
+  // Slide freely (label follows), commit on release: one URL entry per choice, not per pixel.
+  minRange.addEventListener("input", () => {
+    if (Number(minRange.value) > Number(maxRange.value)) maxRange.value = minRange.value;
+    showRange();
+  });
+  maxRange.addEventListener("input", () => {
+    if (Number(maxRange.value) < Number(minRange.value)) minRange.value = maxRange.value;
+    showRange();
+  });
+  const commitRange = () => onFilter({ min_score: minRange.value, max_score: maxRange.value, page: "" });
+  minRange.addEventListener("change", commitRange);
+  maxRange.addEventListener("change", commitRange);
+  reset.addEventListener("click", () => onFilter(Object.fromEntries(FILTER_KEYS.map((k) => [k, ""]))));
+
+  function showRange() { rangeOut.textContent = `${minRange.value} – ${maxRange.value}`; }
+
+  // ---- posts ----
+  const exportCsv = h("button", { type: "button", class: "btn btn-secondary btn-sm", dataset: { testid: "export-csv" } }, icon("download"), "CSV");
+  const exportJsonl = h("button", { type: "button", class: "btn btn-secondary btn-sm", dataset: { testid: "export-jsonl" } }, icon("download"), "JSONL");
+  const grid = h("div", { class: "post-grid", "aria-live": "off" });
+  const pager = h("nav", { class: "pager", "aria-label": "Post pages" });
+  const posts = h("section", { class: "posts-section", "aria-labelledby": "posts-h" },
+    h("div", { class: "section-head" }, h("h2", { id: "posts-h" }, "Posts"),
+      h("div", { class: "export", role: "group", "aria-label": "Export matching posts" },
+        h("span", { class: "muted small" }, "Export"), exportCsv, exportJsonl)),
+    filterBar, grid, pager);
+
+  for (const [btn, format] of [[exportCsv, "csv"], [exportJsonl, "jsonl"]]) {
+    btn.addEventListener("click", async () => {
+      btn.disabled = true;
+      try {
+        const { page, ...rest } = filters; // export is every matching post, not one page
+        const name = await api.download(`/v1/campaigns/${campaign.id}/posts/export`, { format, ...rest },
+          `${slug(campaign.name)}-posts.${format}`);
+        toast(`Downloaded ${name}`, "success");
+      } catch (err) {
+        toast("Export failed: " + err.message, "error");
+      } finally {
+        btn.disabled = false;
+      }
+    });
+  }
+
+  // ---- run history ----
+  const runsBody = h("div", { class: "table-wrap" });
+  const runs = h("section", { class: "runs-section", "aria-labelledby": "runs-h" },
+    h("div", { class: "section-head" }, h("h2", { id: "runs-h" }, "Run history")), h("div", { class: "card" }, runsBody));
+
+  const el = h("div", { class: "results", id: "results", tabindex: "-1" }, statRow, charts, posts, runs);
+
+  // ---- rendering ----
+  function renderStats() {
+    const s = stats;
+    const left = s.runs_remaining_this_week;
+    statRow.replaceChildren(
+      statCard("Posts stored", num(s.total), "total"),
+      statCard("Avg success score", s.avg_success_score === null ? "—" : score(s.avg_success_score), "avg", "/ 10"),
+      statCard("Collection runs", num(s.runs), "runs"),
+      statCard("Runs left this week", left === null ? "Unlimited" : num(left), "left"));
+    const f = s.funnel || { scraped: 0, filtered: 0, classified: 0, stored: 0 };
+    funnelBody.replaceChildren(funnel(f), reasons(s.filter_reasons || {}, f, s.last_run));
+    clear(archBody).append(s.total ? archetypeChart(s.by_archetype, { selected: filters.archetype, onSelect: (a) => onFilter({ archetype: a, page: "" }) })
+      : h("p", { class: "muted chart-empty" }, "No posts yet."));
+    clear(histBody).append(
+      s.total ? scoreHistogram(s.score_histogram || [], { min: Number(filters.min_score ?? 0), max: Number(filters.max_score ?? 10) })
+        : h("p", { class: "muted chart-empty" }, "Scores appear after the first collection."),
+      s.total ? h("p", { class: "chart-note muted small" }, "Score relative to each subreddit: engagement, discussion, personal voice.") : null);
+  }
+
+  function reasons(byReason, f, lastRun) {
+    const rows = Object.entries(byReason).filter(([, n]) => n > 0).sort((a, b) => b[1] - a[1]);
+    const rejected = f.scraped - f.filtered;
+    if (!rows.length && !rejected) return h("p", { class: "muted small" }, "Nothing filtered out yet.");
+    const top = Math.max(1, ...rows.map(([, n]) => n));
+    const samples = h("div", { class: "samples" });
+    const list = h("ul", { class: "reasons" }, ...rows.map(([reason, n]) => {
+      const fill = h("span", { class: "reason-fill" });
+      fill.style.width = (n / top) * 100 + "%";
+      return h("li", { class: "reason", dataset: { reason } },
+        h("span", { class: "reason-label" }, FILTER_REASON_LABEL[reason] || humanize(reason)),
+        h("span", { class: "reason-bar", "aria-hidden": "true" }, fill),
+        h("span", { class: "reason-num" }, num(n)));
+    }));
+    const details = h("details", { class: "reasons-details" },
+      h("summary", {}, `Why ${num(rejected)} posts were filtered out`), list);
+    if (lastRun) {
+      const btn = h("button", { type: "button", class: "btn btn-ghost btn-sm" }, "Show examples from the last run");
+      btn.addEventListener("click", async () => {
+        btn.disabled = true;
+        try {
+          const res = await api.get(`/v1/collection/${lastRun.task_id}/rejected`, { per_page: 50 });
+          samples.replaceChildren(res.rejected.length
+            ? h("ul", { class: "sample-list" }, ...res.rejected.map((r) => h("li", {},
+              h("span", { class: "tag tag-muted" }, FILTER_REASON_LABEL[r.reason] || humanize(r.reason)),
+              h("span", { class: "sample-title" }, r.title || "(no title)"),
+              h("span", { class: "muted small" }, " · " + sub(r.subreddit)))))
+            : h("p", { class: "muted small" }, "The last run kept no samples."));
+          if (res.total > res.rejected.length) samples.append(h("p", { class: "muted small" }, `Showing ${res.rejected.length} of ${res.total} samples.`));
+          btn.remove();
+        } catch (err) {
+          btn.disabled = false;
+          toast(err.message, "error");
+        }
+      });
+      details.append(btn, samples);
+    }
+    return details;
+  }
+
+  let postsToken = 0;
+  async function loadPosts() {
+    const mine = ++postsToken;
+    grid.setAttribute("aria-busy", "true");
+    grid.classList.add("is-loading");
+    const page = Number(filters.page || 1);
+    try {
+      const res = await api.get(`/v1/campaigns/${campaign.id}/posts`, { ...filters, per_page: PER_PAGE });
+      if (mine !== postsToken) return; // a newer filter change won
+      renderPosts(res, page);
+    } catch (err) {
+      if (mine !== postsToken) return;
+      grid.replaceChildren(h("div", { class: "alert alert-error", role: "alert" }, err.message));
+      pager.replaceChildren();
+    } finally {
+      if (mine === postsToken) { grid.setAttribute("aria-busy", "false"); grid.classList.remove("is-loading"); }
+    }
+  }
+
+  function renderPosts(res, page) {
+    const count = filterBar.querySelector(".result-count");
+    count.textContent = `${num(res.total)} ${res.total === 1 ? "post" : "posts"} match`;
+    if (!res.posts.length) {
+      const any = Object.keys(filters).some((k) => k !== "sort" && k !== "page");
+      grid.replaceChildren(h("div", { class: "empty card" },
+        h("h3", {}, any ? "No posts match these filters" : "No posts yet"),
+        h("p", { class: "muted" }, any ? "Try a wider score range or another archetype." : "Start a collection to fill this page.")));
+    } else {
+      grid.replaceChildren(...res.posts.map(postCard));
+    }
+    const pages = Math.max(1, Math.ceil(res.total / res.per_page));
+    pager.replaceChildren();
+    if (pages > 1) {
+      const prev = h("button", { type: "button", class: "btn btn-secondary btn-sm", disabled: page <= 1 }, icon("back"), "Previous");
+      const next = h("button", { type: "button", class: "btn btn-secondary btn-sm", disabled: page >= pages }, "Next", icon("chevron"));
+      prev.addEventListener("click", () => { onFilter({ page: page - 1 > 1 ? String(page - 1) : "" }); el.querySelector("#posts-h").scrollIntoView({ block: "start" }); });
+      next.addEventListener("click", () => { onFilter({ page: String(page + 1) }); el.querySelector("#posts-h").scrollIntoView({ block: "start" }); });
+      pager.append(prev, h("span", { class: "pager-label", dataset: { testid: "page-label" } }, `Page ${page} of ${pages}`), next);
+    }
+  }
+
+  function postCard(p) {
+    const open = h("button", { type: "button", class: "post-open stretched", dataset: { postId: p.id } }, p.title);
+    open.addEventListener("click", () => openPost(campaign.id, p.id));
+    const snippet = (p.raw_text || "").slice(0, 300);
+    const sc = h("span", { class: "score", title: "Success score (0-10)" },
+      h("span", { class: "score-num", dataset: { score: p.success_score } }, score(p.success_score)),
+      h("span", { class: "score-of" }, "/10"));
+    const meter = h("span", { class: "score-meter", "aria-hidden": "true" }, h("span", { class: "score-meter-fill" }));
+    meter.firstChild.style.width = (Number(p.success_score) || 0) * 10 + "%";
+    return h("article", { class: "card post-card", dataset: { postId: p.id, archetype: p.archetype } },
+      h("div", { class: "post-card-top" }, archetypeBadge(p.archetype), h("div", { class: "score-wrap" }, sc, meter)),
+      h("h3", { class: "post-title" }, open),
+      snippet ? h("p", { class: "post-snippet" }, snippet) : null,
+      h("div", { class: "post-card-foot" },
+        h("span", { class: "sub-name" }, sub(p.subreddit)),
+        h("span", { class: "meta-item", title: "Upvotes" }, icon("up"), num(p.upvotes), h("span", { class: "visually-hidden" }, " upvotes")),
+        h("span", { class: "meta-item", title: "Comments" }, icon("comment"), num(p.comment_count), h("span", { class: "visually-hidden" }, " comments")),
+        h("span", { class: "meta-item muted" }, date(p.reddit_created_at))));
+  }
+
+  function syncControls() {
+    for (const b of tabs.querySelectorAll(".seg-btn")) {
+      const on = (filters.archetype || "") === b.dataset.archetype;
+      b.classList.toggle("is-active", on);
+      b.setAttribute("aria-pressed", on ? "true" : "false");
+    }
+    if (document.activeElement !== search) search.value = filters.q || "";
+    subSelect.value = filters.subreddit || "";
+    if (subSelect.value !== (filters.subreddit || "")) {
+      // A subreddit in the URL that is no longer a target: still show it as chosen.
+      subSelect.append(h("option", { value: filters.subreddit }, sub(filters.subreddit)));
+      subSelect.value = filters.subreddit;
+    }
+    minRange.value = filters.min_score ?? 0;
+    maxRange.value = filters.max_score ?? 10;
+    showRange();
+    sortSelect.value = filters.sort || "-success_score";
+  }
+
+  return {
+    el,
+    setQuery(query) {
+      filters = readFilters(query);
+      syncControls();
+      if (stats) renderStats(); // the charts highlight the current archetype / score range
+      return loadPosts();
+    },
+    setStats(s) {
+      stats = s;
+      renderStats();
+    },
+    setRuns(list) {
+      runsBody.replaceChildren(runsTable(list));
+    },
+    reloadPosts: () => loadPosts(),
+  };
+}
+
+function statCard(label, value, key, suffix) {
+  return h("div", { class: "card stat" }, h("span", { class: "stat-label" }, label),
+    h("span", { class: "stat-value", dataset: { stat: key } }, value, suffix ? h("span", { class: "stat-suffix" }, " " + suffix) : null));
+}
+
+function runsTable(runs) {
+  if (!runs.length) return h("p", { class: "muted pad" }, "No collections yet.");
+  const cols = ["Started", "Status", "Scraped", "Passed filter", "Classified", "Stored", "Duplicates", "Duration"];
+  return h("table", { class: "table", dataset: { testid: "runs" } },
+    h("thead", {}, h("tr", {}, ...cols.map((c, i) => h("th", { scope: "col", class: i > 1 ? "num" : undefined }, c)))),
+    h("tbody", {}, ...runs.map((r) => h("tr", { dataset: { taskId: r.task_id } },
+      h("td", {}, dateTime(r.created_at)),
+      h("td", {}, h("span", { class: ["pill", "pill-sm", "pill-" + r.status] }, STATUS_LABEL[r.status] || r.status),
+        r.errors && r.errors.length ? h("span", { class: "muted small", title: r.errors.map((e) => `${e.subreddit}: ${e.message}`).join("\n") }, ` ${r.errors.length} error${r.errors.length > 1 ? "s" : ""}`) : null),
+      h("td", { class: "num" }, num(r.scraped)),
+      h("td", { class: "num" }, num(r.filtered)),
+      h("td", { class: "num" }, num(r.classified)),
+      h("td", { class: "num" }, num(r.stored)),
+      h("td", { class: "num" }, num(r.duplicates)),
+      h("td", { class: "num" }, duration(r.started_at || r.created_at, r.finished_at))))));
+}
+
+function slug(text) {
+  return text.toLowerCase().replace(/[^a-z0-9]+/g, "-").replace(/^-|-$/g, "").slice(0, 40) || "campaign";
+}
+
+function debounce(fn, ms) {
+  let t;
+  return (...args) => { clearTimeout(t); t = setTimeout(() => fn(...args), ms); };
+}
