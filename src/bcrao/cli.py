@@ -121,6 +121,45 @@ def serve(
     )
 
 
+@app.command()
+def worker(
+    queues: Annotated[
+        str, typer.Option(help="Comma-separated queues to consume.")
+    ] = "scraping,analysis,generation,monitoring",
+    concurrency: Annotated[
+        int | None, typer.Option(help="Parallel tasks (default BCRAO_CELERY_WORKER_CONCURRENCY).")
+    ] = None,
+    pool: Annotated[str, typer.Option(help="Celery pool: prefork | threads | solo.")] = "prefork",
+    hostname: Annotated[str | None, typer.Option(help="Worker node name (default celery@host).")] = None,
+    loglevel: Annotated[str, typer.Option(help="Log level.")] = "INFO",
+) -> None:
+    """Start a Celery worker that runs collections (needs BCRAO_REDIS_URL)."""
+    from bcrao.logs import configure_logging
+
+    settings = settings_or_exit()
+    if not settings.redis_url:
+        fail("the worker needs BCRAO_REDIS_URL (the broker, result backend and progress bus)")
+    if pool not in ("prefork", "threads", "solo"):
+        fail(f"unknown pool {pool!r} (choose prefork, threads or solo)")
+    configure_logging(loglevel, settings.log_json)
+    from bcrao.tasks.celery_app import celery_app
+
+    argv = [
+        "worker",
+        "-Q",
+        queues,
+        "--pool",
+        pool,
+        "--loglevel",
+        loglevel,
+        "--concurrency",
+        str(concurrency or settings.celery_worker_concurrency),
+    ]
+    if hostname:
+        argv += ["--hostname", hostname]
+    celery_app.worker_main(argv)
+
+
 @user_app.command("create")
 def user_create(
     email: Annotated[str, typer.Argument(help="Email address of the new user.")],

@@ -24,6 +24,7 @@ from bcrao.posts.router import router as posts_router
 from bcrao.runtime import build_runtime
 from bcrao.tasks.executors import make_executor
 from bcrao.tasks.reaper import reap_stale_runs, reaper_loop
+from bcrao.web.router import mount_web
 
 log = logging.getLogger("bcrao")
 
@@ -84,4 +85,5 @@ def create_app(settings: Settings | None = None, *, migrate_sqlite: bool = True)
         )
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
     app.add_middleware(RequestId)
+    mount_web(app)
     return app

@@ -52,15 +52,15 @@ def make_signer(settings: Settings) -> TokenSigner:
     )
 
 
-def make_redis(url: str) -> Redis:
-    # Short timeouts: a Redis outage must surface as a fast 503, not a hung request.
+def make_redis(url: str, *, blocking: bool = False) -> Redis:
+    """Short timeouts so a Redis outage is a fast 503, not a hung request; a client used
+    for blocking stream reads needs a socket timeout longer than its block time."""
     return Redis.from_url(
         url,
         decode_responses=True,
         socket_connect_timeout=2,
-        socket_timeout=5,
+        socket_timeout=30 if blocking else 5,
         health_check_interval=15,
-        retry_on_timeout=False,
     )
 
 

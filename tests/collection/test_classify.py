@@ -20,7 +20,9 @@ def _load_eval_script():
 
 
 def test_the_labelled_set_is_large_and_roughly_balanced():
-    rows = [json.loads(line) for line in (ROOT / "tests/data/archetype_labels.jsonl").read_text().splitlines()]
+    rows = [
+        json.loads(line) for line in (ROOT / "tests/data/archetype_labels.jsonl").read_text().splitlines()
+    ]
     counts = Counter(r["label"] for r in rows)
     assert len(rows) >= 180
     assert set(counts) == set(ARCHETYPES)
@@ -58,7 +60,8 @@ def test_a_request_for_help_is_problem_solution(make_post):
 def test_an_offered_fix_is_problem_solution(make_post):
     post = make_post(
         title="Here's how we reduced support tickets by 40%",
-        text="We solved it with a searchable help center and a better empty state. Happy to share the template.",
+        text="We solved it with a searchable help center and a better empty state. "
+        "Happy to share the template.",
     )
     assert RulesClassifier().classify(post).archetype == "ProblemSolution"
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import uuid
 from collections.abc import Sequence
 from typing import Any
@@ -136,7 +137,7 @@ async def test_progress_reports_every_stage_in_order_with_growing_counters(maker
         seen = [stage for s, stage in stages if s == step]
         order = [seen.index(x) for x in ("fetching", "filtering", "classifying", "scoring", "storing")]
         assert order == sorted(order)
-    for before, after in zip(events, events[1:], strict=False):
+    for before, after in itertools.pairwise(events):
         for key in ("scraped", "filtered", "classified", "stored"):
             assert after[key] >= before[key]
     assert all(e["total_steps"] == 2 for e in events)

@@ -92,9 +92,12 @@ def test_a_keyword_rich_personal_story_outranks_a_generic_post(make_post):
         title="Article about software trends",
         text="There are many software trends this year. Companies look at tools and processes. Some "
         "teams change vendors while others keep existing systems. The market keeps moving in many ways.",
-        upvotes=30, comment_count=5,
+        upvotes=30,
+        comment_count=5,
     )
-    story = make_post(title="How pricing changes cut our churn in half", text=STORY, upvotes=30, comment_count=5)
+    story = make_post(
+        title="How pricing changes cut our churn in half", text=STORY, upvotes=30, comment_count=5
+    )
     prefilter = PreFilter(CAMPAIGN)
     assert prefilter.evaluate(story).relevance_score > prefilter.evaluate(generic).relevance_score + 3
 

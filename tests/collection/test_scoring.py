@@ -5,8 +5,14 @@ import pytest
 from bcrao.collection.scoring import SubredditScorer
 
 COMPONENTS = {
-    "upvotes_percentile", "comments_percentile", "discussion_depth", "upvote_ratio",
-    "personal_voice", "jargon_penalty", "link_penalty", "total",
+    "upvotes_percentile",
+    "comments_percentile",
+    "discussion_depth",
+    "upvote_ratio",
+    "personal_voice",
+    "jargon_penalty",
+    "link_penalty",
+    "total",
 }
 
 
@@ -49,7 +55,9 @@ def test_missing_upvote_ratio_counts_as_neutral(make_post):
 
 
 def test_marketing_jargon_is_penalised(make_post):
-    plain = make_post(text="We built a simple tool that helps agencies send reports to their clients every week.")
+    plain = make_post(
+        text="We built a simple tool that helps agencies send reports to their clients every week."
+    )
     hype = make_post(
         text="We built a revolutionary, cutting-edge game-changer to leverage synergy and 10x your reports."
     )
@@ -75,13 +83,23 @@ def test_breakdown_holds_every_component_and_a_clamped_rounded_total(make_post):
     assert breakdown["total"] == total == round(total, 2)
     parts = sum(v for k, v in breakdown.items() if k != "total")
     assert total == pytest.approx(min(10.0, max(0.0, parts)), abs=0.01)
-    worst = scorer.score(make_post(upvotes=0, comment_count=0, upvote_ratio=0.1,
-                                   text="synergy leverage 10x revolutionary https://a.io https://b.io"))[0]
+    worst = scorer.score(
+        make_post(
+            upvotes=0,
+            comment_count=0,
+            upvote_ratio=0.1,
+            text="synergy leverage 10x revolutionary https://a.io https://b.io",
+        )
+    )[0]
     assert worst == 0.0
 
 
 def test_personal_voice_raises_the_score(make_post):
     scorer = SubredditScorer([])
-    personal = make_post(title="Invoices", text="I built this because my team and I kept losing invoices. We now ship weekly.")
-    impersonal = make_post(title="Invoices", text="The product helps teams track invoices. It ships weekly and supports exports.")
+    personal = make_post(
+        title="Invoices", text="I built this because my team and I kept losing invoices. We now ship weekly."
+    )
+    impersonal = make_post(
+        title="Invoices", text="The product helps teams track invoices. It ships weekly and supports exports."
+    )
     assert scorer.score(personal)[1]["personal_voice"] > scorer.score(impersonal)[1]["personal_voice"] == 0

@@ -1,11 +1,12 @@
 """A loopback Apify API v2: the routes ``ActorClientAsync.call`` and dataset reads use.
 
-``POST /v2/acts/{actor}/runs`` starts a run (the body may arrive gzip-compressed, as the
-client compresses large inputs), ``GET /v2/actor-runs/{id}?waitForFinish=`` long-polls it,
-``GET /v2/datasets/{id}/items`` pages the results with the ``x-apify-pagination-*`` headers.
-Responses use the ``{"data": {...}}`` envelope and errors the ``{"error": {"type",
-"message"}}`` one. The "actor" produces Reddit-scraper-lite items for the subreddit or the
-search terms in its input: posts, plus comment and community items a source must skip.
+``POST /v2/actors/{actor}/runs`` (alias ``/v2/acts/``) starts a run (the body may arrive
+gzip-compressed, as the client compresses large inputs), ``GET /v2/actor-runs/{id}
+?waitForFinish=`` long-polls it, ``GET /v2/datasets/{id}/items`` pages the results with the
+``x-apify-pagination-*`` headers. Responses use the ``{"data": {...}}`` envelope and errors
+the ``{"error": {"type", "message"}}`` one. The "actor" produces Reddit-scraper-lite items
+for the subreddit or the search terms in its input: posts, plus comment and community items
+a source must skip.
 """
 
 from __future__ import annotations
@@ -35,6 +36,8 @@ class FakeApify:
         self.outcome: RunOutcome = "SUCCEEDED"
         self.run_seconds = 0.0  # how long a run stays RUNNING before reaching ``outcome``
         self.comments_per_post = 1
+        self.server_errors = 0  # answer the next N requests with a 500
+        self.aborted: list[str] = []
         self._runs: dict[str, dict[str, Any]] = {}
         self._datasets: dict[str, list[dict[str, Any]]] = {}
         self._lock = threading.Lock()
@@ -55,8 +58,11 @@ class FakeApify:
 
     def _app(self) -> web.Application:
         app = web.Application(middlewares=[self._track])
+        # apify-client 3 says /v2/actors/, older clients and the docs /v2/acts/: the API serves both.
+        app.router.add_post("/v2/actors/{actor}/runs", self._start_run)
         app.router.add_post("/v2/acts/{actor}/runs", self._start_run)
         app.router.add_get("/v2/actor-runs/{run}", self._get_run)
+        app.router.add_post("/v2/actor-runs/{run}/abort", self._abort_run)
         app.router.add_get("/v2/datasets/{dataset}/items", self._items)
         return app
 
@@ -65,10 +71,19 @@ class FakeApify:
         entry = LoggedRequest(request.method, request.path, dict(request.query))
         with self._lock:
             self.requests.append(entry)
-        if not self._authorized(request):
-            response: web.StreamResponse = _error(401, "token-not-valid", "Authentication token is not valid.")
+        with self._lock:
+            failing = self.server_errors > 0
+            self.server_errors -= failing
+        if failing:
+            response: web.StreamResponse = _error(500, "internal-server-error", "Internal server error")
+        elif not self._authorized(request):
+            response = _error(401, "token-not-valid", "Authentication token is not valid.")
         else:
-            response = await handler(request)
+            try:
+                response = await handler(request)
+            except web.HTTPException as exc:  # unknown route: log it like any other answer
+                entry.status = exc.status
+                raise
         entry.status = response.status
         return response
 
@@ -91,17 +106,29 @@ class FakeApify:
         items = self._scrape(run_input, int(max_items) if max_items else None)
         now = datetime.now(UTC)
         run = {
-            "id": run_id, "actId": actor, "userId": "fakeUser", "startedAt": _iso(now), "finishedAt": None,
-            "status": "RUNNING", "statusMessage": "Starting the crawler.", "meta": {"origin": "API"},
-            "stats": {"inputBodyLen": len(raw)}, "options": {"build": "latest", "timeoutSecs": 3600,
-                                                             "memoryMbytes": 1024, "diskMbytes": 2048},
-            "buildId": "fakeBuild", "buildNumber": "1.0.1", "defaultKeyValueStoreId": secrets.token_hex(8),
-            "defaultDatasetId": dataset_id, "defaultRequestQueueId": secrets.token_hex(8),
+            "id": run_id,
+            "actId": actor,
+            "userId": "fakeUser",
+            "startedAt": _iso(now),
+            "finishedAt": None,
+            "status": "RUNNING",
+            "statusMessage": "Starting the crawler.",
+            "meta": {"origin": "API"},
+            "stats": {"inputBodyLen": len(raw)},
+            "options": {"build": "latest", "timeoutSecs": 3600, "memoryMbytes": 1024, "diskMbytes": 2048},
+            "buildId": "fakeBuild",
+            "buildNumber": "1.0.1",
+            "defaultKeyValueStoreId": secrets.token_hex(8),
+            "defaultDatasetId": dataset_id,
+            "defaultRequestQueueId": secrets.token_hex(8),
         }
         with self._lock:
             self.inputs.append(run_input)
-            self._runs[run_id] = {"run": run, "done_at": time.monotonic() + self.run_seconds,
-                                  "outcome": self.outcome}
+            self._runs[run_id] = {
+                "run": run,
+                "done_at": time.monotonic() + self.run_seconds,
+                "outcome": self.outcome,
+            }
             self._datasets[dataset_id] = items
         return web.json_response({"data": self._settle(run_id)}, status=201)
 
@@ -117,18 +144,32 @@ class FakeApify:
             run = self._settle(run_id)
         return web.json_response({"data": run})
 
+    async def _abort_run(self, request: web.Request) -> web.Response:
+        run_id = request.match_info["run"]
+        if run_id not in self._runs:
+            return _error(404, "record-not-found", "Actor run was not found")
+        with self._lock:
+            self.aborted.append(run_id)
+            entry = self._runs[run_id]
+            entry["run"].update(status="ABORTED", finishedAt=_iso(datetime.now(UTC)))
+        return web.json_response({"data": dict(entry["run"])})
+
     def _settle(self, run_id: str) -> dict[str, Any]:
         """The run as it is now: finished with ``outcome`` once its time has come."""
         with self._lock:
             entry = self._runs[run_id]
             run = entry["run"]
-            if run["status"] == "RUNNING" and entry["outcome"] != "RUNNING" \
-                    and time.monotonic() >= entry["done_at"]:
+            if (
+                run["status"] == "RUNNING"
+                and entry["outcome"] != "RUNNING"
+                and time.monotonic() >= entry["done_at"]
+            ):
                 run["status"] = entry["outcome"]
                 run["finishedAt"] = _iso(datetime.now(UTC))
                 run["exitCode"] = 0 if entry["outcome"] == "SUCCEEDED" else 1
                 run["statusMessage"] = {"SUCCEEDED": "Finished!", "FAILED": "The Actor process failed"}.get(
-                    entry["outcome"], entry["outcome"].lower())
+                    entry["outcome"], entry["outcome"].lower()
+                )
             return dict(run)
 
     async def _items(self, request: web.Request) -> web.Response:
@@ -137,10 +178,14 @@ class FakeApify:
             return _error(404, "record-not-found", "Dataset was not found")
         offset = int(request.query.get("offset", 0) or 0)
         limit = int(request.query.get("limit", 0) or 0) or 999_999_999_999
-        page = dataset[offset:offset + limit]
-        headers = {"x-apify-pagination-total": str(len(dataset)), "x-apify-pagination-offset": str(offset),
-                   "x-apify-pagination-count": str(len(page)), "x-apify-pagination-limit": str(limit),
-                   "x-apify-pagination-desc": "false"}
+        page = dataset[offset : offset + limit]
+        headers = {
+            "x-apify-pagination-total": str(len(dataset)),
+            "x-apify-pagination-offset": str(offset),
+            "x-apify-pagination-count": str(len(page)),
+            "x-apify-pagination-limit": str(limit),
+            "x-apify-pagination-desc": "false",
+        }
         return web.json_response(page, headers=headers)
 
     # -- the "actor" ---------------------------------------------------------------------------
@@ -187,14 +232,29 @@ def _subreddit_of(start_urls: list[Any]) -> str | None:
 def _post_item(post: dict[str, Any], scraped: str) -> dict[str, Any]:
     created = datetime.fromtimestamp(post["created_utc"], tz=UTC)
     item: dict[str, Any] = {
-        "id": post["name"], "parsedId": post["id"], "url": f"https://www.reddit.com{post['permalink']}",
-        "username": post["author"], "userId": post.get("author_fullname"), "title": post["title"],
-        "communityName": f"r/{post['subreddit']}", "parsedCommunityName": post["subreddit"],
-        "body": post["selftext"], "html": post.get("selftext_html"), "link": None if post["is_self"] else post["url"],
-        "numberOfComments": post["num_comments"], "flair": post.get("link_flair_text"),
-        "upVotes": post["score"], "upVoteRatio": post.get("upvote_ratio"), "isVideo": False, "isAd": False,
-        "over18": post["over_18"], "thumbnailUrl": None, "imageUrls": [],
-        "createdAt": _iso(created), "scrapedAt": scraped, "dataType": "post",
+        "id": post["name"],
+        "parsedId": post["id"],
+        "url": f"https://www.reddit.com{post['permalink']}",
+        "username": post["author"],
+        "userId": post.get("author_fullname"),
+        "title": post["title"],
+        "communityName": f"r/{post['subreddit']}",
+        "parsedCommunityName": post["subreddit"],
+        "body": post["selftext"],
+        "html": post.get("selftext_html"),
+        "link": None if post["is_self"] else post["url"],
+        "numberOfComments": post["num_comments"],
+        "flair": post.get("link_flair_text"),
+        "upVotes": post["score"],
+        "upVoteRatio": post.get("upvote_ratio"),
+        "isVideo": False,
+        "isAd": False,
+        "over18": post["over_18"],
+        "thumbnailUrl": None,
+        "imageUrls": [],
+        "createdAt": _iso(created),
+        "scrapedAt": scraped,
+        "dataType": "post",
     }
     if "upvote_ratio" not in post:  # the actor omits what Reddit omitted
         del item["upVoteRatio"]
@@ -204,15 +264,31 @@ def _post_item(post: dict[str, Any], scraped: str) -> dict[str, Any]:
 def _comment_item(post: dict[str, Any], n: int, scraped: str) -> dict[str, Any]:
     created = datetime.fromtimestamp(post["created_utc"], tz=UTC) + timedelta(minutes=5 + n)
     return {
-        "id": f"t1_{post['id']}c{n}", "parsedId": f"{post['id']}c{n}",
-        "url": f"https://www.reddit.com{post['permalink']}{post['id']}c{n}/", "parentId": post["name"],
-        "username": "commenter", "category": post["subreddit"], "communityName": f"r/{post['subreddit']}",
-        "body": "Great write-up, thanks for sharing!", "createdAt": _iso(created), "scrapedAt": scraped,
-        "upVotes": 2, "numberOfreplies": 0, "html": None, "dataType": "comment",
+        "id": f"t1_{post['id']}c{n}",
+        "parsedId": f"{post['id']}c{n}",
+        "url": f"https://www.reddit.com{post['permalink']}{post['id']}c{n}/",
+        "parentId": post["name"],
+        "username": "commenter",
+        "category": post["subreddit"],
+        "communityName": f"r/{post['subreddit']}",
+        "body": "Great write-up, thanks for sharing!",
+        "createdAt": _iso(created),
+        "scrapedAt": scraped,
+        "upVotes": 2,
+        "numberOfreplies": 0,
+        "html": None,
+        "dataType": "comment",
     }
 
 
 def _community_item(name: str, scraped: str) -> dict[str, Any]:
-    return {"id": "t5_fake", "name": f"r/{name}", "title": name, "numberOfMembers": 12345,
-            "url": f"https://www.reddit.com/r/{name}/", "createdAt": "2008-01-25T00:00:00.000Z",
-            "scrapedAt": scraped, "dataType": "community"}
+    return {
+        "id": "t5_fake",
+        "name": f"r/{name}",
+        "title": name,
+        "numberOfMembers": 12345,
+        "url": f"https://www.reddit.com/r/{name}/",
+        "createdAt": "2008-01-25T00:00:00.000Z",
+        "scrapedAt": scraped,
+        "dataType": "community",
+    }

@@ -34,7 +34,9 @@ class ChatCall:
 
 
 class FakeLLM:
-    def __init__(self, *, api_key: str = "sk-test-llm-key", latency: float = 0.05, stall_seconds: float = 5.0):
+    def __init__(
+        self, *, api_key: str = "sk-test-llm-key", latency: float = 0.05, stall_seconds: float = 5.0
+    ):
         self.api_key = api_key
         self.latency = latency  # every answer takes this long, so concurrency is observable
         self.stall_seconds = stall_seconds
@@ -91,34 +93,67 @@ class FakeLLM:
     async def _answer(self, request: web.Request) -> web.Response:
         authorization = request.headers.get("Authorization", "")
         if authorization != f"Bearer {self.api_key}":
-            return web.json_response({"error": {"message": "Incorrect API key provided.",
-                                                "type": "invalid_request_error", "param": None,
-                                                "code": "invalid_api_key"}}, status=401)
+            return web.json_response(
+                {
+                    "error": {
+                        "message": "Incorrect API key provided.",
+                        "type": "invalid_request_error",
+                        "param": None,
+                        "code": "invalid_api_key",
+                    }
+                },
+                status=401,
+            )
         body = await request.json()
         messages = body.get("messages", [])
         prompt = "\n".join(str(m.get("content", "")) for m in messages)
         with self._lock:
-            self.calls.append(ChatCall(model=body.get("model", ""), messages=messages,
-                                       response_format=body.get("response_format"), authorization=authorization,
-                                       extra={k: v for k, v in body.items() if k not in ("model", "messages")}))
+            self.calls.append(
+                ChatCall(
+                    model=body.get("model", ""),
+                    messages=messages,
+                    response_format=body.get("response_format"),
+                    authorization=authorization,
+                    extra={k: v for k, v in body.items() if k not in ("model", "messages")},
+                )
+            )
         mode = self._mode_for(prompt)
         await asyncio.sleep(self.stall_seconds if mode == "stall" else self.latency)
         if mode == "500":
-            return web.json_response({"error": {"message": "The server had an error while processing your "
-                                                "request.", "type": "server_error", "code": None}}, status=500)
+            return web.json_response(
+                {
+                    "error": {
+                        "message": "The server had an error while processing your request.",
+                        "type": "server_error",
+                        "code": None,
+                    }
+                },
+                status=500,
+            )
         content = self._content(mode, prompt)
         prompt_tokens, completion_tokens = max(1, len(prompt) // 4), max(1, len(content) // 4)
-        return web.json_response({
-            "id": f"chatcmpl-{secrets.token_hex(12)}",
-            "object": "chat.completion",
-            "created": int(time.time()),
-            "model": body.get("model", ""),
-            "system_fingerprint": "fp_fake",
-            "choices": [{"index": 0, "message": {"role": "assistant", "content": content, "refusal": None},
-                         "logprobs": None, "finish_reason": "stop"}],
-            "usage": {"prompt_tokens": prompt_tokens, "completion_tokens": completion_tokens,
-                      "total_tokens": prompt_tokens + completion_tokens},
-        })
+        return web.json_response(
+            {
+                "id": f"chatcmpl-{secrets.token_hex(12)}",
+                "object": "chat.completion",
+                "created": int(time.time()),
+                "model": body.get("model", ""),
+                "system_fingerprint": "fp_fake",
+                "choices": [
+                    {
+                        "index": 0,
+                        "message": {"role": "assistant", "content": content, "refusal": None},
+                        "logprobs": None,
+                        "finish_reason": "stop",
+                    }
+                ],
+                "usage": {
+                    "prompt_tokens": prompt_tokens,
+                    "completion_tokens": completion_tokens,
+                    "total_tokens": prompt_tokens + completion_tokens,
+                },
+            }
+        )
 
     def _mode_for(self, prompt: str) -> Mode:
         with self._lock:
@@ -133,8 +168,9 @@ class FakeLLM:
             return "Sure! This post is clearly a journey, I'd say with high confidence."
         if mode == "invalid_archetype":
             return json.dumps({"archetype": "Rant", "confidence": 0.8, "reason": "an angry post"})
-        return json.dumps({"archetype": archetype_for(prompt), "confidence": 0.87,
-                           "reason": "cues in the title and body"})
+        return json.dumps(
+            {"archetype": archetype_for(prompt), "confidence": 0.87, "reason": "cues in the title and body"}
+        )
 
 
 def archetype_for(prompt: str) -> str:

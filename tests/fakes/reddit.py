@@ -13,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import base64
 import itertools
+import math
 import secrets
 import threading
 import time
@@ -32,8 +33,13 @@ HeaderStyle = Literal["float", "int", "absent", "mixed"]
 
 LISTING_CAP = 1000
 PAGE_MAX = 100
-_PERIODS = {"hour": timedelta(hours=1), "day": timedelta(days=1), "week": timedelta(weeks=1),
-            "month": timedelta(days=31), "year": timedelta(days=365)}
+_PERIODS = {
+    "hour": timedelta(hours=1),
+    "day": timedelta(days=1),
+    "week": timedelta(weeks=1),
+    "month": timedelta(days=31),
+    "year": timedelta(days=365),
+}
 
 
 @dataclass(slots=True)
@@ -42,6 +48,7 @@ class Fault:
     times: int
     retry_after: float | None = 1.0
     seconds: float = 0.0
+    skip: int = 0  # requests to let through before the fault starts
 
 
 class FakeReddit:
@@ -102,8 +109,9 @@ class FakeReddit:
         spacing: timedelta = timedelta(hours=2),
     ) -> list[dict[str, Any]]:
         """Create ``name`` with ``count`` deterministic posts (newest first) and return them."""
-        posts = generate_posts(name, self.default_posts if count is None else count, newest=newest,
-                               spacing=spacing)
+        posts = generate_posts(
+            name, self.default_posts if count is None else count, newest=newest, spacing=spacing
+        )
         with self._lock:
             self._posts[name.lower()] = posts
             self._names[name.lower()] = name
@@ -117,12 +125,24 @@ class FakeReddit:
         with self._lock:
             self._states[name.lower()] = state
 
-    def fail(self, name: str, kind: FaultKind, times: int = 1, *, retry_after: float | None = 1.0,
-             seconds: float = 0.0) -> None:
-        """Make the next ``times`` listing requests for ``name`` fail with ``kind``."""
+    def fail(
+        self,
+        name: str,
+        kind: FaultKind,
+        times: int = 1,
+        *,
+        skip: int = 0,
+        retry_after: float | None = 1.0,
+        seconds: float = 0.0,
+    ) -> None:
+        """Make ``times`` listing requests for ``name`` fail with ``kind``, after ``skip`` good ones.
+
+        ``stall`` delays the answer by ``seconds``; ``429`` sends ``Retry-After: retry_after``.
+        """
         with self._lock:
             self._faults.setdefault(name.lower(), []).append(
-                Fault(kind=kind, times=times, retry_after=retry_after, seconds=seconds))
+                Fault(kind=kind, times=times, retry_after=retry_after, seconds=seconds, skip=skip)
+            )
 
     def set_budget(self, budget: int, window_seconds: float) -> None:
         """Start a fresh rate-limit window of ``budget`` requests lasting ``window_seconds``."""
@@ -132,8 +152,11 @@ class FakeReddit:
 
     def listing_requests(self, name: str | None = None) -> list[LoggedRequest]:
         """Logged GETs of subreddit listings (optionally of one subreddit), in order."""
-        return [r for r in self.requests if r.path.startswith("/r/")
-                and (name is None or r.path.lower().startswith(f"/r/{name.lower()}/"))]
+        return [
+            r
+            for r in self.requests
+            if r.path.startswith("/r/") and (name is None or r.path.lower().startswith(f"/r/{name.lower()}/"))
+        ]
 
     def token_requests(self) -> list[LoggedRequest]:
         return [r for r in self.requests if r.path == "/api/v1/access_token"]
@@ -149,8 +172,9 @@ class FakeReddit:
 
     @web.middleware
     async def _track(self, request: web.Request, handler: Any) -> web.StreamResponse:
-        entry = LoggedRequest(request.method, request.path, dict(request.query),
-                              headers=dict(request.headers))
+        entry = LoggedRequest(
+            request.method, request.path, dict(request.query), headers=dict(request.headers)
+        )
         with self._lock:
             self.requests.append(entry)
             self.in_flight += 1
@@ -173,7 +197,8 @@ class FakeReddit:
         with self._lock:
             self.tokens.add(token)
         return web.json_response(
-            {"access_token": token, "token_type": "bearer", "expires_in": 86400, "scope": "*"})
+            {"access_token": token, "token_type": "bearer", "expires_in": 86400, "scope": "*"}
+        )
 
     def _basic_auth_ok(self, header: str) -> bool:
         scheme, _, encoded = header.partition(" ")
@@ -184,13 +209,17 @@ class FakeReddit:
         except ValueError:
             return False
         return secrets.compare_digest(user, self.client_id) and secrets.compare_digest(
-            password, self.client_secret)
+            password, self.client_secret
+        )
 
     async def _listing(self, request: web.Request) -> web.Response:
         scheme, _, token = request.headers.get("Authorization", "").partition(" ")
         if scheme.lower() != "bearer" or token not in self.tokens:
-            return web.json_response({"message": "Unauthorized", "error": 401}, status=401,
-                                     headers={"www-authenticate": 'Bearer realm="reddit", error="invalid_token"'})
+            return web.json_response(
+                {"message": "Unauthorized", "error": 401},
+                status=401,
+                headers={"www-authenticate": 'Bearer realm="reddit", error="invalid_token"'},
+            )
         sub = request.match_info["sub"].lower()
         limit_headers, exhausted = self._spend()
         if exhausted:
@@ -215,10 +244,14 @@ class FakeReddit:
             exhausted = self._used >= self.budget
             if not exhausted:
                 self._used += 1
-            reset = max(1, round(self.window_seconds - (now - self._window_start)))
+            # Whole seconds, rounded up as Reddit does: never earlier than the real reset.
+            reset = max(1, math.ceil(self.window_seconds - (now - self._window_start)))
             remaining = max(self.budget - self._used, 0)
-            return {"x-ratelimit-remaining": str(remaining), "x-ratelimit-used": str(self._used),
-                    "x-ratelimit-reset": str(reset)}, exhausted
+            return {
+                "x-ratelimit-remaining": str(remaining),
+                "x-ratelimit-used": str(self._used),
+                "x-ratelimit-reset": str(reset),
+            }, exhausted
 
     def _visible(self, headers: dict[str, str]) -> dict[str, str]:
         """The rate-limit headers as this fake's style sends them (float/int strings, or none)."""
@@ -236,13 +269,19 @@ class FakeReddit:
                 queue.pop(0)
             if not queue:
                 return None
+            if queue[0].skip > 0:
+                queue[0].skip -= 1
+                return None
             queue[0].times -= 1
             return queue[0]
 
     def _too_many(self, headers: dict[str, str], *, retry_after: float | None) -> web.Response:
+        """A 429 as Reddit documents it: budget headers saying "nothing left until the reset"."""
         extra = {**headers, "x-ratelimit-remaining": "0.0"}
         if retry_after is not None:
-            extra["Retry-After"] = str(int(retry_after) if float(retry_after).is_integer() else retry_after)
+            seconds = str(int(retry_after) if float(retry_after).is_integer() else retry_after)
+            extra["Retry-After"] = seconds
+            extra["x-ratelimit-reset"] = str(max(1, math.ceil(retry_after)))
         return web.json_response({"message": "Too Many Requests", "error": 429}, status=429, headers=extra)
 
     def _fault_response(self, fault: Fault, headers: dict[str, str]) -> web.Response:
@@ -251,27 +290,38 @@ class FakeReddit:
         if fault.kind in ("500", "503"):
             status = int(fault.kind)
             message = "Internal Server Error" if status == 500 else "Service Unavailable"
-            return web.json_response({"message": message, "error": status}, status=status,
-                                     headers=self._visible(headers))
+            return web.json_response(
+                {"message": message, "error": status}, status=status, headers=self._visible(headers)
+            )
         if fault.kind == "malformed":  # a body cut off mid-way, still labelled JSON
-            return web.Response(body=b'{"kind": "Listing", "data": {"after": "t3_', status=200,
-                                content_type="application/json", headers=self._visible(headers))
+            return web.Response(
+                body=b'{"kind": "Listing", "data": {"after": "t3_',
+                status=200,
+                content_type="application/json",
+                headers=self._visible(headers),
+            )
         return web.json_response({"kind": "Listing"}, headers=self._visible(headers))  # not_a_listing
 
     def _state_response(self, state: SubState, sub: str, headers: dict[str, str]) -> web.Response:
         visible = self._visible(headers)
         if state == "private":
-            return web.json_response({"reason": "private", "message": "Forbidden", "error": 403}, status=403,
-                                     headers=visible)
+            return web.json_response(
+                {"reason": "private", "message": "Forbidden", "error": 403}, status=403, headers=visible
+            )
         if state == "quarantined":
-            return web.json_response({"reason": "quarantined", "quarantine_message": "", "message": "Forbidden",
-                                      "error": 403}, status=403, headers=visible)
+            return web.json_response(
+                {"reason": "quarantined", "quarantine_message": "", "message": "Forbidden", "error": 403},
+                status=403,
+                headers=visible,
+            )
         if state == "banned":
-            return web.json_response({"reason": "banned", "message": "Not Found", "error": 404}, status=404,
-                                     headers=visible)
+            return web.json_response(
+                {"reason": "banned", "message": "Not Found", "error": 404}, status=404, headers=visible
+            )
         if state == "banned_403":
-            return web.json_response({"reason": "banned", "message": "Forbidden", "error": 403}, status=403,
-                                     headers=visible)
+            return web.json_response(
+                {"reason": "banned", "message": "Forbidden", "error": 403}, status=403, headers=visible
+            )
         if state == "missing":
             return web.json_response({"message": "Not Found", "error": 404}, status=404, headers=visible)
         location = f"{self.url}/subreddits/search.json?q={sub}"
@@ -292,7 +342,7 @@ class FakeReddit:
         elif query.get("before") in names:
             end = names.index(query["before"])
             start = max(0, end - limit)
-        page = items[start:min(start + limit, end)]
+        page = items[start : min(start + limit, end)]
         has_more = start + len(page) < len(items) and "before" not in query
         data: dict[str, Any] = {
             "after": page[-1]["name"] if page and has_more else None,
@@ -325,4 +375,3 @@ def _search_terms(q: str) -> list[str]:
     """Reddit's ``a OR "b c"`` syntax, reduced to the lower-cased terms to look for."""
     parts = [part.strip().strip("()").strip().strip('"') for part in q.split(" OR ")]
     return [part.lower() for part in parts if part]
-

@@ -14,15 +14,16 @@ from typing import Any
 
 import pytest
 from sqlalchemy import insert
-from tests.conftest import make_campaign
 
 from bcrao.collection.models import CollectionRun, RawPost, RejectedSample, RunLedger
+from tests.conftest import make_campaign
 
 BASE_TIME = datetime(2026, 11, 1, 12, 0, tzinfo=UTC)
 LONG_TEXT = "I run a tiny SaaS and churn was brutal. " * 30  # 1,200 chars: longer than the snippet
 TARGETS = ["SaaS", "startups", "Entrepreneur"]  # Entrepreneur never gets a post
 
-# (subreddit as stored, archetype, success_score, upvotes, comments, hours after BASE_TIME, title, text, author)
+# (subreddit as stored, archetype, success_score, upvotes, comments, hours after BASE_TIME,
+#  title, text, author)
 SEED_POSTS: list[tuple[Any, ...]] = [
     ("SaaS", "Journey", 9.5, 120, 40, 1, "Churn is killing our MRR", "We lost 8% last month.", "founder1"),
     ("saas", "ProblemSolution", 7.25, 80, 12, 2, "How we cut CHURN by half", LONG_TEXT, "founder2"),
@@ -38,7 +39,17 @@ SEED_POSTS: list[tuple[Any, ...]] = [
     ("startups", "Feedback", 6.6, 12, 12, 12, "-negative title", "@mention in text", "tabber"),
     ("startups", "ProblemSolution", 8.0, 60, 9, 13, "@handle asks about churn", "type_tag in text", "p"),
     ("SaaS", "Journey", 2.0, 7, 3, 14, "Ünïcödé title café", "Texte en français: très bien.", "fr"),
-    ("smallbusiness", "Journey", 5.0, 30, 30, 15, "Stray subreddit post", "Stored before targets changed.", "s"),
+    (
+        "smallbusiness",
+        "Journey",
+        5.0,
+        30,
+        30,
+        15,
+        "Stray subreddit post",
+        "Stored before targets changed.",
+        "s",
+    ),
     ("startups", "Unclassified", 9.99, 30, 30, 15, "Same time as the stray", "tie on created_at", "t"),
     ("SaaS", "Feedback", 7.25, 80, 12, 16, "Tied score with post 2", "churn chat", "tie"),
 ]

@@ -4,9 +4,8 @@ from __future__ import annotations
 
 import uuid
 
-from tests.conftest import field_names
-
 from bcrao.posts.schemas import POST_FIELDS
+from tests.conftest import field_names
 
 from .conftest import seed
 

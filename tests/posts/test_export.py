@@ -10,11 +10,11 @@ from datetime import timedelta
 
 import pytest
 from sqlalchemy import insert
-from tests.conftest import field_names
 
 from bcrao.collection.models import RawPost
 from bcrao.posts.export import BATCH
 from bcrao.posts.schemas import POST_FIELDS
+from tests.conftest import field_names
 
 from .conftest import BASE_TIME, expected_ids, seed
 

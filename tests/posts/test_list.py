@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import pytest
-from tests.conftest import field_names, make_campaign
 
 from bcrao.posts.schemas import POST_FIELDS
+from tests.conftest import field_names, make_campaign
 
 from .conftest import SORT_COLUMNS, expected_ids, seed
 
@@ -132,7 +132,10 @@ async def test_blank_search_is_no_filter(client, seeded):
         ({"archetype": "Journey", "subreddit": "r/startups"}, "-upvotes"),
         ({"archetype": "Feedback", "min_score": 3, "max_score": 7}, "success_score"),
         ({"subreddit": "SAAS", "q": "churn", "min_score": 7}, "-comment_count"),
-        ({"archetype": "ProblemSolution", "subreddit": "saas", "q": "churn", "max_score": 9}, "-reddit_created_at"),
+        (
+            {"archetype": "ProblemSolution", "subreddit": "saas", "q": "churn", "max_score": 9},
+            "-reddit_created_at",
+        ),
     ],
 )
 async def test_filters_combine(client, seeded, params, sort):

@@ -5,6 +5,7 @@ from __future__ import annotations
 import uuid
 
 import pytest
+
 from tests.conftest import field_names
 
 from .conftest import REJECTED
@@ -36,7 +37,9 @@ async def test_reason_filter(client, seeded, reason, count):
 
 
 async def test_reason_with_no_samples_is_empty(client, seeded):
-    resp = await client.get(url(seeded.runs[0]["id"]), params={"reason": "promotional"}, headers=seeded.headers)
+    resp = await client.get(
+        url(seeded.runs[0]["id"]), params={"reason": "promotional"}, headers=seeded.headers
+    )
     assert resp.json()["rejected"] == [] and resp.json()["total"] == 0
 
 

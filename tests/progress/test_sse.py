@@ -30,14 +30,15 @@ async def http(server):
         yield c
 
 
-async def start(http: httpx.AsyncClient, **body):
+async def start(http: httpx.AsyncClient, **body) -> tuple[dict, dict]:
+    """A new user with a campaign over SUBS and a triggered run."""
     user = await signup(http)
     campaign = await make_campaign(http, user["headers"], target_subreddits=SUBS)
-    return user, campaign, await trigger(http, campaign["id"], user["headers"], **body)
+    return user, await trigger(http, campaign["id"], user["headers"], **body)
 
 
 async def test_a_run_streams_ordered_events_then_one_terminal_event_then_closes(http):
-    user, campaign, task = await start(http)
+    user, task = await start(http)
     events = await read_events(http, task["task_id"], params={"token": task["stream_token"]})
     terminal = assert_well_formed(events)
     stages = [e.data["stage"] for e in events[:-1]]
@@ -56,7 +57,7 @@ async def test_a_run_streams_ordered_events_then_one_terminal_event_then_closes(
 
 
 async def test_the_stream_opens_with_a_retry_hint_and_compact_json(http, server):
-    user, campaign, task = await start(http)
+    user, task = await start(http)
     await wait_for_run(http, task["task_id"], user["headers"])
     raw = (await http.get(f"/v1/collection/{task['task_id']}/progress", headers=user["headers"])).text
     assert raw.lstrip().startswith(": stream") or raw.lstrip().startswith("retry:")
@@ -67,7 +68,7 @@ async def test_the_stream_opens_with_a_retry_hint_and_compact_json(http, server)
 
 
 async def test_a_late_joiner_gets_the_whole_history(http):
-    user, campaign, task = await start(http)
+    user, task = await start(http)
     await wait_for_run(http, task["task_id"], user["headers"])
     events = await read_events(http, task["task_id"], headers=user["headers"])
     assert_well_formed(events)
@@ -75,7 +76,7 @@ async def test_a_late_joiner_gets_the_whole_history(http):
 
 
 async def test_resume_after_a_dropped_connection_gets_every_remaining_event_exactly_once(http):
-    user, campaign, task = await start(http)
+    user, task = await start(http)
     first = await read_events(http, task["task_id"], params={"token": task["stream_token"]}, limit=4)
     assert [e.id for e in first] == [1, 2, 3, 4]
     run = (await http.get(f"/v1/collection/{task['task_id']}", headers=user["headers"])).json()
@@ -85,7 +86,7 @@ async def test_resume_after_a_dropped_connection_gets_every_remaining_event_exac
 
 
 async def test_resume_with_the_query_parameter_works_too(http):
-    user, campaign, task = await start(http)
+    user, task = await start(http)
     await wait_for_run(http, task["task_id"], user["headers"])
     full = await read_events(http, task["task_id"], headers=user["headers"])
     tail = await read_events(
@@ -95,7 +96,7 @@ async def test_resume_with_the_query_parameter_works_too(http):
 
 
 async def test_resuming_at_or_after_the_terminal_event_is_204(http):
-    user, campaign, task = await start(http)
+    user, task = await start(http)
     events = await read_events(http, task["task_id"], headers=user["headers"])
     last = events[-1].id
     for resume in (last, last + 5):
@@ -107,7 +108,7 @@ async def test_resuming_at_or_after_the_terminal_event_is_204(http):
 
 
 async def test_many_watchers_of_one_run_all_receive_every_event(http):
-    user, campaign, task = await start(http)
+    _user, task = await start(http)
     watchers = [read_events(http, task["task_id"], params={"token": task["stream_token"]}) for _ in range(20)]
     results = await asyncio.gather(*watchers)
     reference = [(e.id, e.event) for e in results[0]]
@@ -117,8 +118,8 @@ async def test_many_watchers_of_one_run_all_receive_every_event(http):
 
 
 async def test_stream_auth_rules(http):
-    user, campaign, task = await start(http)
-    other_user, other_campaign, other_task = await start(http)
+    user, task = await start(http)
+    other_user, other_task = await start(http)
     tid = task["task_id"]
     url = f"/v1/collection/{tid}/progress"
 
@@ -162,7 +163,7 @@ async def test_stream_auth_rules(http):
 async def test_a_finished_run_is_replayed_from_the_database_when_the_bus_forgot_it(make_settings, db):
     settings = make_settings()
     async with live_server(settings) as url, httpx.AsyncClient(base_url=url, timeout=30) as http:
-        user, campaign, task = await start(http)
+        user, task = await start(http)
         events = await read_events(http, task["task_id"], headers=user["headers"])
     # A new process has an empty in-memory bus: only the database remembers the run.
     async with live_server(settings) as url, httpx.AsyncClient(base_url=url, timeout=30) as http:
@@ -179,7 +180,7 @@ async def test_a_finished_run_is_replayed_from_the_database_when_the_bus_forgot_
 
 async def test_a_raw_socket_client_parses_the_stream_per_the_sse_spec(http, server):
     """No SSE library: read bytes off a socket and parse fields as the spec says."""
-    user, campaign, task = await start(http)
+    _user, task = await start(http)
     host, port = server.removeprefix("http://").split(":")
     reader, writer = await asyncio.open_connection(host, int(port))
     writer.write(
@@ -221,7 +222,7 @@ async def test_a_raw_socket_client_parses_the_stream_per_the_sse_spec(http, serv
 async def test_connections_are_recycled_and_clients_resume_without_gaps(make_settings, db):
     settings = make_settings(sample_latency_seconds=0.2, sse_max_connection_seconds=0.3)
     async with live_server(settings) as url, httpx.AsyncClient(base_url=url, timeout=30) as http:
-        user, campaign, task = await start(http)
+        user, task = await start(http)
         seen: list = []
         connections = 0
         while not seen or seen[-1].event not in TERMINAL:

@@ -34,13 +34,28 @@ def test_an_almost_empty_object_still_converts():
 
 
 def test_a_typical_self_post_maps_every_field():
-    post = from_reddit_json({
-        "id": "1q2w3e", "name": "t3_1q2w3e", "subreddit": "SaaS", "title": "Hit $5k MRR",
-        "selftext": "Story time.", "author": "founder", "url": "https://www.reddit.com/r/SaaS/comments/1q2w3e/x/",
-        "permalink": "/r/SaaS/comments/1q2w3e/x/", "ups": 42, "score": 40, "num_comments": 7,
-        "upvote_ratio": 0.93, "created_utc": 1767225600, "is_self": True, "stickied": False,
-        "over_18": False, "distinguished": None, "link_flair_text": "Milestone",
-    })
+    post = from_reddit_json(
+        {
+            "id": "1q2w3e",
+            "name": "t3_1q2w3e",
+            "subreddit": "SaaS",
+            "title": "Hit $5k MRR",
+            "selftext": "Story time.",
+            "author": "founder",
+            "url": "https://www.reddit.com/r/SaaS/comments/1q2w3e/x/",
+            "permalink": "/r/SaaS/comments/1q2w3e/x/",
+            "ups": 42,
+            "score": 40,
+            "num_comments": 7,
+            "upvote_ratio": 0.93,
+            "created_utc": 1767225600,
+            "is_self": True,
+            "stickied": False,
+            "over_18": False,
+            "distinguished": None,
+            "link_flair_text": "Milestone",
+        }
+    )
     assert post.permalink == "https://www.reddit.com/r/SaaS/comments/1q2w3e/x/"
     assert post.url == post.permalink
     assert (post.upvotes, post.comment_count, post.upvote_ratio) == (42, 7, 0.93)
@@ -67,17 +82,32 @@ def test_removed_and_deleted_posts_are_flagged_and_raw_text_is_kept(data, remove
 
 
 def test_a_crosspost_is_flagged_and_its_relative_url_made_absolute():
-    post = from_reddit_json({
-        "id": "c1", "is_self": False, "url": "/r/RDDT/comments/p1/title/", "crosspost_parent": "t3_p1",
-        "crosspost_parent_list": [{"id": "p1"}], "permalink": "/r/u_x/comments/c1/title/",
-    })
+    post = from_reddit_json(
+        {
+            "id": "c1",
+            "is_self": False,
+            "url": "/r/RDDT/comments/p1/title/",
+            "crosspost_parent": "t3_p1",
+            "crosspost_parent_list": [{"id": "p1"}],
+            "permalink": "/r/u_x/comments/c1/title/",
+        }
+    )
     assert post.is_crosspost
     assert post.url == "https://www.reddit.com/r/RDDT/comments/p1/title/"
 
 
 def test_odd_values_are_coerced_instead_of_raising():
-    post = from_reddit_json({"id": "o1", "ups": None, "score": "12", "num_comments": "3",
-                             "upvote_ratio": "n/a", "created_utc": "1767225600.5", "domain": "self.SaaS"})
+    post = from_reddit_json(
+        {
+            "id": "o1",
+            "ups": None,
+            "score": "12",
+            "num_comments": "3",
+            "upvote_ratio": "n/a",
+            "created_utc": "1767225600.5",
+            "domain": "self.SaaS",
+        }
+    )
     assert (post.upvotes, post.comment_count, post.upvote_ratio) == (12, 3, None)
     assert post.created_utc.year == 2026
     assert post.is_self

@@ -14,8 +14,18 @@ from bcrao.sources.sample import SampleSource, load_corpus, subreddits
 
 ROOT = Path(__file__).resolve().parents[2]
 BASE36 = set("0123456789abcdefghijklmnopqrstuvwxyz")
-REQUIRED = {"SaaS", "startups", "Entrepreneur", "smallbusiness", "marketing", "SideProject",
-            "indiehackers", "webdev", "productivity", "sales"}
+REQUIRED = {
+    "SaaS",
+    "startups",
+    "Entrepreneur",
+    "smallbusiness",
+    "marketing",
+    "SideProject",
+    "indiehackers",
+    "webdev",
+    "productivity",
+    "sales",
+}
 
 
 def _request(subreddit="SaaS", mode="fresh", limit=100, **kw):
@@ -101,7 +111,7 @@ async def test_callers_get_copies_they_may_change():
 def test_the_corpus_is_large_varied_and_shaped_like_reddit():
     corpus = _raw_corpus()["subreddits"]
     posts = [p for listing in corpus.values() for p in listing]
-    assert REQUIRED <= set(corpus) and set(subreddits()) >= REQUIRED
+    assert set(corpus) >= REQUIRED and set(subreddits()) >= REQUIRED
     assert len(posts) >= 5000
     assert len({p["id"] for p in posts}) == len(posts)
     assert all(set(p["id"]) <= BASE36 and p["name"] == f"t3_{p['id']}" for p in posts)
@@ -117,8 +127,13 @@ def test_the_corpus_is_large_varied_and_shaped_like_reddit():
         "no_ratio": sum("upvote_ratio" not in p for p in posts),
     }
     assert all(noise.values()), noise
-    texts = [(p["title"], p["selftext"]) for p in posts if len(p["selftext"]) > 200]
-    assert len(set(texts)) > 0.9 * len(texts)  # reposts exist, but few
+    # Long English posts vary; exact reposts exist but stay a minority (mod threads repeat by design).
+    texts = [
+        (p["title"], p["selftext"])
+        for p in posts
+        if len(p["selftext"]) > 200 and not p["stickied"] and not p["over_18"] and p["selftext"].isascii()
+    ]
+    assert 0.8 * len(texts) < len(set(texts)) < len(texts)
 
 
 def test_engagement_is_heavy_tailed_and_time_spans_the_year():
@@ -132,7 +147,9 @@ def test_engagement_is_heavy_tailed_and_time_spans_the_year():
 
 
 def _generator():
-    spec = importlib.util.spec_from_file_location("gen_sample_corpus", ROOT / "scripts" / "gen_sample_corpus.py")
+    spec = importlib.util.spec_from_file_location(
+        "gen_sample_corpus", ROOT / "scripts" / "gen_sample_corpus.py"
+    )
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module

@@ -32,8 +32,9 @@ SYSTEM_PROMPT = """You label Reddit posts for SaaS market research with exactly 
 - Journey: the author tells their own story (building, launching, growing, failing), with events over time.
 - ProblemSolution: the post asks for help, a tool or a fix, or explains how a problem was solved.
 - Feedback: the post asks others to judge something (product, pricing, landing page) or argues an opinion.
-Answer with a JSON object only, no prose:
-{"archetype": "Journey" | "ProblemSolution" | "Feedback", "confidence": <number 0..1>, "reason": "<one short sentence>"}"""
+Answer with a JSON object only, no prose, shaped like
+{"archetype": "Journey" | "ProblemSolution" | "Feedback",
+ "confidence": <number from 0 to 1>, "reason": "<one short sentence>"}"""
 
 
 class _Answer(BaseModel):

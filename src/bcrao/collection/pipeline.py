@@ -376,7 +376,7 @@ class _RunContext:
             self.tally.stored += outcome.stored
             self.tally.duplicates += outcome.duplicates
             await store.add_rejected_samples(session, samples)
-            if fetched:
+            if fetched and self.options.mode in INCREMENTAL_MODES:
                 newest = max(fetched, key=lambda p: p.created_utc)
                 await store.advance_cursor(
                     session,
@@ -385,6 +385,7 @@ class _RunContext:
                     mode=self.options.mode,
                     newest=newest.created_utc,
                     post_id=newest.id,
+                    run_id=self.options.run_id,
                 )
             await self._write_counters(session)
 

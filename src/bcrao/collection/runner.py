@@ -6,6 +6,7 @@ API process, or a Celery worker with its own event loop and database engine).
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import time
 import uuid
@@ -19,7 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from bcrao.campaigns.models import Campaign
 from bcrao.collection import service
 from bcrao.collection.models import CollectionRun
-from bcrao.collection.pipeline import CampaignSnapshot, CollectionService, RunCancelled, RunOptions, RunTally
+from bcrao.collection.pipeline import CampaignSnapshot, CollectionService, RunCancelled, RunOptions
 from bcrao.config import ClassifierName, Settings
 from bcrao.db import session_scope, utcnow
 from bcrao.progress.bus import ProgressBus
@@ -54,10 +55,17 @@ class Reporter:
         self._beat = time.monotonic()
 
     async def __call__(self, fields: dict[str, Any]) -> None:
+        """Progress is best effort: a bus or backend hiccup must never stop the collection."""
         data = {"task_id": str(self.run_id), "status": "running", **fields, "ts": iso_now()}
-        await self.bus.publish(str(self.run_id), "progress", data)
+        try:
+            await self.bus.publish(str(self.run_id), "progress", data)
+        except Exception as exc:
+            log.warning("progress event of run %s not published: %s", self.run_id, type(exc).__name__)
         if self.hook is not None:
-            await self.hook(data)
+            try:
+                await self.hook(data)
+            except Exception as exc:
+                log.warning("progress hook of run %s failed: %s", self.run_id, type(exc).__name__)
         if time.monotonic() - self._beat > self.heartbeat_every:
             self._beat = time.monotonic()
             async with session_scope(self.sessionmaker) as session:
@@ -67,15 +75,29 @@ class Reporter:
 
 
 async def announce_terminal(
-    session_maker: async_sessionmaker[AsyncSession], bus: ProgressBus, run_id: uuid.UUID
+    session_maker: async_sessionmaker[AsyncSession], bus: ProgressBus, run_id: uuid.UUID, *, attempts: int = 8
 ) -> None:
-    """Publish the run's terminal event from its committed final state, then remember its id."""
-    async with session_scope(session_maker) as session:
-        run = await session.get(CollectionRun, run_id)
-        if run is None:
-            return
-        event_id = await bus.publish(str(run_id), run.status, service.terminal_data(run))
-        await service.set_last_event_id(session, run_id=run_id, event_id=event_id)
+    """Publish the run's terminal event from its committed final state, then remember its id.
+
+    Retried through a short outage (e.g. Redis restarting): watchers wait for this event.
+    If it still cannot be published, the stream endpoint rebuilds it from the database.
+    """
+    delay = 0.25
+    for attempt in range(attempts):
+        try:
+            async with session_scope(session_maker) as session:
+                run = await session.get(CollectionRun, run_id)
+                if run is None:
+                    return
+                event_id = await bus.publish(str(run_id), run.status, service.terminal_data(run))
+                await service.set_last_event_id(session, run_id=run_id, event_id=event_id)
+                return
+        except Exception as exc:
+            if attempt == attempts - 1:
+                log.error("terminal event of run %s not published: %s", run_id, type(exc).__name__)
+                return
+            await asyncio.sleep(delay)
+            delay = min(delay * 2, 5.0)
 
 
 async def execute_run(
@@ -136,15 +158,6 @@ async def execute_run(
             ).one_or_none()
         return row is None or bool(row[0]) or row[1] != "running"
 
-    await reporter(
-        {
-            "stage": "queued",
-            "subreddit": None,
-            "step": 0,
-            "total_steps": len(snapshot.target_subreddits),
-            **RunTally().counters(),
-        }
-    )
     columns: dict[str, Any]
     try:
         tally = await pipeline.run(snapshot, options, reporter, should_cancel)

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import and_, delete, select
+from sqlalchemy import and_, case, delete, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -107,20 +107,34 @@ async def advance_cursor(
     mode: str,
     newest: datetime,
     post_id: str,
+    run_id: uuid.UUID,
 ) -> None:
     """Remember the newest post seen; never move the cursor backwards."""
+    now = utcnow()
     values = {
         "campaign_id": campaign_id,
         "subreddit_key": subreddit.lower(),
         "mode": mode,
         "newest_created_at": newest,
         "newest_post_id": post_id,
-        "updated_at": utcnow(),
+        "run_id": run_id,
+        "updated_at": now,
     }
+    same_run = SourceCursor.run_id == run_id
     stmt = _insert(session, SourceCursor).values(values)
     stmt = stmt.on_conflict_do_update(
         index_elements=["campaign_id", "subreddit_key", "mode"],
-        set_={"newest_created_at": newest, "newest_post_id": post_id, "updated_at": values["updated_at"]},
+        set_={
+            # Keep where this run started from, so a redelivery of it starts there too.
+            "previous_created_at": case(
+                (same_run, SourceCursor.previous_created_at), else_=SourceCursor.newest_created_at
+            ),
+            "previous_post_id": case((same_run, SourceCursor.previous_post_id), else_=SourceCursor.newest_post_id),
+            "newest_created_at": newest,
+            "newest_post_id": post_id,
+            "run_id": run_id,
+            "updated_at": now,
+        },
         where=SourceCursor.newest_created_at < newest,
     )
     await session.execute(stmt)

@@ -133,11 +133,6 @@ def count_vocab(counts: Mapping[str, int], vocab: frozenset[str]) -> int:
     return sum(counts[w] for w in vocab.intersection(counts))
 
 
-def count_in(tokens: list[str], vocab: frozenset[str]) -> int:
-    """Tokens that belong to ``vocab``; ``map`` over the set's ``__contains__`` stays in C."""
-    return sum(map(vocab.__contains__, tokens))
-
-
 def vocab_counts(tokens: list[str]) -> dict[str, int]:
     """Occurrences of each ``VOCABS`` vocabulary in ``tokens``, in one pass."""
     out = dict.fromkeys(VOCABS, 0)

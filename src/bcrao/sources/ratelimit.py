@@ -77,7 +77,14 @@ class RateLimitWaitTooLong(Exception):
 
 
 class RateLimiter(ABC):
-    """Hands out permission for one request at a time from a budget learnt from headers."""
+    """Hands out permission for one request at a time from a budget learnt from headers.
+
+    Every ``acquire()`` must be settled by exactly one ``update(headers)`` (a response came
+    back) or ``release()`` (the request failed without one). Between the two the request is
+    *in flight*: Reddit may not have counted it yet, so its budget figures are read as
+    "remaining minus everything still in flight" — otherwise two workers reading the same
+    stale figure would both spend the last request of a window.
+    """
 
     async def acquire(self, *, max_wait: float | None = None, on_wait: WaitCallback | None = None) -> float:
         """Wait until one request may be sent and reserve it; return the seconds waited.
@@ -98,10 +105,12 @@ class RateLimiter(ABC):
             waited += wait
 
     async def update(self, headers: Mapping[str, str]) -> None:
-        """Feed the headers of a response back; responses without budget headers change nothing."""
-        parsed = parse_ratelimit_headers(headers)
-        if parsed is not None:
-            await self._apply(parsed)
+        """Settle one reserved request with its response's headers (budget headers optional)."""
+        await self._settle(parse_ratelimit_headers(headers))
+
+    async def release(self) -> None:
+        """Settle one reserved request that ended without a response (timeout, connection error)."""
+        await self._settle(None)
 
     async def block(self, seconds: float) -> None:
         """Stop every holder of this budget until ``seconds`` from now (after a 429)."""
@@ -116,7 +125,7 @@ class RateLimiter(ABC):
         """Reserve one request and return 0, or return the seconds to wait before trying again."""
 
     @abstractmethod
-    async def _apply(self, headers: RateLimitHeaders) -> None: ...
+    async def _settle(self, headers: RateLimitHeaders | None) -> None: ...
 
     @abstractmethod
     async def _block(self, seconds: float) -> None: ...
@@ -126,9 +135,10 @@ class MemoryRateLimiter(RateLimiter):
     """The budget of one process; right for the embedded, single-process executor."""
 
     def __init__(self) -> None:
-        self._remaining: float | None = None
+        self._remaining: float | None = None  # None: unknown, send and let Reddit say
         self._reset_at = 0.0
         self._blocked_until = 0.0
+        self._in_flight = 0
         self._lock = asyncio.Lock()
 
     async def _try_reserve(self) -> float:
@@ -136,25 +146,26 @@ class MemoryRateLimiter(RateLimiter):
             now = time.monotonic()
             if self._blocked_until > now:
                 return self._blocked_until - now
-            if self._remaining is None or self._reset_at <= now:
-                # Unknown budget or a new window: send, and let the response tell us.
-                self._remaining = None
-                return 0.0
-            if self._remaining < 1:
-                return self._reset_at - now
-            self._remaining -= 1
+            if self._remaining is not None and self._reset_at <= now:
+                self._remaining, self._in_flight = None, 0  # a new window
+            if self._remaining is not None:
+                if self._remaining < 1:
+                    return self._reset_at - now
+                self._remaining -= 1
+            self._in_flight += 1
             return 0.0
 
-    async def _apply(self, headers: RateLimitHeaders) -> None:
+    async def _settle(self, headers: RateLimitHeaders | None) -> None:
         async with self._lock:
-            now = time.monotonic()
-            reset_at = now + headers.reset_seconds
+            self._in_flight = max(self._in_flight - 1, 0)
+            if headers is None:
+                return
+            reset_at = time.monotonic() + headers.reset_seconds
+            available = headers.remaining - self._in_flight
             if self._remaining is None or reset_at > self._reset_at + 1:
-                # First news of this window: Reddit's count is all we know.
-                self._remaining = headers.remaining
+                self._remaining = available  # first news of this window
             else:
-                # Same window: requests reserved but not yet seen by Reddit still count.
-                self._remaining = min(self._remaining, headers.remaining)
+                self._remaining = min(self._remaining, available)
             self._reset_at = reset_at
 
     async def _block(self, seconds: float) -> None:
@@ -162,54 +173,74 @@ class MemoryRateLimiter(RateLimiter):
             self._blocked_until = max(self._blocked_until, time.monotonic() + seconds)
 
 
-# All three scripts read the clock from Redis (TIME) so workers on machines whose clocks
-# disagree still agree on when a window resets.
+# The scripts mirror MemoryRateLimiter step by step. They read the clock from Redis (TIME)
+# so workers on machines whose clocks disagree still agree on when a window resets.
 _NOW = """
 local t = redis.call('TIME')
 local now = tonumber(t[1]) + tonumber(t[2]) / 1000000
+local function num(field, default)
+  return tonumber(redis.call('HGET', KEYS[1], field) or '') or default
+end
 """
 
-_RESERVE = _NOW + """
-local blocked = tonumber(redis.call('HGET', KEYS[1], 'blocked_until') or '0')
+# -> '0' when reserved, else the seconds to wait
+_RESERVE = (
+    _NOW
+    + """
+local blocked = num('blocked_until', 0)
 if blocked > now then return tostring(blocked - now) end
-local reset_at = tonumber(redis.call('HGET', KEYS[1], 'reset_at') or '0')
-local remaining = redis.call('HGET', KEYS[1], 'remaining')
-if (not remaining) or reset_at <= now then
+local remaining = num('remaining', nil)
+local reset_at = num('reset_at', 0)
+if remaining and reset_at <= now then
   redis.call('HDEL', KEYS[1], 'remaining')
-  return '0'
+  redis.call('HSET', KEYS[1], 'in_flight', '0')
+  remaining = nil
 end
-remaining = tonumber(remaining)
-if remaining < 1 then return tostring(reset_at - now) end
-redis.call('HSET', KEYS[1], 'remaining', tostring(remaining - 1))
+if remaining then
+  if remaining < 1 then return tostring(reset_at - now) end
+  redis.call('HSET', KEYS[1], 'remaining', tostring(remaining - 1))
+end
+redis.call('HINCRBY', KEYS[1], 'in_flight', 1)
+if redis.call('TTL', KEYS[1]) < 0 then redis.call('EXPIRE', KEYS[1], tonumber(ARGV[1])) end
 return '0'
 """
+)
 
-_APPLY = _NOW + """
-local server_remaining = tonumber(ARGV[1])
-local reset_at = now + tonumber(ARGV[2])
-local old_reset = tonumber(redis.call('HGET', KEYS[1], 'reset_at') or '0')
-local remaining = redis.call('HGET', KEYS[1], 'remaining')
-if (not remaining) or reset_at > old_reset + 1 then
-  remaining = server_remaining
+# ARGV: has_headers (0/1), server remaining, reset seconds, key grace seconds
+_SETTLE = (
+    _NOW
+    + """
+local in_flight = math.max(num('in_flight', 0) - 1, 0)
+redis.call('HSET', KEYS[1], 'in_flight', tostring(in_flight))
+if ARGV[1] == '0' then return 'released' end
+local reset_at = now + tonumber(ARGV[3])
+local available = tonumber(ARGV[2]) - in_flight
+local remaining = num('remaining', nil)
+if (not remaining) or reset_at > num('reset_at', 0) + 1 then
+  remaining = available
 else
-  remaining = math.min(tonumber(remaining), server_remaining)
+  remaining = math.min(remaining, available)
 end
 redis.call('HSET', KEYS[1], 'remaining', tostring(remaining), 'reset_at', tostring(reset_at))
-redis.call('EXPIRE', KEYS[1], math.ceil(tonumber(ARGV[2])) + tonumber(ARGV[3]))
+redis.call('EXPIRE', KEYS[1], math.ceil(tonumber(ARGV[3])) + tonumber(ARGV[4]))
 return tostring(remaining)
 """
+)
 
-_BLOCK = _NOW + """
+# ARGV: seconds, key grace seconds
+_BLOCK = (
+    _NOW
+    + """
 local until_ = now + tonumber(ARGV[1])
-local blocked = tonumber(redis.call('HGET', KEYS[1], 'blocked_until') or '0')
-if until_ > blocked then redis.call('HSET', KEYS[1], 'blocked_until', tostring(until_)) end
-local ttl = redis.call('TTL', KEYS[1])
+if until_ > num('blocked_until', 0) then redis.call('HSET', KEYS[1], 'blocked_until', tostring(until_)) end
 local want = math.ceil(tonumber(ARGV[1])) + tonumber(ARGV[2])
-if ttl < want then redis.call('EXPIRE', KEYS[1], want) end
+if redis.call('TTL', KEYS[1]) < want then redis.call('EXPIRE', KEYS[1], want) end
 return tostring(until_)
 """
+)
 
-# Keys outlive their window by this much so an idle client id leaves nothing behind for long.
+# Keys outlive their window by this much, so an idle client id leaves nothing behind for long
+# and a crashed worker's unsettled requests are forgotten with the window they belonged to.
 _KEY_GRACE_SECONDS = 60
 
 
@@ -220,7 +251,7 @@ class RedisRateLimiter(RateLimiter):
         self._redis = redis
         self.key = f"{prefix}{client_id}"
         self._reserve = redis.register_script(_RESERVE)
-        self._apply_script = redis.register_script(_APPLY)
+        self._settle_script = redis.register_script(_SETTLE)
         self._block_script = redis.register_script(_BLOCK)
 
     @classmethod
@@ -230,12 +261,14 @@ class RedisRateLimiter(RateLimiter):
         return cls(Redis.from_url(url), client_id)
 
     async def _try_reserve(self) -> float:
-        return float(await self._reserve(keys=[self.key]))
+        return float(await self._reserve(keys=[self.key], args=[_KEY_GRACE_SECONDS * 10]))
 
-    async def _apply(self, headers: RateLimitHeaders) -> None:
-        await self._apply_script(
-            keys=[self.key], args=[headers.remaining, headers.reset_seconds, _KEY_GRACE_SECONDS]
-        )
+    async def _settle(self, headers: RateLimitHeaders | None) -> None:
+        if headers is None:
+            args: list[float | int] = [0, 0, 0, _KEY_GRACE_SECONDS]
+        else:
+            args = [1, headers.remaining, headers.reset_seconds, _KEY_GRACE_SECONDS]
+        await self._settle_script(keys=[self.key], args=args)
 
     async def _block(self, seconds: float) -> None:
         await self._block_script(keys=[self.key], args=[seconds, _KEY_GRACE_SECONDS])

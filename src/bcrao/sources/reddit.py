@@ -81,11 +81,12 @@ class _Requestor(Requestor):
     """
 
     @asynccontextmanager
-    async def request(self, *args: Any, timeout: float | None = None, **kwargs: Any) -> AsyncIterator[Any]:
+    async def request(self, *args: Any, **kwargs: Any) -> AsyncIterator[Any]:
         context = _current.get()
         if context is not None:
             context.requests += 1
-        async with super().request(*args, timeout=self.timeout, **kwargs) as response:
+        kwargs["timeout"] = self.timeout
+        async with super().request(*args, **kwargs) as response:
             if response.status >= 400:
                 await response.read()
             yield response
@@ -99,15 +100,23 @@ class _SharedLimiterHook(PrawcoreRateLimiter):
         self._limiter = limiter
 
     @asynccontextmanager
-    async def call(self, *, method: str, request_function: Any, set_header_callback: Any, url: str,
-                   **kwargs: Any) -> AsyncIterator[Any]:
+    async def call(
+        self, *, method: str, request_function: Any, set_header_callback: Any, url: str, **kwargs: Any
+    ) -> AsyncIterator[Any]:
         context = _current.get()
-        await self._limiter.acquire(max_wait=context.max_wait if context else None,
-                                    on_wait=context.on_wait if context else None)
-        kwargs["headers"] = await set_header_callback()
-        async with request_function(method, url, **kwargs) as response:
-            await self._limiter.update(response.headers)
-            yield response
+        await self._limiter.acquire(
+            max_wait=context.max_wait if context else None, on_wait=context.on_wait if context else None
+        )
+        answered = False
+        try:
+            kwargs["headers"] = await set_header_callback()
+            async with request_function(method, url, **kwargs) as response:
+                answered = True
+                await self._limiter.update(response.headers)
+                yield response
+        finally:
+            if not answered:  # timeout, connection error, cancellation: the request is no longer in flight
+                await asyncio.shield(self._limiter.release())
 
 
 @dataclass(frozen=True)
@@ -140,8 +149,9 @@ class _Collected:
 class RedditSource:
     name = "reddit"
 
-    def __init__(self, settings: Settings, *, limiter: RateLimiter | None = None,
-                 backoff_base: float = 0.5) -> None:
+    def __init__(
+        self, settings: Settings, *, limiter: RateLimiter | None = None, backoff_base: float = 0.5
+    ) -> None:
         if not (settings.reddit_client_id and settings.reddit_client_secret):
             raise ValueError("the reddit source needs a client id and secret")
         self._settings = settings
@@ -167,7 +177,9 @@ class RedditSource:
         finally:
             _current.reset(token)
         posts = sorted(collected.posts.values(), key=lambda p: p.created_utc, reverse=True)
-        return FetchResult(posts=posts[: request.limit], requests=context.requests, warnings=collected.warnings)
+        return FetchResult(
+            posts=posts[: request.limit], requests=context.requests, warnings=collected.warnings
+        )
 
     async def aclose(self) -> None:
         if self._reddit is not None:
@@ -212,8 +224,15 @@ class RedditSource:
 
     # -- paging ---------------------------------------------------------------------------
 
-    async def _page_through(self, reddit: asyncpraw.Reddit, request: FetchRequest, listing: _Listing,
-                            want: int, collected: _Collected, context: _FetchContext) -> None:
+    async def _page_through(
+        self,
+        reddit: asyncpraw.Reddit,
+        request: FetchRequest,
+        listing: _Listing,
+        want: int,
+        collected: _Collected,
+        context: _FetchContext,
+    ) -> None:
         """Add up to ``want`` posts from one listing to ``collected``, newest cursor first."""
         sub = request.subreddit
         after: str | None = None
@@ -221,8 +240,11 @@ class RedditSource:
         start = len(collected.posts)
         cutoff = _aware(request.newer_than) if listing.newest_first else None
         while len(collected.posts) - start < want:
+            # Ask for just what is missing, unless earlier listings may make this one repeat
+            # posts already collected: then full pages save requests.
             missing = want - (len(collected.posts) - start)
-            params = {**listing.params, "limit": str(min(PAGE_SIZE, max(missing, 1)))}
+            page_size = PAGE_SIZE if start else min(PAGE_SIZE, max(missing, 1))
+            params = {**listing.params, "limit": str(page_size)}
             if after:
                 params["after"] = after
             data = await self._get_listing(reddit, sub, listing.path, params, context)
@@ -230,7 +252,7 @@ class RedditSource:
             seen += len(children)
             reached_known = False
             for child in children:
-                if not isinstance(child, dict) or child.get("kind") != "t3" or not isinstance(child.get("data"), dict):
+                if not _is_post(child):
                     continue
                 post = from_reddit_json(child["data"])
                 if listing.newest_first and _is_known(post, cutoff, request.newer_than_id):
@@ -248,8 +270,9 @@ class RedditSource:
                         collected.warnings.append(warning)
                 return
 
-    async def _get_listing(self, reddit: asyncpraw.Reddit, sub: str, path: str, params: dict[str, str],
-                           context: _FetchContext) -> dict[str, Any]:
+    async def _get_listing(
+        self, reddit: asyncpraw.Reddit, sub: str, path: str, params: dict[str, str], context: _FetchContext
+    ) -> dict[str, Any]:
         """One page, retried: transient failures with backoff, 429s by waiting them out."""
         failures = 0
         token_refreshed = False
@@ -262,12 +285,14 @@ class RedditSource:
             except prawcore_errors.TooManyRequests as exc:
                 await self._wait_out_429(sub, exc, context)
             except prawcore_errors.InvalidToken:
-                # The token expired or was revoked; asyncprawcore dropped it, so one more try re-authenticates.
+                # Expired or revoked: asyncprawcore dropped it, so one more try re-authenticates.
                 if token_refreshed:
                     raise SourceError("auth_failed", "Reddit rejected the access token") from None
                 token_refreshed = True
             except prawcore_errors.OAuthException as exc:
-                raise SourceError("auth_failed", f"Reddit refused the app credentials ({exc.error})") from None
+                raise SourceError(
+                    "auth_failed", f"Reddit refused the app credentials ({exc.error})"
+                ) from None
             except (prawcore_errors.AsyncPrawcoreException, _NotAListing, aiohttp.ClientError) as exc:
                 if not _is_transient(exc):
                     raise await _classify(sub, exc) from None
@@ -277,10 +302,12 @@ class RedditSource:
                 delay = min(self._backoff_base * 2 ** (failures - 1), MAX_BACKOFF_SECONDS)
                 log.info("r/%s: %s; retry %d in %.2fs", sub, _short(exc), failures, delay)
                 await asyncio.sleep(delay)
-            except asyncpraw_errors.AsyncPRAWException as exc:  # e.g. a 400 asyncpraw turned into RedditAPIException
+            except asyncpraw_errors.AsyncPRAWException as exc:  # e.g. a 400 turned into RedditAPIException
                 raise SourceError("upstream_error", f"r/{sub}: Reddit rejected the request ({exc})") from None
 
-    async def _wait_out_429(self, sub: str, exc: prawcore_errors.TooManyRequests, context: _FetchContext) -> None:
+    async def _wait_out_429(
+        self, sub: str, exc: prawcore_errors.TooManyRequests, context: _FetchContext
+    ) -> None:
         """Make every holder of this client id pause; the next ``acquire`` does the waiting."""
         headers = exc.response.headers
         wait = parse_retry_after(headers)
@@ -310,8 +337,13 @@ def _plan(request: FetchRequest) -> list[_Listing]:
         period = {"t": "year"} if sort == "top" else {}
         if keywords:
             query = " OR ".join(f'"{k}"' if " " in k else k for k in keywords)
-            listings.append(_Listing(f"r/{sub}/search", {"q": query, "restrict_sr": "1", "sort": sort, **period},
-                                     newest_first=sort == "new"))
+            listings.append(
+                _Listing(
+                    f"r/{sub}/search",
+                    {"q": query, "restrict_sr": "1", "sort": sort, **period},
+                    newest_first=sort == "new",
+                )
+            )
         else:
             listings.append(_Listing(f"r/{sub}/{sort}", period, newest_first=sort == "new"))
     return listings
@@ -324,6 +356,10 @@ def _listing_data(body: Any) -> dict[str, Any]:
     if not isinstance(data.get("children", []), list):
         raise _NotAListing("Listing has no children list")
     return data
+
+
+def _is_post(child: Any) -> bool:
+    return isinstance(child, dict) and child.get("kind") == "t3" and isinstance(child.get("data"), dict)
 
 
 def _aware(moment: datetime | None) -> datetime | None:
@@ -339,8 +375,9 @@ def _is_known(post: NormalizedPost, cutoff: datetime | None, known_id: str | Non
 
 
 def _rate_limited(sub: str, wait: float, max_wait: float) -> SourceError:
-    return SourceError("rate_limited", f"r/{sub}: Reddit asked to wait {wait:.0f}s, more than the allowed "
-                                       f"{max_wait:.0f}s")
+    return SourceError(
+        "rate_limited", f"r/{sub}: Reddit asked to wait {wait:.0f}s, more than the allowed {max_wait:.0f}s"
+    )
 
 
 def _is_timeout(exc: BaseException) -> bool:
@@ -357,8 +394,9 @@ def _transient_error(sub: str, exc: BaseException, attempts: int) -> SourceError
 def _is_transient(exc: BaseException) -> bool:
     if isinstance(exc, prawcore_errors.ResponseException) and not isinstance(exc, prawcore_errors.BadJSON):
         return exc.response.status >= 500
-    return isinstance(exc, prawcore_errors.RequestException | prawcore_errors.BadJSON | _NotAListing
-                      | aiohttp.ClientError)
+    return isinstance(
+        exc, prawcore_errors.RequestException | prawcore_errors.BadJSON | _NotAListing | aiohttp.ClientError
+    )
 
 
 def _short(exc: BaseException) -> str:

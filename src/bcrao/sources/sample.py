@@ -79,14 +79,16 @@ class SampleSource:
             p.id == request.newer_than_id.removeprefix("t3_") for p in posts
         ):
             warnings.append(f"cursor {request.newer_than_id} not found; returning the newest posts")
-        posts = _newer_than(posts, request)
         limit = max(0, request.limit)
+        # The cursor narrows listings of *new* posts only; "top of the year" is re-read in
+        # full (a real listing changes under us), and upserts drop what we already have.
+        fresh = _newer_than(posts, request)
         if request.mode == "fresh":
-            chosen = list(posts[:limit])
+            chosen = list(fresh[:limit])
         elif request.mode == "historical":
             chosen = _top(posts, limit)
         else:
-            chosen = _hybrid(posts, limit)
+            chosen = _hybrid(fresh, posts, limit)
         chosen.sort(key=_newest_first)
         return FetchResult(posts=[replace(p) for p in chosen], requests=0, warnings=warnings)
 
@@ -116,12 +118,15 @@ def _top(posts: tuple[NormalizedPost, ...], limit: int) -> list[NormalizedPost]:
     return sorted(in_window, key=lambda p: (-p.upvotes, _newest_first(p)))[:limit]
 
 
-def _hybrid(posts: tuple[NormalizedPost, ...], limit: int) -> list[NormalizedPost]:
-    """Half newest, half top of the year, without duplicates, topped up to ``limit``."""
+def _hybrid(
+    fresh: tuple[NormalizedPost, ...], posts: tuple[NormalizedPost, ...], limit: int
+) -> list[NormalizedPost]:
+    """Half newest (after the cursor), half top of the year, without duplicates, topped up
+    to ``limit`` with more new posts."""
     fresh_share = math.ceil(limit / 2)
-    chosen = list(posts[:fresh_share])
+    chosen = list(fresh[:fresh_share])
     seen = {p.id for p in chosen}
-    for post in (*_top(posts, limit), *posts[fresh_share:]):
+    for post in (*_top(posts, limit), *fresh[fresh_share:]):
         if len(chosen) >= limit:
             break
         if post.id not in seen:

@@ -10,11 +10,15 @@ from typing import Protocol
 
 from bcrao.collection import service
 from bcrao.collection.runner import announce_terminal, execute_run
+from bcrao.config import Settings
 from bcrao.db import session_scope
 from bcrao.runtime import Runtime
 from bcrao.sources.factory import make_source
 
 log = logging.getLogger("bcrao.executors")
+
+# Named here rather than imported from the task module, which builds the worker's app.
+COLLECT_TASK = "bcrao.tasks.scraping.collect_campaign_data"
 
 
 class Executor(Protocol):
@@ -75,18 +79,20 @@ class CeleryExecutor:
 
     name = "celery"
 
-    async def submit(self, run_id: uuid.UUID) -> None:
-        from bcrao.tasks.celery_app import celery_app
-        from bcrao.tasks.scraping import COLLECT_TASK
+    def __init__(self, settings: Settings) -> None:
+        from bcrao.tasks.celery_app import make_celery
 
+        self.app = make_celery(settings)
+
+    async def submit(self, run_id: uuid.UUID) -> None:
         # The task id is the run id, so Celery tooling and our API talk about the same thing.
-        await asyncio.to_thread(celery_app.send_task, COLLECT_TASK, args=[str(run_id)], task_id=str(run_id))
+        await asyncio.to_thread(self.app.send_task, COLLECT_TASK, args=[str(run_id)], task_id=str(run_id))
 
     async def aclose(self) -> None:
-        return None
+        await asyncio.to_thread(self.app.close)
 
 
 def make_executor(runtime: Runtime) -> Executor:
     if runtime.settings.effective_executor == "celery":
-        return CeleryExecutor()
+        return CeleryExecutor(runtime.settings)
     return LocalExecutor(runtime)

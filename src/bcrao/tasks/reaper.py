@@ -23,7 +23,13 @@ async def reap_stale_runs(runtime: Runtime, *, everything_active: bool = False) 
     ``everything_active`` is for the local executor at start-up: runs left active by a
     previous process of this same embedded service cannot be alive any more.
     """
-    stale_after = timedelta(seconds=runtime.settings.run_stale_after_seconds)
+    settings = runtime.settings
+    grace = settings.run_stale_after_seconds
+    if settings.effective_executor == "celery":
+        # A Celery message is redelivered after the visibility timeout: only a run still
+        # silent after that is lost for good.
+        grace += settings.celery_visibility_timeout
+    stale_after = timedelta(seconds=grace)
     async with runtime.sessionmaker() as session:
         if everything_active:
             runs = list(
@@ -48,9 +54,8 @@ async def reap_stale_runs(runtime: Runtime, *, everything_active: bool = False) 
 
 
 async def reaper_loop(runtime: Runtime) -> None:
-    interval = min(runtime.settings.reaper_interval_seconds, runtime.settings.run_stale_after_seconds / 2)
     while True:
-        await asyncio.sleep(interval)
+        await asyncio.sleep(runtime.settings.reaper_interval_seconds)
         try:
             await reap_stale_runs(runtime)
         except asyncio.CancelledError:

@@ -15,10 +15,10 @@ from bcrao.progress.bus import RedisBus
 from bcrao.runtime import make_redis
 from bcrao.sources.factory import make_source
 from bcrao.tasks.celery_app import celery_app
+from bcrao.tasks.executors import COLLECT_TASK
 
 log = logging.getLogger("bcrao.tasks")
 
-COLLECT_TASK = "bcrao.tasks.scraping.collect_campaign_data"
 
 
 @celery_app.task(bind=True, name=COLLECT_TASK, acks_late=True, reject_on_worker_lost=True)
@@ -44,7 +44,9 @@ async def _collect(task: Any, run_id: uuid.UUID) -> str | None:
     async def hook(data: dict[str, Any]) -> None:
         if not task.request.called_directly:
             # Flower / AsyncResult users see the same fields as the SSE stream.
-            await asyncio.to_thread(task.update_state, state="PROGRESS", meta=data)
+            # update_state runs in a helper thread, where Celery's per-thread request (and
+            # so the default task id) is not set: name the task explicitly.
+            await asyncio.to_thread(task.update_state, task_id=str(run_id), state="PROGRESS", meta=data)
 
     try:
         return await execute_run(

@@ -1,4 +1,4 @@
-// Tiny DOM builders. Text always goes through textContent / text nodes, never innerHTML,
+// Tiny DOM builders. Text always goes through textContent / text nodes, never parsed as HTML,
 // so Reddit and user text can never become markup. Event handlers are attached with
 // addEventListener because the CSP forbids inline handler attributes.
 

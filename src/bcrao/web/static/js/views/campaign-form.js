@@ -35,7 +35,7 @@ function build(page, campaign) {
     hint: "What you sell and to whom. Helps you remember why you are collecting.",
     attrs: { rows: 3, maxlength: 5000 } });
   const url = field({ label: "Product URL", name: "product_url", type: "url", value: c.product_url || "",
-    attrs: { placeholder: "https://", inputmode: "url" } });
+    attrs: { placeholder: "e.g. yourproduct.com", inputmode: "url" } });
   const keywords = chipsInput({ name: "keywords", label: "Keywords", values: c.keywords,
     hint: "1-15 words or phrases. Press Enter or comma to add.", placeholder: "churn, pricing…", max: 15 });
   const subs = chipsInput({ name: "target_subreddits", label: "Target subreddits", values: c.target_subreddits,

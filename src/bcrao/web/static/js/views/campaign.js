@@ -167,7 +167,7 @@ export const campaignView = {
         campaign = await api.get(`/v1/campaigns/${id}`);
       } catch (err) {
         page.replaceChildren(h("div", { class: "alert alert-error", role: "alert" },
-          err.status === 404 ? "This campaign does not exist (or is not yours)." : err.message),
+          err.status === 404 || err.status === 422 ? "This campaign does not exist (or is not yours)." : err.message),
         h("a", { href: "#/campaigns", class: "btn btn-secondary" }, "All campaigns"));
         return;
       }

@@ -31,13 +31,12 @@ export function archetypeChart(byArchetype, { selected, onSelect } = {}) {
     const btn = h("button", {
       type: "button", class: ["legend-item", selected === a && "is-selected"],
       "aria-pressed": selected === a ? "true" : "false",
-      title: `Show only ${ARCHETYPE_LABEL[a]} posts`,
+      title: `${ARCHETYPE_HINT[a]}. Click to show only ${ARCHETYPE_LABEL[a]} posts`,
     },
     h("span", { class: `swatch arch-bg-${a}`, "aria-hidden": "true" }),
-    h("span", { class: "legend-text" },
-      h("span", { class: "legend-label" }, ARCHETYPE_LABEL[a]),
-      h("span", { class: "legend-hint" }, ARCHETYPE_HINT[a])),
-    h("span", { class: "legend-num" }, h("strong", {}, num(n)), h("span", { class: "muted" }, " " + pct(n, total))));
+    h("span", { class: "legend-label" }, ARCHETYPE_LABEL[a], h("span", { class: "visually-hidden" }, ` (${ARCHETYPE_HINT[a]})`)),
+    h("span", { class: "legend-num" }, h("strong", {}, num(n))),
+    h("span", { class: "legend-pct muted" }, pct(n, total)));
     btn.addEventListener("click", () => onSelect && onSelect(selected === a ? "" : a));
     return h("li", {}, btn);
   }));

@@ -80,7 +80,9 @@ export function resultsSection({ campaign, onFilter }) {
       h("div", { class: "control" }, h("label", { for: "f-sub", class: "control-label" }, "Subreddit"), subSelect),
       h("div", { class: "control control-range" },
         h("span", { class: "control-label", id: "range-label" }, "Success score ", rangeOut),
-        h("div", { class: "dual-range", role: "group", "aria-labelledby": "range-label" }, minRange, maxRange)),
+        h("div", { class: "dual-range", role: "group", "aria-labelledby": "range-label" },
+          h("span", { class: "range-end", "aria-hidden": "true" }, "Min"), minRange,
+          h("span", { class: "range-end", "aria-hidden": "true" }, "Max"), maxRange)),
       h("div", { class: "control" }, h("label", { for: "f-sort", class: "control-label" }, "Sort by"), sortSelect)),
     h("div", { class: "filters-foot" }, h("p", { class: "result-count", "aria-live": "polite", dataset: { testid: "result-count" } }), reset));
 
@@ -136,7 +138,17 @@ export function resultsSection({ campaign, onFilter }) {
   const runs = h("section", { class: "runs-section", "aria-labelledby": "runs-h" },
     h("div", { class: "section-head" }, h("h2", { id: "runs-h" }, "Run history")), h("div", { class: "card" }, runsBody));
 
-  const el = h("div", { class: "results", id: "results", tabindex: "-1" }, statRow, charts, posts, runs);
+  const onboarding = h("div", { class: "card onboarding" },
+    h("img", { src: "/static/img/logo.svg", alt: "", width: 48, height: 48 }),
+    h("h2", {}, "Ready for the first collection"),
+    h("p", { class: "muted" }, `We will read ${campaign.target_subreddits.length} subreddit${campaign.target_subreddits.length > 1 ? "s" : ""}, `
+      + "throw away the noise, label what is left as Journey, Problem / Solution or Feedback, and score it 0-10."),
+    h("ol", { class: "onboarding-steps" },
+      h("li", {}, h("strong", {}, "Collect"), h("span", { class: "muted" }, "Press Start collection above")),
+      h("li", {}, h("strong", {}, "Watch"), h("span", { class: "muted" }, "Follow the funnel fill up live")),
+      h("li", {}, h("strong", {}, "Browse"), h("span", { class: "muted" }, "Filter, read and export the posts"))));
+
+  const el = h("div", { class: "results", id: "results", tabindex: "-1" }, onboarding, statRow, charts, posts, runs);
 
   // ---- rendering ----
   function renderStats() {
@@ -151,10 +163,12 @@ export function resultsSection({ campaign, onFilter }) {
     funnelBody.replaceChildren(funnel(f), reasons(s.filter_reasons || {}, f, s.last_run));
     clear(archBody).append(s.total ? archetypeChart(s.by_archetype, { selected: filters.archetype, onSelect: (a) => onFilter({ archetype: a, page: "" }) })
       : h("p", { class: "muted chart-empty" }, "No posts yet."));
-    clear(histBody).append(
-      s.total ? scoreHistogram(s.score_histogram || [], { min: Number(filters.min_score ?? 0), max: Number(filters.max_score ?? 10) })
-        : h("p", { class: "muted chart-empty" }, "Scores appear after the first collection."),
-      s.total ? h("p", { class: "chart-note muted small" }, "Score relative to each subreddit: engagement, discussion, personal voice.") : null);
+    clear(histBody).append(...(s.total
+      ? [scoreHistogram(s.score_histogram || [], { min: Number(filters.min_score ?? 0), max: Number(filters.max_score ?? 10) }),
+        h("p", { class: "chart-note muted small" }, "Relative to each subreddit: engagement, discussion depth, personal voice.")]
+      : [h("p", { class: "muted chart-empty" }, "Scores appear after the first collection.")]));
+    // Before anything was ever collected, a single call to action beats empty charts.
+    el.classList.toggle("is-empty", !s.total && !s.runs);
   }
 
   function reasons(byReason, f, lastRun) {
