@@ -160,6 +160,53 @@ def worker(
     celery_app.worker_main(argv)
 
 
+@app.command()
+def collect(
+    campaign: Annotated[
+        str | None, typer.Option("--campaign", help="Id of an existing campaign to collect.")
+    ] = None,
+    subreddit: Annotated[
+        list[str] | None, typer.Option("--subreddit", "-s", help="Subreddit (repeat); r/ allowed.")
+    ] = None,
+    keyword: Annotated[list[str] | None, typer.Option("--keyword", "-k", help="Keyword (repeat).")] = None,
+    email: Annotated[
+        str | None, typer.Option(help="Owner of an ad-hoc campaign (default a local CLI user).")
+    ] = None,
+    mode: Annotated[str, typer.Option(help="hybrid | fresh | historical")] = "hybrid",
+    max_posts: Annotated[int, typer.Option(help="Posts per subreddit (1-1000).")] = 100,
+) -> None:
+    """Run a collection here with live progress, then print the funnel and archetypes.
+
+    Examples: `bcrao collect --campaign 3f2c...` or
+    `bcrao collect -s SaaS -s startups -k churn -k pricing`.
+    """
+    from bcrao.cli_collect import CollectError
+    from bcrao.cli_collect import collect as run_collect
+    from bcrao.migrate import upgrade
+
+    settings = settings_or_exit()
+    if settings.is_sqlite:
+        settings.data_dir.mkdir(parents=True, exist_ok=True)
+        upgrade(settings.effective_database_url)
+    try:
+        run = asyncio.run(
+            run_collect(
+                settings,
+                console,
+                campaign_id=campaign,
+                subreddits=subreddit or [],
+                keywords=keyword or [],
+                email=email,
+                mode=mode,
+                max_posts=max_posts,
+            )
+        )
+    except CollectError as exc:
+        fail(str(exc))
+    if run.status == "failed":
+        raise typer.Exit(1)
+
+
 @user_app.command("create")
 def user_create(
     email: Annotated[str, typer.Argument(help="Email address of the new user.")],

@@ -5,6 +5,7 @@ from datetime import UTC, datetime, timedelta
 
 import jwt
 import pytest
+
 from tests.conftest import TEST_SECRET, field_names, signup
 
 

@@ -3,6 +3,7 @@ from __future__ import annotations
 import uuid
 
 import pytest
+
 from tests.conftest import CAMPAIGN, field_names, make_campaign
 
 

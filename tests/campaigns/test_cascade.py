@@ -6,9 +6,9 @@ import uuid
 from datetime import UTC, datetime
 
 from sqlalchemy import func, select
-from tests.conftest import make_campaign
 
 from bcrao.collection.models import CollectionRun, RawPost, RejectedSample, RunLedger, SourceCursor
+from tests.conftest import make_campaign
 
 
 async def test_delete_cascades_to_runs_posts_samples_and_cursors(client, app, alice):

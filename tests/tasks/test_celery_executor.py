@@ -82,8 +82,12 @@ async def test_a_run_triggered_through_one_api_process_streams_from_another(cele
 
 
 async def test_a_killed_worker_is_redelivered_and_completes_without_duplicates(celery_settings):
-    settings = celery_settings(sample_latency_seconds=0.6, celery_visibility_timeout=3, run_stale_after_seconds=3,
-                               reaper_interval_seconds=3600)
+    settings = celery_settings(
+        sample_latency_seconds=0.6,
+        celery_visibility_timeout=3,
+        run_stale_after_seconds=3,
+        reaper_interval_seconds=3600,
+    )
     async with app_client(settings) as client:
         user = await signup(client)
         campaign = await make_campaign(client, user["headers"], target_subreddits=SUBS)
@@ -101,11 +105,21 @@ async def test_a_killed_worker_is_redelivered_and_completes_without_duplicates(c
             run = await wait_for_run(client, tid, user["headers"], timeout=90)
         assert run["status"] == "complete"
         async with client.app.state.runtime.sessionmaker() as s:
-            rows = await s.scalar(select(func.count()).select_from(RawPost)
-                                  .where(RawPost.campaign_id == uuid.UUID(campaign["id"])))
-            distinct = await s.scalar(select(func.count(RawPost.reddit_post_id.distinct()))
-                                      .where(RawPost.campaign_id == uuid.UUID(campaign["id"])))
-        assert rows == distinct == run["stored"], (rows, distinct, {k: run[k] for k in ("scraped", "filtered", "stored", "duplicates", "errors", "filter_reasons")})
+            rows = await s.scalar(
+                select(func.count())
+                .select_from(RawPost)
+                .where(RawPost.campaign_id == uuid.UUID(campaign["id"]))
+            )
+            distinct = await s.scalar(
+                select(func.count(RawPost.reddit_post_id.distinct())).where(
+                    RawPost.campaign_id == uuid.UUID(campaign["id"])
+                )
+            )
+        assert rows == distinct == run["stored"], (
+            rows,
+            distinct,
+            {k: run[k] for k in ("scraped", "filtered", "stored", "duplicates", "errors", "filter_reasons")},
+        )
         assert run["stored"] + run["duplicates"] == run["filtered"]
         events = await read_events(client, tid, headers=user["headers"])
         assert [e for e in events if e.event in TERMINAL][-1].event == "complete"

@@ -60,12 +60,26 @@ class Worker:
 
 
 @contextmanager
-def running_worker(settings: Settings, *, name: str = "w1", pool: str = "threads",
-                   concurrency: int = 2) -> Iterator[Worker]:
+def running_worker(
+    settings: Settings, *, name: str = "w1", pool: str = "threads", concurrency: int = 2
+) -> Iterator[Worker]:
     process = subprocess.Popen(
-        [BCRAO, "worker", "--pool", pool, "--concurrency", str(concurrency), "--hostname", f"{name}@%h",
-         "--loglevel", "INFO"],
-        env=settings_env(settings), stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+        [
+            BCRAO,
+            "worker",
+            "--pool",
+            pool,
+            "--concurrency",
+            str(concurrency),
+            "--hostname",
+            f"{name}@%h",
+            "--loglevel",
+            "INFO",
+        ],
+        env=settings_env(settings),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
     )
     worker = Worker(process)
     try:

@@ -129,7 +129,9 @@ async def advance_cursor(
             "previous_created_at": case(
                 (same_run, SourceCursor.previous_created_at), else_=SourceCursor.newest_created_at
             ),
-            "previous_post_id": case((same_run, SourceCursor.previous_post_id), else_=SourceCursor.newest_post_id),
+            "previous_post_id": case(
+                (same_run, SourceCursor.previous_post_id), else_=SourceCursor.newest_post_id
+            ),
             "newest_created_at": newest,
             "newest_post_id": post_id,
             "run_id": run_id,

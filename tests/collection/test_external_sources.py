@@ -1,0 +1,171 @@
+"""Whole runs through the API against loopback fakes of Reddit and an LLM API.
+
+The real client libraries (asyncpraw, openai) do the talking; only the outside world is fake.
+"""
+
+from __future__ import annotations
+
+import uuid
+
+from sqlalchemy import func, select
+
+from bcrao.collection.models import RawPost
+from tests.conftest import app_client, make_campaign, signup
+from tests.streaming import read_events, trigger, wait_for_run
+
+
+def reddit_settings(make_settings, fake_reddit, **overrides):
+    return make_settings(
+        source="reddit",
+        reddit_client_id=fake_reddit.client_id,
+        reddit_client_secret=fake_reddit.client_secret,
+        reddit_oauth_url=fake_reddit.url,
+        reddit_www_url=fake_reddit.url,
+        reddit_timeout_seconds=2,
+        reddit_max_retries=2,
+        **overrides,
+    )
+
+
+async def stored_count(client, campaign_id: str) -> tuple[int, int]:
+    async with client.app.state.runtime.sessionmaker() as s:
+        where = RawPost.campaign_id == uuid.UUID(campaign_id)
+        rows = await s.scalar(select(func.count()).select_from(RawPost).where(where))
+        distinct = await s.scalar(select(func.count(RawPost.reddit_post_id.distinct())).where(where))
+    return rows, distinct
+
+
+async def test_a_private_subreddit_makes_the_run_partial_and_the_others_are_stored(
+    make_settings, db, fake_reddit
+):
+    for name in ("SaaS", "startups"):
+        fake_reddit.add_subreddit(name, 120)
+    fake_reddit.add_subreddit("secretclub", 10)
+    fake_reddit.set_state("secretclub", "private")
+    async with app_client(reddit_settings(make_settings, fake_reddit)) as client:
+        user = await signup(client)
+        campaign = await make_campaign(
+            client, user["headers"], keywords=["churn"], target_subreddits=["SaaS", "secretclub", "startups"]
+        )
+        task = await trigger(
+            client, campaign["id"], user["headers"], mode="fresh", max_posts_per_subreddit=100
+        )
+        run = await wait_for_run(client, task["task_id"], user["headers"])
+        assert run["status"] == "partial"
+        assert [(e["subreddit"], e["code"]) for e in run["errors"]] == [("secretclub", "subreddit_private")]
+        assert run["scraped"] > 0 and run["stored"] > 0
+        rows, distinct = await stored_count(client, campaign["id"])
+        assert rows == distinct == run["stored"]
+        subs = {p["subreddit"] for p in await _posts(client, campaign["id"])}
+        assert subs <= {"SaaS", "startups"} and subs
+        assert fake_reddit.token_requests(), "the OAuth token exchange happened"
+
+
+async def test_a_rate_limited_subreddit_is_waited_out_reported_and_nothing_is_stored_twice(
+    make_settings, db, fake_reddit
+):
+    fake_reddit.add_subreddit("SaaS", 250)
+    fake_reddit.fail("SaaS", "429", times=1, skip=1, retry_after=1)
+    async with app_client(reddit_settings(make_settings, fake_reddit)) as client:
+        user = await signup(client)
+        campaign = await make_campaign(
+            client, user["headers"], keywords=["churn"], target_subreddits=["SaaS"]
+        )
+        task = await trigger(
+            client, campaign["id"], user["headers"], mode="fresh", max_posts_per_subreddit=250
+        )
+        events = await read_events(client, task["task_id"], headers=user["headers"])
+        waits = [e for e in events if e.data.get("stage") == "rate_limited"]
+        assert waits and waits[0].data["wait_seconds"] > 0
+        run = events[-1].data
+        assert run["status"] == "complete" and run["scraped"] == 250
+        rows, distinct = await stored_count(client, campaign["id"])
+        assert rows == distinct == run["stored"]
+        again = await trigger(
+            client, campaign["id"], user["headers"], mode="historical", max_posts_per_subreddit=250
+        )
+        second = await wait_for_run(client, again["task_id"], user["headers"])
+        assert second["stored"] + second["duplicates"] == second["filtered"]
+        assert (await stored_count(client, campaign["id"]))[0] == run["stored"] + second["stored"]
+
+
+async def test_llm_failures_fall_back_to_rules_and_are_counted_without_losing_posts(
+    make_settings, db, fake_llm
+):
+    fake_llm.mode = "good"
+    fake_llm.when("a", "garbage")  # nearly every prompt contains an "a": most answers are garbage
+    settings = make_settings(
+        classifier="llm",
+        llm_base_url=fake_llm.base_url,
+        llm_api_key=fake_llm.api_key,
+        llm_model="test-model",
+        llm_timeout_seconds=2,
+        classify_fraction=0.2,
+    )
+    async with app_client(settings) as client:
+        user = await signup(client)
+        campaign = await make_campaign(client, user["headers"], target_subreddits=["SaaS", "startups"])
+        task = await trigger(client, campaign["id"], user["headers"])
+        run = await wait_for_run(client, task["task_id"], user["headers"])
+        assert run["status"] == "complete" and run["classifier"] == "llm"
+        assert run["classified"] > 0
+        assert run["llm_usage"]["fallbacks"] > 0
+        assert run["llm_usage"]["fallbacks"] <= run["classified"]
+        posts = await _posts(client, campaign["id"])
+        assert len(posts) == run["stored"]
+        labelled = [p for p in posts if p["archetype"] != "Unclassified"]
+        assert len(labelled) == run["classified"]
+        assert sum(1 for p in labelled if p["classifier"] == "rules") == run["llm_usage"]["fallbacks"]
+        assert all(p["is_ai_processed"] == (p["classifier"] == "llm") for p in labelled)
+
+
+async def test_llm_answers_are_used_and_their_tokens_and_cost_recorded(make_settings, db, fake_llm):
+    fake_llm.mode = "good"
+    settings = make_settings(
+        classifier="llm",
+        llm_base_url=fake_llm.base_url,
+        llm_api_key=fake_llm.api_key,
+        llm_model="test-model",
+        llm_timeout_seconds=5,
+    )
+    async with app_client(settings) as client:
+        user = await signup(client)
+        campaign = await make_campaign(client, user["headers"], target_subreddits=["SaaS"])
+        task = await trigger(client, campaign["id"], user["headers"])
+        run = await wait_for_run(client, task["task_id"], user["headers"])
+        usage = run["llm_usage"]
+        assert usage["fallbacks"] == 0 and usage["prompt_tokens"] > 0 and usage["estimated_cost_usd"] > 0
+        labelled = [p for p in await _posts(client, campaign["id"]) if p["archetype"] != "Unclassified"]
+        assert labelled and all(p["is_ai_processed"] and p["classifier"] == "llm" for p in labelled)
+
+
+async def test_an_llm_that_stalls_past_the_timeout_falls_back_for_every_post(make_settings, db, fake_llm):
+    fake_llm.mode = "stall"
+    settings = make_settings(
+        classifier="llm",
+        llm_base_url=fake_llm.base_url,
+        llm_api_key=fake_llm.api_key,
+        llm_timeout_seconds=0.5,
+    )
+    async with app_client(settings) as client:
+        user = await signup(client)
+        campaign = await make_campaign(client, user["headers"], target_subreddits=["SaaS"])
+        task = await trigger(client, campaign["id"], user["headers"])
+        run = await wait_for_run(client, task["task_id"], user["headers"], timeout=90)
+        assert run["status"] == "complete"
+        assert run["llm_usage"]["fallbacks"] == run["classified"] > 0
+        assert len(await _posts(client, campaign["id"])) == run["stored"]
+
+
+async def _posts(client, campaign_id: str) -> list[dict]:
+    async with client.app.state.runtime.sessionmaker() as s:
+        rows = await s.scalars(select(RawPost).where(RawPost.campaign_id == uuid.UUID(campaign_id)))
+        return [
+            {
+                "subreddit": r.subreddit,
+                "archetype": r.archetype,
+                "classifier": r.classifier,
+                "is_ai_processed": r.is_ai_processed,
+            }
+            for r in rows
+        ]
