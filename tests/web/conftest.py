@@ -98,7 +98,7 @@ def run_server(data_dir: Path, **settings: str) -> Iterator[Server]:
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     """A server whose sample source is slow enough to watch progress in a browser."""
-    with run_server(tmp_path_factory.mktemp("web"), sample_latency_seconds="0.7") as srv:
+    with run_server(tmp_path_factory.mktemp("web"), sample_latency_seconds="1.0") as srv:
         yield srv
 
 
@@ -110,6 +110,18 @@ def recycling_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Serve
         sample_latency_seconds="0.8",
         sse_max_connection_seconds="2",
         plan_trial_runs_per_week="2",
+    ) as srv:
+        yield srv
+
+
+@pytest.fixture(scope="module")
+def short_token_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+    """Stream tokens live 10 s (the minimum) and runs take ~18 s, so a reconnect gets 401."""
+    with run_server(
+        tmp_path_factory.mktemp("web-token"),
+        sample_latency_seconds="2.0",
+        sse_max_connection_seconds="2",
+        stream_token_ttl_seconds="10",
     ) as srv:
         yield srv
 

@@ -111,6 +111,7 @@ def test_founder_flow(page, server: Server, screenshots: Path, tmp_path: Path) -
     assert (
         page.locator("[data-testid=progress] [role=progressbar]").get_attribute("aria-valuenow") is not None
     )
+    page.evaluate("document.getElementById('toasts').replaceChildren()")  # transient notices
     progress.scroll_into_view_if_needed()
     page.screenshot(path=str(screenshots / "progress-desktop.png"))
     page.set_viewport_size(PHONE)
@@ -260,6 +261,37 @@ def test_interrupted_stream_resumes_with_exact_counts(page, recycling_server: Se
     assert shown_counts(page) == {k: run[k] for k in COUNTERS}
     assert run["status"] == "complete"
     assert run["stored"] + run["duplicates"] == run["filtered"]
+    assert not page.js_errors, page.js_errors
+
+
+def test_expired_stream_token_is_refreshed_mid_run(page, short_token_server: Server) -> None:
+    """A run outlives its 10 s stream token: the browser's reconnect gets 401, the page fetches
+    a fresh token and resumes from the last event id, and the final counts are still exact."""
+    server = short_token_server
+    sign_up(page, server)
+    api = server.client(token_of(page))
+    subreddits = [
+        "SaaS",
+        "startups",
+        "Entrepreneur",
+        "smallbusiness",
+        "indiehackers",
+        "marketing",
+        "SideProject",
+        "webdev",
+        "productivity",
+    ]  # ~18 s at 2 s each: the 10 s stream token expires mid-run
+    campaign = api.post(
+        "/v1/campaigns", json={"name": "Long run", "keywords": ["growth"], "target_subreddits": subreddits}
+    ).json()
+    page.goto(f"{server.url}/#/campaigns/{campaign['id']}")
+    page.locator("[data-testid=collect]").click()
+    task_id = wait_final(page, timeout=60_000)
+    panel = page.locator("[data-testid=progress]")
+    assert int(panel.get_attribute("data-refreshes")) >= 1, "the expired token was never replaced"
+    run = api.get(f"/v1/collection/{task_id}").json()
+    assert run["status"] == "complete"
+    assert shown_counts(page) == {k: run[k] for k in COUNTERS}
     assert not page.js_errors, page.js_errors
 
 

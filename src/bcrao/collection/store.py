@@ -42,15 +42,17 @@ async def insert_posts(
     as stored, not duplicate, so a rerun's totals match an uninterrupted run's.
     """
     stored = duplicates = 0
+    # One cached statement executed with many parameter sets: SQLAlchemy's "insertmanyvalues"
+    # batches them into multi-row INSERTs without recompiling SQL for every batch.
+    table = RawPost.__table__
+    stmt = (
+        _insert(session, table)
+        .on_conflict_do_nothing(index_elements=["campaign_id", "reddit_post_id"])
+        .returning(table.c.reddit_post_id)
+    )
     for start in range(0, len(rows), INSERT_BATCH):
         batch = rows[start : start + INSERT_BATCH]
-        stmt = (
-            _insert(session, RawPost)
-            .values(list(batch))
-            .on_conflict_do_nothing(index_elements=["campaign_id", "reddit_post_id"])
-            .returning(RawPost.reddit_post_id)
-        )
-        inserted = set((await session.scalars(stmt)).all())
+        inserted = set((await session.execute(stmt, list(batch))).scalars().all())
         conflicts = [r["reddit_post_id"] for r in batch if r["reddit_post_id"] not in inserted]
         mine = 0
         if conflicts:
@@ -72,7 +74,7 @@ async def insert_posts(
 
 async def add_rejected_samples(session: AsyncSession, samples: Sequence[dict[str, Any]]) -> None:
     if samples:
-        await session.execute(_insert(session, RejectedSample).values(list(samples)))
+        await session.execute(_insert(session, RejectedSample.__table__), list(samples))
 
 
 async def clear_samples(session: AsyncSession, *, run_id: uuid.UUID) -> None:

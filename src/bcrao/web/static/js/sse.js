@@ -29,7 +29,8 @@ export class ProgressStream {
     this.es = null;
     this.done = false;
     this.failures = 0;
-    this.opens = 0; // how many connections were opened (tests read it to see a resume happened)
+    this.opens = 0; // connections opened (tests read these two to see which resume path ran)
+    this.refreshes = 0; // fresh stream tokens fetched after the browser gave up
     this.timer = null;
   }
 
@@ -93,6 +94,7 @@ export class ProgressStream {
           return;
         }
         const fresh = await api.post(`/v1/collection/${this.taskId}/stream-token`);
+        this.refreshes += 1;
         if (!this.done) this.open(fresh.stream_token);
       } catch (err) {
         if (err instanceof ApiError && (err.status === 401 || err.status === 404)) {

@@ -98,6 +98,7 @@ export const campaignView = {
     function attach(taskId, progressUrl, token) {
       if (stream) stream.close();
       active = true;
+      results.el.classList.add("is-collecting"); // no "ready for the first collection" under a live run
       setCollectLabel();
       panel = progressPanel({
         taskId,
@@ -123,6 +124,7 @@ export const campaignView = {
         onConnection: (state) => {
           myPanel.connection(state);
           myPanel.el.dataset.opens = String(stream.opens);
+          myPanel.el.dataset.refreshes = String(stream.refreshes);
         },
         onTerminal: (name, data) => finished(taskId, name, data, myPanel),
       }).start();
@@ -131,8 +133,10 @@ export const campaignView = {
     async function finished(taskId, name, data, myPanel) {
       myPanel.el.dataset.lastEventId = String(stream.lastId);
       myPanel.el.dataset.opens = String(stream.opens);
+      myPanel.el.dataset.refreshes = String(stream.refreshes);
       myPanel.finish(name, data);
       active = false;
+      results.el.classList.remove("is-collecting");
       // The run object is final before the terminal event is sent: re-read it to be exact.
       try {
         const run = await api.get(`/v1/collection/${taskId}`);

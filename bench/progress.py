@@ -1,0 +1,879 @@
+"""Progress benchmark: worker → API → SSE client latency, and fan-out to many clients.
+
+Everything runs on 127.0.0.1 and is started (and stopped) by this script:
+
+- a private ``redis-server`` on a free port (no persistence);
+- the API as a uvicorn subprocess (``bcrao.main:create_app``, the same server stack as
+  ``bcrao serve``: uvloop + httptools when installed) with ``BCRAO_REDIS_URL`` set, so the
+  Redis Streams bus (``RedisBus``) carries progress;
+- a "worker": a separate process (this file, ``_publish`` sub-command) that publishes with
+  ``RedisBus`` exactly as the Celery task does, then SETs ``celery-task-meta-<id>`` like
+  ``task.update_state`` does; each event carries ``pub_t`` = ``time.time()`` at publish;
+- SSE clients in this process: raw asyncio protocols (HTTP/1.1, chunked, SSE parsing) that
+  stamp ``time.time()`` when the bytes arrive. Latency = receive time − ``pub_t``.
+
+Phases, in one run:
+
+1. Latency, one SSE client, side by side with the seed's design: a client polling the
+   Celery result key with GET every 500 ms. For the baseline, each event's delay is
+   publish → the first poll that shows that event *or a later one* (events between two
+   polls are coalesced; the poller never sees most of them individually).
+2. Fan-out: N concurrent SSE clients on one API process watching one run, at a small and
+   a large client count. Checks every client got every event with dense ids, reports the
+   latency of all deliveries, Redis XREAD calls per event (``INFO commandstats`` deltas on
+   the private server: only the API's watcher issues XREAD), API RSS and API CPU time.
+
+    .venv/bin/python bench/progress.py [--clients 1000] [--events 300] [--fanout-events 100] [--quick] [--json]
+
+Exit status 0 when every client received every event (targets are reported, not enforced).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import json
+import os
+import platform
+import random
+import resource
+import shutil
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+SECRET = "bench-progress-secret-key-0123456789abcdef"
+TERMINAL = frozenset({"complete", "partial", "failed", "cancelled"})
+REDIS_SERVER = shutil.which("redis-server") or "/usr/bin/redis-server"
+POLL_INTERVAL = 0.5
+CONNECT_BATCH = 100
+
+TARGETS = {
+    "one_p50_ms": 5.0,
+    "one_p99_ms": 50.0,
+    "fanout_p99_ms": 250.0,
+}
+
+
+# -- small utilities -------------------------------------------------------------------
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def raise_nofile() -> None:
+    """Also the ``preexec_fn`` of every child: more sockets, and die with this process."""
+    with contextlib.suppress(Exception):
+        import ctypes
+
+        ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    want = hard if hard != resource.RLIM_INFINITY else 65536
+    if soft < want:
+        with contextlib.suppress(ValueError, OSError):
+            resource.setrlimit(resource.RLIMIT_NOFILE, (want, hard))
+
+
+def wait_port(port: int, proc: subprocess.Popen, name: str, timeout: float) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise RuntimeError(f"{name} exited with code {proc.returncode}")
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=0.2):
+                return
+        except OSError:
+            time.sleep(0.05)
+    raise RuntimeError(f"{name} did not listen on port {port} within {timeout}s")
+
+
+def pct(values: list[float], p: float) -> float:
+    """Nearest-rank percentile (p in 0-100)."""
+    if not values:
+        return float("nan")
+    ordered = sorted(values)
+    k = max(0, min(len(ordered) - 1, int(round(p / 100 * len(ordered) + 0.5)) - 1))
+    return ordered[k]
+
+
+def summary_ms(seconds: list[float]) -> dict[str, float]:
+    ms = [s * 1000 for s in seconds]
+    if not ms:
+        return {"n": 0, "p50": float("nan"), "p99": float("nan"), "max": float("nan"), "mean": float("nan")}
+    return {
+        "n": len(ms),
+        "p50": pct(ms, 50),
+        "p99": pct(ms, 99),
+        "max": max(ms),
+        "mean": statistics.fmean(ms),
+    }
+
+
+def proc_status(pid: int) -> dict[str, int]:
+    """VmRSS / VmHWM in KiB."""
+    out: dict[str, int] = {}
+    with contextlib.suppress(OSError), open(f"/proc/{pid}/status") as fh:
+        for line in fh:
+            key, _, rest = line.partition(":")
+            if key in ("VmRSS", "VmHWM"):
+                out[key] = int(rest.split()[0])
+    return out
+
+
+def proc_cpu_seconds(pid: int) -> float:
+    with open(f"/proc/{pid}/stat") as fh:
+        fields = fh.read().rsplit(")", 1)[1].split()
+    # fields[0] is state (field 3); utime, stime are fields 14, 15.
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def stop_process(proc: subprocess.Popen | None, timeout: float = 5.0) -> None:
+    if proc is None or proc.poll() is not None:
+        return
+    with contextlib.suppress(ProcessLookupError):
+        proc.send_signal(signal.SIGTERM)
+    try:
+        proc.wait(timeout)
+    except subprocess.TimeoutExpired:
+        with contextlib.suppress(ProcessLookupError):
+            proc.kill()
+        proc.wait(5)
+
+
+# -- the worker (publisher) process ----------------------------------------------------
+
+
+async def _publish_main(args: argparse.Namespace) -> None:
+    from bcrao.progress.bus import RedisBus
+    from bcrao.runtime import make_redis
+
+    rng = random.Random(args.seed)
+    redis = make_redis(args.redis_url)
+    bus = RedisBus(redis)
+    meta_key = f"celery-task-meta-{args.run}"
+    log: list[dict[str, Any]] = []
+    try:
+        await redis.ping()
+        for seq in range(args.events + 1):
+            terminal = seq == args.events
+            event = "complete" if terminal else "progress"
+            pub_t = time.time()
+            data = {
+                "task_id": args.run,
+                "status": "complete" if terminal else "running",
+                "stage": "done" if terminal else "fetching",
+                "subreddit": "SaaS",
+                "step": 1,
+                "total_steps": 1,
+                "scraped": seq,
+                "filtered": 0,
+                "classified": 0,
+                "stored": 0,
+                "duplicates": 0,
+                "errors": [],
+                "ts": datetime.fromtimestamp(pub_t, UTC).isoformat().replace("+00:00", "Z"),
+                "seq": seq,
+                "pub_t": pub_t,
+            }
+            event_id = await bus.publish(args.run, event, data)
+            meta_t = None
+            if args.meta:
+                # What task.update_state writes to the Celery Redis result backend.
+                meta_t = time.time()
+                meta = {
+                    "status": "SUCCESS" if terminal else "PROGRESS",
+                    "result": {**data, "meta_t": meta_t},
+                    "task_id": args.run,
+                }
+                await redis.set(meta_key, json.dumps(meta, separators=(",", ":")))
+            log.append({"seq": seq, "id": event_id, "pub_t": pub_t, "meta_t": meta_t})
+            if not terminal:
+                await asyncio.sleep(rng.uniform(args.min_ms, args.max_ms) / 1000)
+    finally:
+        await redis.aclose()
+    Path(args.out).write_text(json.dumps(log))
+
+
+def publish_cmd(
+    redis_url: str, run: str, events: int, min_ms: float, max_ms: float, out: Path, *, meta: bool, seed: int
+) -> list[str]:
+    cmd = [
+        sys.executable,
+        str(Path(__file__).resolve()),
+        "_publish",
+        "--redis-url", redis_url,
+        "--run", run,
+        "--events", str(events),
+        "--min-ms", str(min_ms),
+        "--max-ms", str(max_ms),
+        "--out", str(out),
+        "--seed", str(seed),
+    ]  # fmt: skip
+    if meta:
+        cmd.append("--meta")
+    return cmd
+
+
+# -- SSE client --------------------------------------------------------------------------
+
+
+class SSEClient(asyncio.Protocol):
+    """One browser-like EventSource: HTTP/1.1 GET, chunked body, SSE framing.
+
+    Latency is stamped when bytes arrive (before any parsing), against ``pub_t``.
+    """
+
+    def __init__(self, request: bytes, loop: asyncio.AbstractEventLoop) -> None:
+        self.request = request
+        self.transport: asyncio.Transport | None = None
+        self.ready: asyncio.Future[None] = loop.create_future()
+        self.done: asyncio.Future[None] = loop.create_future()
+        self.head = bytearray()
+        self.in_body = False
+        self.status = 0
+        self.chunked = False
+        self.raw = bytearray()  # undecoded body bytes (chunk framing)
+        self.text = bytearray()  # decoded SSE text, not yet a complete event
+        self.ids: list[int] = []
+        self.seqs: list[int] = []
+        self.latencies: list[float] = []
+        self.error: str | None = None
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        self.transport = transport  # type: ignore[assignment]
+        self.transport.write(self.request)
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        if not self.ready.done():
+            self.ready.set_exception(ConnectionError(f"closed before the stream started ({exc})"))
+        if not self.done.done():
+            self.error = self.error or f"connection closed early ({exc})"
+            self.done.set_result(None)
+
+    def data_received(self, data: bytes) -> None:
+        now = time.time()
+        if not self.in_body:
+            self.head += data
+            end = self.head.find(b"\r\n\r\n")
+            if end < 0:
+                return
+            head, rest = bytes(self.head[:end]), bytes(self.head[end + 4 :])
+            lines = head.split(b"\r\n")
+            self.status = int(lines[0].split()[1])
+            headers = {k.strip().lower(): v.strip() for k, _, v in (ln.partition(b":") for ln in lines[1:])}
+            self.chunked = headers.get(b"transfer-encoding", b"").lower() == b"chunked"
+            self.in_body = True
+            if self.status != 200:
+                self._fail(f"HTTP {self.status}")
+                return
+            data = rest
+        if self.chunked:
+            self.raw += data
+            self._dechunk()
+        else:
+            self.text += data
+        self._parse(now)
+        if not self.ready.done() and self.in_body:
+            self.ready.set_result(None)
+
+    def _dechunk(self) -> None:
+        raw = self.raw
+        pos = 0
+        while True:
+            line_end = raw.find(b"\r\n", pos)
+            if line_end < 0:
+                break
+            size = int(bytes(raw[pos:line_end]).split(b";")[0], 16)
+            if size == 0:
+                pos = len(raw)
+                break
+            start = line_end + 2
+            if len(raw) < start + size + 2:
+                break
+            self.text += raw[start : start + size]
+            pos = start + size + 2
+        del raw[:pos]
+
+    def _parse(self, now: float) -> None:
+        text = self.text
+        while True:
+            end = text.find(b"\r\n\r\n")
+            sep = 4
+            alt = text.find(b"\n\n")
+            if alt >= 0 and (end < 0 or alt < end):
+                end, sep = alt, 2
+            if end < 0:
+                return
+            block = bytes(text[:end])
+            del text[: end + sep]
+            event = event_id = payload = None
+            for line in block.replace(b"\r\n", b"\n").split(b"\n"):
+                if line.startswith(b"data:"):
+                    payload = line[5:].strip()
+                elif line.startswith(b"event:"):
+                    event = line[6:].strip().decode()
+                elif line.startswith(b"id:"):
+                    event_id = int(line[3:].strip())
+            if payload is None or event is None:
+                continue  # comments, retry hints, keepalives
+            data = json.loads(payload)
+            self.ids.append(event_id if event_id is not None else -1)
+            self.seqs.append(int(data.get("seq", -1)))
+            self.latencies.append(now - float(data["pub_t"]))
+            if event in TERMINAL:
+                if not self.done.done():
+                    self.done.set_result(None)
+                if self.transport is not None:
+                    self.transport.close()
+                return
+
+    def _fail(self, message: str) -> None:
+        self.error = message
+        if not self.ready.done():
+            self.ready.set_exception(ConnectionError(message))
+        if not self.done.done():
+            self.done.set_result(None)
+        if self.transport is not None:
+            self.transport.close()
+
+    def close(self) -> None:
+        if self.transport is not None and not self.transport.is_closing():
+            self.transport.close()
+
+
+def sse_request(port: int, run_id: str, token: str) -> bytes:
+    return (
+        f"GET /v1/collection/{run_id}/progress HTTP/1.1\r\n"
+        f"Host: 127.0.0.1:{port}\r\n"
+        f"Authorization: Bearer {token}\r\n"
+        "Accept: text/event-stream\r\n"
+        "Cache-Control: no-cache\r\n"
+        "\r\n"
+    ).encode()
+
+
+async def connect_clients(port: int, run_id: str, token: str, n: int, timeout: float) -> list[SSEClient]:
+    loop = asyncio.get_running_loop()
+    request = sse_request(port, run_id, token)
+    clients: list[SSEClient] = []
+
+    async def one() -> SSEClient:
+        _transport, proto = await loop.create_connection(
+            lambda: SSEClient(request, loop), "127.0.0.1", port
+        )
+        clients.append(proto)
+        await proto.ready
+        return proto
+
+    try:
+        for start in range(0, n, CONNECT_BATCH):
+            batch = [one() for _ in range(min(CONNECT_BATCH, n - start))]
+            await asyncio.wait_for(asyncio.gather(*batch), timeout)
+    except BaseException:
+        for c in clients:
+            c.close()
+        raise
+    return clients
+
+
+def check_clients(clients: list[SSEClient], events: int) -> dict[str, Any]:
+    """Every client: ids 1..events+1 dense, seqs 0..events, nothing missing or repeated."""
+    expected_ids = list(range(1, events + 2))
+    expected_seqs = list(range(events + 1))
+    complete = sum(1 for c in clients if c.error is None and c.ids == expected_ids and c.seqs == expected_seqs)
+    bad = [c for c in clients if not (c.error is None and c.ids == expected_ids and c.seqs == expected_seqs)]
+    sample = None
+    if bad:
+        c = bad[0]
+        sample = {"error": c.error, "received": len(c.ids), "first_ids": c.ids[:5], "last_ids": c.ids[-5:]}
+    return {
+        "clients": len(clients),
+        "complete": complete,
+        "deliveries": sum(len(c.ids) for c in clients),
+        "expected_deliveries": len(clients) * (events + 1),
+        "first_bad": sample,
+    }
+
+
+# -- Redis / DB setup ------------------------------------------------------------------
+
+
+def start_redis(workdir: Path) -> tuple[subprocess.Popen, int]:
+    for _attempt in range(3):
+        port = free_port()
+        proc = subprocess.Popen(
+            [
+                REDIS_SERVER,
+                "--port", str(port),
+                "--bind", "127.0.0.1",
+                "--save", "",
+                "--appendonly", "no",
+                "--dir", str(workdir),
+                "--logfile", str(workdir / "redis.log"),
+                "--maxclients", "4096",
+            ],  # fmt: skip
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            preexec_fn=raise_nofile,
+        )
+        try:
+            wait_port(port, proc, "redis-server", 10)
+            return proc, port
+        except RuntimeError:
+            stop_process(proc)
+    raise RuntimeError("could not start redis-server")
+
+
+async def seed_database(url: str, runs: int) -> tuple[uuid.UUID, list[uuid.UUID]]:
+    """A user, and per run a campaign with one 'running' run (no collection executes)."""
+    from bcrao.auth.models import User
+    from bcrao.campaigns.models import Campaign
+    from bcrao.collection.models import CollectionRun
+    from bcrao.db import make_engine, make_sessionmaker, utcnow
+
+    engine = make_engine(url)
+    maker = make_sessionmaker(engine)
+    user_id = uuid.uuid4()
+    run_ids: list[uuid.UUID] = []
+    try:
+        async with maker() as session:
+            session.add(User(id=user_id, email=f"bench-{user_id.hex[:8]}@example.com", password_hash="x"))
+            await session.flush()
+            for i in range(runs):
+                campaign = Campaign(
+                    user_id=user_id, name=f"bench progress {i}", keywords=["churn"], target_subreddits=["SaaS"]
+                )
+                session.add(campaign)
+                await session.flush()
+                run = CollectionRun(
+                    campaign_id=campaign.id,
+                    user_id=user_id,
+                    status="running",
+                    source="sample",
+                    classifier="rules",
+                    started_at=utcnow(),
+                    heartbeat_at=utcnow(),
+                )
+                session.add(run)
+                await session.flush()
+                run_ids.append(run.id)
+            await session.commit()
+    finally:
+        await engine.dispose()
+    return user_id, run_ids
+
+
+def commandstats(port: int) -> dict[str, int]:
+    """``cmdstat_<name>`` → calls, plus ``total`` = total_commands_processed."""
+    import redis
+
+    client = redis.Redis(host="127.0.0.1", port=port, socket_timeout=5)
+    try:
+        stats = client.info("commandstats")
+        total = client.info("stats")["total_commands_processed"]
+    finally:
+        client.close()
+    out = {k.removeprefix("cmdstat_"): int(v["calls"]) for k, v in stats.items()}
+    out["total"] = int(total)
+    return out
+
+
+def delta(after: dict[str, int], before: dict[str, int]) -> dict[str, int]:
+    return {k: v - before.get(k, 0) for k, v in after.items() if v - before.get(k, 0)}
+
+
+# -- the API process -----------------------------------------------------------------------
+
+
+def start_api(workdir: Path, db_url: str, redis_url: str) -> tuple[subprocess.Popen, int]:
+    env = {
+        **os.environ,
+        "BCRAO_DATABASE_URL": db_url,
+        "BCRAO_REDIS_URL": redis_url,
+        "BCRAO_SECRET_KEY": SECRET,
+        "BCRAO_DATA_DIR": str(workdir / "data"),
+        "BCRAO_ENVIRONMENT": "test",
+        "BCRAO_LOG_LEVEL": "WARNING",
+        "PYTHONUNBUFFERED": "1",
+    }
+    log = open(workdir / "api.log", "wb")  # noqa: SIM115 - closed with the process
+    for _attempt in range(3):
+        port = free_port()
+        proc = subprocess.Popen(
+            [
+                sys.executable, "-m", "uvicorn", "bcrao.main:create_app", "--factory",
+                "--host", "127.0.0.1", "--port", str(port),
+                "--log-level", "warning", "--no-access-log", "--backlog", "4096",
+            ],  # fmt: skip
+            env=env,
+            cwd=workdir,  # no stray .env from the caller's directory
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            preexec_fn=raise_nofile,
+        )
+        try:
+            wait_port(port, proc, "uvicorn", 60)
+            return proc, port
+        except RuntimeError:
+            stop_process(proc)
+    log.close()
+    raise RuntimeError(f"could not start the API; see {workdir / 'api.log'}")
+
+
+async def http_get_status(port: int, path: str, token: str | None = None) -> int:
+    reader, writer = await asyncio.open_connection("127.0.0.1", port)
+    try:
+        auth = f"Authorization: Bearer {token}\r\n" if token else ""
+        writer.write(f"GET {path} HTTP/1.1\r\nHost: x\r\n{auth}Connection: close\r\n\r\n".encode())
+        await writer.drain()
+        line = await asyncio.wait_for(reader.readline(), 10)
+        return int(line.split()[1])
+    finally:
+        writer.close()
+        with contextlib.suppress(Exception):
+            await writer.wait_closed()
+
+
+# -- phases --------------------------------------------------------------------------------
+
+
+@dataclass
+class Env:
+    workdir: Path
+    redis_port: int
+    api_port: int
+    api_pid: int
+    token: str
+    runs: list[str]
+    timeout: float
+    procs: list[subprocess.Popen] = field(default_factory=list)
+
+    @property
+    def redis_url(self) -> str:
+        return f"redis://127.0.0.1:{self.redis_port}/0"
+
+
+async def run_publisher(
+    env: Env, run: str, events: int, min_ms: float, max_ms: float, *, meta: bool, seed: int
+) -> list[dict[str, Any]]:
+    out = env.workdir / f"publish-{run}.json"
+    proc = await asyncio.create_subprocess_exec(
+        *publish_cmd(env.redis_url, run, events, min_ms, max_ms, out, meta=meta, seed=seed),
+        stdout=asyncio.subprocess.DEVNULL,
+        stderr=asyncio.subprocess.PIPE,
+    )
+    try:
+        _, err = await asyncio.wait_for(proc.communicate(), env.timeout)
+    except BaseException:
+        with contextlib.suppress(ProcessLookupError):
+            proc.kill()
+        await proc.wait()
+        raise
+    if proc.returncode != 0:
+        raise RuntimeError(f"publisher failed ({proc.returncode}): {err.decode()[-2000:]}")
+    return json.loads(out.read_text())
+
+
+async def poll_baseline(env: Env, run: str, stop: asyncio.Event) -> list[tuple[float, int]]:
+    """The seed's design: GET the Celery result key every 500 ms; record (seen_at, seq)."""
+    from redis.asyncio import Redis
+
+    redis = Redis.from_url(env.redis_url, decode_responses=True)
+    seen: list[tuple[float, int]] = []
+    last = -1
+    loop = asyncio.get_running_loop()
+    next_tick = loop.time()
+    try:
+        while True:
+            raw = await redis.get(f"celery-task-meta-{run}")
+            now = time.time()
+            if raw:
+                meta = json.loads(raw)
+                seq = int(meta["result"]["seq"])
+                if seq > last:
+                    seen.append((now, seq))
+                    last = seq
+                if meta["status"] == "SUCCESS":
+                    return seen
+            if stop.is_set():
+                return seen
+            next_tick += POLL_INTERVAL
+            await asyncio.sleep(max(0.0, next_tick - loop.time()))
+    finally:
+        await redis.aclose()
+
+
+def baseline_delays(published: list[dict[str, Any]], seen: list[tuple[float, int]]) -> tuple[list[float], int]:
+    """Per event: first poll showing it or a later state − when it was written. Also how
+    many events the poller observed individually (the rest were overwritten unseen)."""
+    delays: list[float] = []
+    i = 0
+    for entry in published:
+        while i < len(seen) and seen[i][1] < entry["seq"]:
+            i += 1
+        if i < len(seen):
+            delays.append(seen[i][0] - entry["meta_t"])
+    observed = len({seq for _, seq in seen})
+    return delays, observed
+
+
+async def phase_latency(env: Env, run: str, events: int, min_ms: float, max_ms: float) -> dict[str, Any]:
+    clients = await connect_clients(env.api_port, run, env.token, 1, env.timeout)
+    stop = asyncio.Event()
+    poller = asyncio.create_task(poll_baseline(env, run, stop))
+    try:
+        await asyncio.sleep(0.2)
+        published = await run_publisher(env, run, events, min_ms, max_ms, meta=True, seed=1)
+        await asyncio.wait_for(asyncio.gather(*(c.done for c in clients)), env.timeout)
+        await asyncio.sleep(POLL_INTERVAL + 0.1)
+        stop.set()
+        seen = await asyncio.wait_for(poller, env.timeout)
+    finally:
+        stop.set()
+        poller.cancel()
+        for c in clients:
+            c.close()
+    delays, observed = baseline_delays(published, seen)
+    return {
+        "events": events,
+        "check": check_clients(clients, events),
+        "sse_ms": summary_ms(clients[0].latencies),
+        "poll_ms": summary_ms(delays),
+        "poll_observed": observed,
+        "published": len(published),
+    }
+
+
+async def phase_fanout(
+    env: Env, run: str, n_clients: int, events: int, min_ms: float, max_ms: float
+) -> dict[str, Any]:
+    rss_before = proc_status(env.api_pid)
+    t0 = time.monotonic()
+    clients = await connect_clients(env.api_port, run, env.token, n_clients, env.timeout)
+    connect_s = time.monotonic() - t0
+    try:
+        await asyncio.sleep(0.5)  # let every stream subscribe and the server settle
+        rss_connected = proc_status(env.api_pid)
+        stats_before = commandstats(env.redis_port)
+        cpu_before = proc_cpu_seconds(env.api_pid)
+        client_cpu_before = sum(resource.getrusage(resource.RUSAGE_SELF)[:2])
+        t_pub = time.monotonic()
+        published = await run_publisher(env, run, events, min_ms, max_ms, meta=False, seed=2)
+        publish_s = time.monotonic() - t_pub
+        await asyncio.wait_for(asyncio.gather(*(c.done for c in clients)), env.timeout)
+        drain_s = time.monotonic() - t_pub
+        cpu_after = proc_cpu_seconds(env.api_pid)
+        client_cpu_after = sum(resource.getrusage(resource.RUSAGE_SELF)[:2])
+        stats_after = commandstats(env.redis_port)
+        rss_after = proc_status(env.api_pid)
+    finally:
+        for c in clients:
+            c.close()
+    cmds = delta(stats_after, stats_before)
+    n_events = len(published)  # progress events + the terminal one
+    reads = {k: v for k, v in cmds.items() if k in ("xread", "xrange", "xrevrange", "xreadgroup", "get")}
+    latencies = [lat for c in clients for lat in c.latencies]
+    return {
+        "clients": n_clients,
+        "events": events,
+        "check": check_clients(clients, events),
+        "latency_ms": summary_ms(latencies),
+        "connect_s": connect_s,
+        "publish_s": publish_s,
+        "drain_s": drain_s,
+        "xread_per_event": cmds.get("xread", 0) / n_events,
+        "reads_per_event": sum(reads.values()) / n_events,
+        "redis_cmd_deltas": cmds,
+        "rss_kib": {
+            "before": rss_before.get("VmRSS", 0),
+            "connected": rss_connected.get("VmRSS", 0),
+            "after": rss_after.get("VmRSS", 0),
+            "peak": rss_after.get("VmHWM", 0),
+        },
+        "api_cpu_s": cpu_after - cpu_before,
+        "client_cpu_s": client_cpu_after - client_cpu_before,
+    }
+
+
+# -- orchestration -------------------------------------------------------------------------
+
+
+def parse_args(argv: list[str] | None) -> argparse.Namespace:
+    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    p.add_argument("--clients", type=int, default=1000, help="SSE clients in the large fan-out")
+    p.add_argument("--small-clients", type=int, default=10, help="SSE clients in the small fan-out")
+    p.add_argument("--events", type=int, default=300, help="events in the one-client latency phase")
+    p.add_argument("--fanout-events", type=int, default=100, help="events per fan-out phase")
+    p.add_argument("--interval-ms", type=str, default="10:30", help="latency phase spacing, min:max ms")
+    p.add_argument("--fanout-interval-ms", type=str, default="20:40", help="fan-out spacing, min:max ms")
+    p.add_argument("--timeout", type=float, default=90.0, help="per-step timeout in seconds")
+    p.add_argument("--quick", action="store_true", help="smoke run: 5 clients, 20 events")
+    p.add_argument("--json", action="store_true", help="print the results as JSON too")
+    args = p.parse_args(argv)
+    if args.quick:
+        args.clients, args.small_clients, args.events, args.fanout_events = 5, 2, 20, 20
+        args.timeout = min(args.timeout, 15.0)
+    return args
+
+
+def _span(text: str) -> tuple[float, float]:
+    lo, _, hi = text.partition(":")
+    return float(lo), float(hi or lo)
+
+
+async def run_async(args: argparse.Namespace, workdir: Path) -> dict[str, Any]:
+    from bcrao.config import Settings
+    from bcrao.migrate import upgrade
+    from bcrao.runtime import make_signer
+
+    procs: list[subprocess.Popen] = []
+    try:
+        redis_proc, redis_port = start_redis(workdir)
+        procs.append(redis_proc)
+        db_url = f"sqlite+aiosqlite:///{workdir / 'bench.db'}"
+        await asyncio.to_thread(upgrade, db_url)
+        user_id, run_ids = await seed_database(db_url, 3)
+        signer = make_signer(Settings(secret_key=SECRET, data_dir=workdir / "data", database_url=db_url))
+        token = signer.access_token(user_id)
+        redis_url = f"redis://127.0.0.1:{redis_port}/0"
+        api_proc, api_port = await asyncio.to_thread(start_api, workdir, db_url, redis_url)
+        procs.append(api_proc)
+        env = Env(workdir, redis_port, api_port, api_proc.pid, token, [str(r) for r in run_ids], args.timeout)
+        # Warm-up: one authorized request through the whole stack.
+        status = await http_get_status(api_port, f"/v1/collection/{run_ids[0]}", token)
+        if status != 200:
+            raise RuntimeError(f"warm-up GET returned {status}; see {workdir / 'api.log'}")
+
+        lo, hi = _span(args.interval_ms)
+        flo, fhi = _span(args.fanout_interval_ms)
+        latency = await phase_latency(env, env.runs[0], args.events, lo, hi)
+        small = await phase_fanout(env, env.runs[1], args.small_clients, args.fanout_events, flo, fhi)
+        large = await phase_fanout(env, env.runs[2], args.clients, args.fanout_events, flo, fhi)
+        return {
+            "date": datetime.now(UTC).isoformat(timespec="seconds"),
+            "machine": machine_note(),
+            "args": {k: v for k, v in vars(args).items() if k != "json"},
+            "latency": latency,
+            "fanout_small": small,
+            "fanout_large": large,
+        }
+    finally:
+        for proc in reversed(procs):
+            stop_process(proc)
+
+
+def machine_note() -> str:
+    return f"{platform.machine()}, {os.cpu_count()} CPUs, Linux {platform.release()}, Python {platform.python_version()}"
+
+
+def ok(flag: bool) -> str:
+    return "ok" if flag else "MISSED"
+
+
+def report(r: dict[str, Any]) -> str:
+    lat, small, large = r["latency"], r["fanout_small"], r["fanout_large"]
+    sse, poll = lat["sse_ms"], lat["poll_ms"]
+    lines = [
+        f"bench/progress.py — {r['date']} — {r['machine']}",
+        "",
+        f"1) Worker → client latency, one client, {lat['events']} events "
+        f"(+1 terminal), spacing {r['args']['interval_ms']} ms",
+        f"   {'':34}{'p50':>9}{'p99':>9}{'max':>9}   target",
+        f"   {'SSE push (RedisBus → API → SSE)':34}{sse['p50']:>7.2f}ms{sse['p99']:>7.2f}ms{sse['max']:>7.1f}ms"
+        f"   p50 ≤ {TARGETS['one_p50_ms']:.0f} ms {ok(sse['p50'] <= TARGETS['one_p50_ms'])},"
+        f" p99 ≤ {TARGETS['one_p99_ms']:.0f} ms {ok(sse['p99'] <= TARGETS['one_p99_ms'])}",
+        f"   {'500 ms polling (seed design)':34}{poll['p50']:>7.1f}ms{poll['p99']:>7.1f}ms{poll['max']:>7.1f}ms"
+        f"   (poller saw {lat['poll_observed']} of {lat['published']} states)",
+        f"   SSE stream complete and gap-free: {lat['check']['complete']}/{lat['check']['clients']}",
+        "",
+        f"2) Fan-out on one API process, {r['args']['fanout_events']} events (+1 terminal), "
+        f"spacing {r['args']['fanout_interval_ms']} ms",
+        f"   {'clients':>8}{'complete':>10}{'deliveries':>12}{'p50':>9}{'p99':>9}{'max':>9}"
+        f"{'XREAD/ev':>10}{'RSS idle→conn':>16}{'API CPU':>9}",
+    ]
+    for f in (small, large):
+        rss = f["rss_kib"]
+        lines.append(
+            f"   {f['clients']:>8}{f['check']['complete']:>10}{f['check']['deliveries']:>12}"
+            f"{f['latency_ms']['p50']:>7.1f}ms{f['latency_ms']['p99']:>7.1f}ms{f['latency_ms']['max']:>7.1f}ms"
+            f"{f['xread_per_event']:>10.2f}{rss['before'] / 1024:>8.1f}→{rss['connected'] / 1024:.1f}MiB"
+            f"{f['api_cpu_s']:>8.2f}s"
+        )
+    per_conn = (large["rss_kib"]["connected"] - large["rss_kib"]["before"]) / max(1, large["clients"])
+    us_per_delivery = large["api_cpu_s"] / max(1, large["check"]["deliveries"]) * 1e6
+    independent = abs(large["xread_per_event"] - small["xread_per_event"]) <= 0.25 and large["xread_per_event"] <= 1.1
+    lines += [
+        f"   {large['clients']} clients: p99 ≤ {TARGETS['fanout_p99_ms']:.0f} ms "
+        f"{ok(large['latency_ms']['p99'] <= TARGETS['fanout_p99_ms'])}; "
+        f"every client got every event: {ok(large['check']['complete'] == large['clients'])}",
+        f"   Redis reads per event independent of client count ({small['xread_per_event']:.2f} vs "
+        f"{large['xread_per_event']:.2f} XREAD/event): {ok(independent)}",
+        f"   API: {per_conn:.1f} KiB RSS per idle connection, peak RSS {large['rss_kib']['peak'] / 1024:.1f} MiB, "
+        f"{us_per_delivery:.0f} µs CPU per delivery; connect {large['connect_s']:.2f}s, "
+        f"publish {large['publish_s']:.2f}s, last delivery {large['drain_s']:.2f}s after publishing began; "
+        f"client CPU {large['client_cpu_s']:.2f}s",
+    ]
+    return "\n".join(lines)
+
+
+def all_delivered(r: dict[str, Any]) -> bool:
+    return all(
+        r[k]["check"]["complete"] == r[k]["check"]["clients"] for k in ("latency", "fanout_small", "fanout_large")
+    )
+
+
+def run(argv: list[str] | None = None) -> dict[str, Any]:
+    """Run the benchmark and return the results (what ``main`` prints)."""
+    args = parse_args(argv)
+    if not Path(REDIS_SERVER).exists():
+        raise RuntimeError("redis-server is not installed")
+    raise_nofile()
+    workdir = Path(tempfile.mkdtemp(prefix="bcrao-bench-progress-"))
+    try:
+        coro = run_async(args, workdir)
+        try:
+            import uvloop
+        except ImportError:
+            return asyncio.run(coro)
+        return uvloop.run(coro)
+    finally:
+        shutil.rmtree(workdir, ignore_errors=True)
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    if argv[:1] == ["_publish"]:
+        p = argparse.ArgumentParser()
+        p.add_argument("_cmd")
+        p.add_argument("--redis-url", required=True)
+        p.add_argument("--run", required=True)
+        p.add_argument("--events", type=int, required=True)
+        p.add_argument("--min-ms", type=float, required=True)
+        p.add_argument("--max-ms", type=float, required=True)
+        p.add_argument("--out", required=True)
+        p.add_argument("--seed", type=int, default=0)
+        p.add_argument("--meta", action="store_true")
+        asyncio.run(_publish_main(p.parse_args(argv)))
+        return 0
+    results = run(argv)
+    print(report(results))
+    if "--json" in argv:
+        print(json.dumps(results, indent=2, default=str))
+    return 0 if all_delivered(results) else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
