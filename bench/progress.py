@@ -6,11 +6,11 @@ Everything runs on 127.0.0.1 and is started (and stopped) by this script:
 - the API as a uvicorn subprocess (``bcrao.main:create_app``, the same server stack as
   ``bcrao serve``: uvloop + httptools when installed) with ``BCRAO_REDIS_URL`` set, so the
   Redis Streams bus (``RedisBus``) carries progress;
-- a "worker": a separate process (this file, ``_publish`` sub-command) that publishes with
+- a "worker": a separate process (this file, ``_worker`` sub-command) that publishes with
   ``RedisBus`` exactly as the Celery task does, then SETs ``celery-task-meta-<id>`` like
   ``task.update_state`` does; each event carries ``pub_t`` = ``time.time()`` at publish;
 - SSE clients in this process: raw asyncio protocols (HTTP/1.1, chunked, SSE parsing) that
-  stamp ``time.time()`` when the bytes arrive. Latency = receive time − ``pub_t``.
+  stamp ``time.time()`` when the bytes arrive. Latency = receive time - ``pub_t``.
 
 Phases, in one run:
 
@@ -47,13 +47,14 @@ import sys
 import tempfile
 import time
 import uuid
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 SECRET = "bench-progress-secret-key-0123456789abcdef"
 TERMINAL = frozenset({"complete", "partial", "failed", "cancelled"})
+SCRIPT = Path(__file__).resolve()
 REDIS_SERVER = shutil.which("redis-server") or "/usr/bin/redis-server"
 POLL_INTERVAL = 0.5
 CONNECT_BATCH = 100
@@ -66,6 +67,14 @@ TARGETS = {
 
 
 # -- small utilities -------------------------------------------------------------------
+
+
+_T0 = time.monotonic()
+
+
+def note(message: str) -> None:
+    """Progress on stderr, so stdout stays the report."""
+    print(f"[{time.monotonic() - _T0:6.1f}s] {message}", file=sys.stderr, flush=True)
 
 
 def free_port() -> int:
@@ -105,7 +114,7 @@ def pct(values: list[float], p: float) -> float:
     if not values:
         return float("nan")
     ordered = sorted(values)
-    k = max(0, min(len(ordered) - 1, int(round(p / 100 * len(ordered) + 0.5)) - 1))
+    k = max(0, min(len(ordered) - 1, round(p / 100 * len(ordered) + 0.5) - 1))
     return ordered[k]
 
 
@@ -156,75 +165,134 @@ def stop_process(proc: subprocess.Popen | None, timeout: float = 5.0) -> None:
 # -- the worker (publisher) process ----------------------------------------------------
 
 
-async def _publish_main(args: argparse.Namespace) -> None:
-    from bcrao.progress.bus import RedisBus
-    from bcrao.runtime import make_redis
+def _worker_redis(url: str) -> Any:
+    # What ``bcrao.runtime.make_redis`` builds (the worker's client), without importing the
+    # whole runtime: this process should start fast.
+    from redis.asyncio import Redis
 
-    rng = random.Random(args.seed)
-    redis = make_redis(args.redis_url)
-    bus = RedisBus(redis)
-    meta_key = f"celery-task-meta-{args.run}"
+    return Redis.from_url(
+        url, decode_responses=True, socket_connect_timeout=2, socket_timeout=5, health_check_interval=15
+    )
+
+
+async def _publish(bus: Any, redis: Any, job: dict[str, Any]) -> list[dict[str, Any]]:
+    rng = random.Random(job["seed"])
+    run, events = job["run"], job["events"]
+    meta_key = f"celery-task-meta-{run}"
     log: list[dict[str, Any]] = []
+    for seq in range(events + 1):
+        terminal = seq == events
+        event = "complete" if terminal else "progress"
+        pub_t = time.time()
+        data = {
+            "task_id": run,
+            "status": "complete" if terminal else "running",
+            "stage": "done" if terminal else "fetching",
+            "subreddit": "SaaS",
+            "step": 1,
+            "total_steps": 1,
+            "scraped": seq,
+            "filtered": 0,
+            "classified": 0,
+            "stored": 0,
+            "duplicates": 0,
+            "errors": [],
+            "ts": datetime.fromtimestamp(pub_t, UTC).isoformat().replace("+00:00", "Z"),
+            "seq": seq,
+            "pub_t": pub_t,
+        }
+        event_id = await bus.publish(run, event, data)
+        meta_t = None
+        if job["meta"]:
+            # What task.update_state writes to the Celery Redis result backend, right after
+            # the bus publish (as in bcrao.tasks.scraping); it carries its own write time.
+            meta_t = time.time()
+            meta = {"status": "SUCCESS" if terminal else "PROGRESS", "result": {**data, "meta_t": meta_t}}
+            await redis.set(meta_key, json.dumps({**meta, "task_id": run}, separators=(",", ":")))
+        log.append({"seq": seq, "id": event_id, "pub_t": pub_t, "meta_t": meta_t})
+        if not terminal:
+            await asyncio.sleep(rng.uniform(job["min_ms"], job["max_ms"]) / 1000)
+    return log
+
+
+async def _worker_main(redis_url: str) -> None:
+    """The "worker" process: one JSON job per stdin line, one JSON reply per stdout line."""
+    from bcrao.progress.bus import RedisBus
+
+    redis = _worker_redis(redis_url)
+    bus = RedisBus(redis)
+    loop = asyncio.get_running_loop()
     try:
         await redis.ping()
-        for seq in range(args.events + 1):
-            terminal = seq == args.events
-            event = "complete" if terminal else "progress"
-            pub_t = time.time()
-            data = {
-                "task_id": args.run,
-                "status": "complete" if terminal else "running",
-                "stage": "done" if terminal else "fetching",
-                "subreddit": "SaaS",
-                "step": 1,
-                "total_steps": 1,
-                "scraped": seq,
-                "filtered": 0,
-                "classified": 0,
-                "stored": 0,
-                "duplicates": 0,
-                "errors": [],
-                "ts": datetime.fromtimestamp(pub_t, UTC).isoformat().replace("+00:00", "Z"),
-                "seq": seq,
-                "pub_t": pub_t,
-            }
-            event_id = await bus.publish(args.run, event, data)
-            meta_t = None
-            if args.meta:
-                # What task.update_state writes to the Celery Redis result backend.
-                meta_t = time.time()
-                meta = {
-                    "status": "SUCCESS" if terminal else "PROGRESS",
-                    "result": {**data, "meta_t": meta_t},
-                    "task_id": args.run,
-                }
-                await redis.set(meta_key, json.dumps(meta, separators=(",", ":")))
-            log.append({"seq": seq, "id": event_id, "pub_t": pub_t, "meta_t": meta_t})
-            if not terminal:
-                await asyncio.sleep(rng.uniform(args.min_ms, args.max_ms) / 1000)
+        print(json.dumps({"ready": True}), flush=True)
+        while True:
+            line = await loop.run_in_executor(None, sys.stdin.readline)
+            if not line.strip():
+                return  # EOF: the parent is done (or gone)
+            job = json.loads(line)
+            try:
+                reply: dict[str, Any] = {"log": await _publish(bus, redis, job)}
+            except Exception as exc:
+                reply = {"error": f"{type(exc).__name__}: {exc}"}
+            print(json.dumps(reply), flush=True)
     finally:
         await redis.aclose()
-    Path(args.out).write_text(json.dumps(log))
 
 
-def publish_cmd(
-    redis_url: str, run: str, events: int, min_ms: float, max_ms: float, out: Path, *, meta: bool, seed: int
-) -> list[str]:
-    cmd = [
-        sys.executable,
-        str(Path(__file__).resolve()),
-        "_publish",
-        "--redis-url", redis_url,
-        "--run", run,
-        "--events", str(events),
-        "--min-ms", str(min_ms),
-        "--max-ms", str(max_ms),
-        "--out", str(out),
-        "--seed", str(seed),
-    ]  # fmt: skip
-    if meta:
-        cmd.append("--meta")
-    return cmd
+class Worker:
+    """Handle on the worker subprocess (started once, like a long-running Celery worker)."""
+
+    def __init__(self, redis_url: str, timeout: float) -> None:
+        self.redis_url = redis_url
+        self.timeout = timeout
+        self.proc: asyncio.subprocess.Process | None = None
+        self.lock = asyncio.Lock()
+
+    async def start(self) -> None:
+        self.proc = await asyncio.create_subprocess_exec(
+            sys.executable,
+            str(SCRIPT),
+            "_worker",
+            self.redis_url,
+            stdin=asyncio.subprocess.PIPE,
+            stdout=asyncio.subprocess.PIPE,
+            preexec_fn=raise_nofile,
+        )
+        await self._reply(60)
+
+    async def _reply(self, timeout: float) -> dict[str, Any]:
+        assert self.proc is not None and self.proc.stdout is not None
+        line = await asyncio.wait_for(self.proc.stdout.readline(), timeout)
+        if not line:
+            raise RuntimeError(f"the worker process exited ({self.proc.returncode})")
+        reply = json.loads(line)
+        if "error" in reply:
+            raise RuntimeError(f"worker: {reply['error']}")
+        return reply
+
+    async def publish(
+        self, run: str, events: int, min_ms: float, max_ms: float, *, meta: bool, seed: int
+    ) -> list[dict[str, Any]]:
+        assert self.proc is not None and self.proc.stdin is not None
+        job = {"run": run, "events": events, "min_ms": min_ms, "max_ms": max_ms, "meta": meta, "seed": seed}
+        async with self.lock:
+            self.proc.stdin.write((json.dumps(job) + "\n").encode())
+            await self.proc.stdin.drain()
+            return (await self._reply(self.timeout))["log"]
+
+    async def stop(self) -> None:
+        proc = self.proc
+        if proc is None or proc.returncode is not None:
+            return
+        with contextlib.suppress(Exception):
+            assert proc.stdin is not None
+            proc.stdin.close()
+        try:
+            await asyncio.wait_for(proc.wait(), 5)
+        except TimeoutError:
+            with contextlib.suppress(ProcessLookupError):
+                proc.kill()
+            await proc.wait()
 
 
 # -- SSE client --------------------------------------------------------------------------
@@ -371,9 +439,7 @@ async def connect_clients(port: int, run_id: str, token: str, n: int, timeout: f
     clients: list[SSEClient] = []
 
     async def one() -> SSEClient:
-        _transport, proto = await loop.create_connection(
-            lambda: SSEClient(request, loop), "127.0.0.1", port
-        )
+        _transport, proto = await loop.create_connection(lambda: SSEClient(request, loop), "127.0.0.1", port)
         clients.append(proto)
         await proto.ready
         return proto
@@ -393,7 +459,9 @@ def check_clients(clients: list[SSEClient], events: int) -> dict[str, Any]:
     """Every client: ids 1..events+1 dense, seqs 0..events, nothing missing or repeated."""
     expected_ids = list(range(1, events + 2))
     expected_seqs = list(range(events + 1))
-    complete = sum(1 for c in clients if c.error is None and c.ids == expected_ids and c.seqs == expected_seqs)
+    complete = sum(
+        1 for c in clients if c.error is None and c.ids == expected_ids and c.seqs == expected_seqs
+    )
     bad = [c for c in clients if not (c.error is None and c.ids == expected_ids and c.seqs == expected_seqs)]
     sample = None
     if bad:
@@ -417,14 +485,11 @@ def start_redis(workdir: Path) -> tuple[subprocess.Popen, int]:
         proc = subprocess.Popen(
             [
                 REDIS_SERVER,
-                "--port", str(port),
-                "--bind", "127.0.0.1",
-                "--save", "",
-                "--appendonly", "no",
-                "--dir", str(workdir),
-                "--logfile", str(workdir / "redis.log"),
-                "--maxclients", "4096",
-            ],  # fmt: skip
+                *(["--bind", "127.0.0.1", "--appendonly", "no", "--maxclients", "4096", "--port"]),
+                str(port),
+                *("--save", ""),
+                *("--dir", str(workdir), "--logfile", str(workdir / "redis.log")),
+            ],
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
             preexec_fn=raise_nofile,
@@ -454,7 +519,10 @@ async def seed_database(url: str, runs: int) -> tuple[uuid.UUID, list[uuid.UUID]
             await session.flush()
             for i in range(runs):
                 campaign = Campaign(
-                    user_id=user_id, name=f"bench progress {i}", keywords=["churn"], target_subreddits=["SaaS"]
+                    user_id=user_id,
+                    name=f"bench progress {i}",
+                    keywords=["churn"],
+                    target_subreddits=["SaaS"],
                 )
                 session.add(campaign)
                 await session.flush()
@@ -498,7 +566,8 @@ def delta(after: dict[str, int], before: dict[str, int]) -> dict[str, int]:
 # -- the API process -----------------------------------------------------------------------
 
 
-def start_api(workdir: Path, db_url: str, redis_url: str) -> tuple[subprocess.Popen, int]:
+def spawn_api(workdir: Path, db_url: str, redis_url: str, port: int) -> subprocess.Popen:
+    """uvicorn + create_app; its lifespan migrates the fresh SQLite file (as ``bcrao serve``)."""
     env = {
         **os.environ,
         "BCRAO_DATABASE_URL": db_url,
@@ -509,28 +578,20 @@ def start_api(workdir: Path, db_url: str, redis_url: str) -> tuple[subprocess.Po
         "BCRAO_LOG_LEVEL": "WARNING",
         "PYTHONUNBUFFERED": "1",
     }
-    log = open(workdir / "api.log", "wb")  # noqa: SIM115 - closed with the process
-    for _attempt in range(3):
-        port = free_port()
-        proc = subprocess.Popen(
+    with open(workdir / "api.log", "ab") as log:
+        return subprocess.Popen(
             [
-                sys.executable, "-m", "uvicorn", "bcrao.main:create_app", "--factory",
-                "--host", "127.0.0.1", "--port", str(port),
-                "--log-level", "warning", "--no-access-log", "--backlog", "4096",
-            ],  # fmt: skip
+                sys.executable,
+                *["-m", "uvicorn", "bcrao.main:create_app", "--factory", "--host", "127.0.0.1"],
+                *["--log-level", "warning", "--no-access-log", "--backlog", "4096", "--port"],
+                str(port),
+            ],
             env=env,
             cwd=workdir,  # no stray .env from the caller's directory
             stdout=log,
             stderr=subprocess.STDOUT,
             preexec_fn=raise_nofile,
         )
-        try:
-            wait_port(port, proc, "uvicorn", 60)
-            return proc, port
-        except RuntimeError:
-            stop_process(proc)
-    log.close()
-    raise RuntimeError(f"could not start the API; see {workdir / 'api.log'}")
 
 
 async def http_get_status(port: int, path: str, token: str | None = None) -> int:
@@ -559,32 +620,11 @@ class Env:
     token: str
     runs: list[str]
     timeout: float
-    procs: list[subprocess.Popen] = field(default_factory=list)
+    worker: Worker
 
     @property
     def redis_url(self) -> str:
         return f"redis://127.0.0.1:{self.redis_port}/0"
-
-
-async def run_publisher(
-    env: Env, run: str, events: int, min_ms: float, max_ms: float, *, meta: bool, seed: int
-) -> list[dict[str, Any]]:
-    out = env.workdir / f"publish-{run}.json"
-    proc = await asyncio.create_subprocess_exec(
-        *publish_cmd(env.redis_url, run, events, min_ms, max_ms, out, meta=meta, seed=seed),
-        stdout=asyncio.subprocess.DEVNULL,
-        stderr=asyncio.subprocess.PIPE,
-    )
-    try:
-        _, err = await asyncio.wait_for(proc.communicate(), env.timeout)
-    except BaseException:
-        with contextlib.suppress(ProcessLookupError):
-            proc.kill()
-        await proc.wait()
-        raise
-    if proc.returncode != 0:
-        raise RuntimeError(f"publisher failed ({proc.returncode}): {err.decode()[-2000:]}")
-    return json.loads(out.read_text())
 
 
 async def poll_baseline(env: Env, run: str, stop: asyncio.Event) -> list[tuple[float, int]]:
@@ -616,8 +656,10 @@ async def poll_baseline(env: Env, run: str, stop: asyncio.Event) -> list[tuple[f
         await redis.aclose()
 
 
-def baseline_delays(published: list[dict[str, Any]], seen: list[tuple[float, int]]) -> tuple[list[float], int]:
-    """Per event: first poll showing it or a later state − when it was written. Also how
+def baseline_delays(
+    published: list[dict[str, Any]], seen: list[tuple[float, int]]
+) -> tuple[list[float], int]:
+    """Per event: first poll showing it or a later state - when it was written. Also how
     many events the poller observed individually (the rest were overwritten unseen)."""
     delays: list[float] = []
     i = 0
@@ -636,7 +678,7 @@ async def phase_latency(env: Env, run: str, events: int, min_ms: float, max_ms: 
     poller = asyncio.create_task(poll_baseline(env, run, stop))
     try:
         await asyncio.sleep(0.2)
-        published = await run_publisher(env, run, events, min_ms, max_ms, meta=True, seed=1)
+        published = await env.worker.publish(run, events, min_ms, max_ms, meta=True, seed=1)
         await asyncio.wait_for(asyncio.gather(*(c.done for c in clients)), env.timeout)
         await asyncio.sleep(POLL_INTERVAL + 0.1)
         stop.set()
@@ -671,7 +713,7 @@ async def phase_fanout(
         cpu_before = proc_cpu_seconds(env.api_pid)
         client_cpu_before = sum(resource.getrusage(resource.RUSAGE_SELF)[:2])
         t_pub = time.monotonic()
-        published = await run_publisher(env, run, events, min_ms, max_ms, meta=False, seed=2)
+        published = await env.worker.publish(run, events, min_ms, max_ms, meta=False, seed=2)
         publish_s = time.monotonic() - t_pub
         await asyncio.wait_for(asyncio.gather(*(c.done for c in clients)), env.timeout)
         drain_s = time.monotonic() - t_pub
@@ -735,23 +777,38 @@ def _span(text: str) -> tuple[float, float]:
 
 
 async def run_async(args: argparse.Namespace, workdir: Path) -> dict[str, Any]:
-    from bcrao.config import Settings
-    from bcrao.migrate import upgrade
-    from bcrao.runtime import make_signer
-
     procs: list[subprocess.Popen] = []
+    worker: Worker | None = None
     try:
+        note("starting redis-server, the API (uvicorn) and the worker process")
         redis_proc, redis_port = start_redis(workdir)
         procs.append(redis_proc)
+        redis_url = f"redis://127.0.0.1:{redis_port}/0"
         db_url = f"sqlite+aiosqlite:///{workdir / 'bench.db'}"
-        await asyncio.to_thread(upgrade, db_url)
+        api_port = free_port()
+        api_proc = spawn_api(workdir, db_url, redis_url, api_port)
+        procs.append(api_proc)
+        worker = Worker(redis_url, args.timeout)
+        await worker.start()
+        # Meanwhile this process imports what it needs; the API migrates the database.
+        from bcrao.config import Settings
+        from bcrao.runtime import make_signer
+
+        await asyncio.to_thread(wait_port, api_port, api_proc, f"the API (see {workdir / 'api.log'})", 90)
+        note("API up; seeding a user and three 'running' runs")
         user_id, run_ids = await seed_database(db_url, 3)
         signer = make_signer(Settings(secret_key=SECRET, data_dir=workdir / "data", database_url=db_url))
         token = signer.access_token(user_id)
-        redis_url = f"redis://127.0.0.1:{redis_port}/0"
-        api_proc, api_port = await asyncio.to_thread(start_api, workdir, db_url, redis_url)
-        procs.append(api_proc)
-        env = Env(workdir, redis_port, api_port, api_proc.pid, token, [str(r) for r in run_ids], args.timeout)
+        env = Env(
+            workdir,
+            redis_port,
+            api_port,
+            api_proc.pid,
+            token,
+            [str(r) for r in run_ids],
+            args.timeout,
+            worker,
+        )
         # Warm-up: one authorized request through the whole stack.
         status = await http_get_status(api_port, f"/v1/collection/{run_ids[0]}", token)
         if status != 200:
@@ -759,9 +816,13 @@ async def run_async(args: argparse.Namespace, workdir: Path) -> dict[str, Any]:
 
         lo, hi = _span(args.interval_ms)
         flo, fhi = _span(args.fanout_interval_ms)
+        note(f"latency: 1 SSE client + 500 ms poller, {args.events} events")
         latency = await phase_latency(env, env.runs[0], args.events, lo, hi)
+        note(f"fan-out: {args.small_clients} clients, {args.fanout_events} events")
         small = await phase_fanout(env, env.runs[1], args.small_clients, args.fanout_events, flo, fhi)
+        note(f"fan-out: {args.clients} clients, {args.fanout_events} events")
         large = await phase_fanout(env, env.runs[2], args.clients, args.fanout_events, flo, fhi)
+        note("done")
         return {
             "date": datetime.now(UTC).isoformat(timespec="seconds"),
             "machine": machine_note(),
@@ -771,6 +832,8 @@ async def run_async(args: argparse.Namespace, workdir: Path) -> dict[str, Any]:
             "fanout_large": large,
         }
     finally:
+        if worker is not None:
+            await worker.stop()
         for proc in reversed(procs):
             stop_process(proc)
 
@@ -814,7 +877,9 @@ def report(r: dict[str, Any]) -> str:
         )
     per_conn = (large["rss_kib"]["connected"] - large["rss_kib"]["before"]) / max(1, large["clients"])
     us_per_delivery = large["api_cpu_s"] / max(1, large["check"]["deliveries"]) * 1e6
-    independent = abs(large["xread_per_event"] - small["xread_per_event"]) <= 0.25 and large["xread_per_event"] <= 1.1
+    independent = (
+        abs(large["xread_per_event"] - small["xread_per_event"]) <= 0.25 and large["xread_per_event"] <= 1.1
+    )
     lines += [
         f"   {large['clients']} clients: p99 ≤ {TARGETS['fanout_p99_ms']:.0f} ms "
         f"{ok(large['latency_ms']['p99'] <= TARGETS['fanout_p99_ms'])}; "
@@ -831,7 +896,8 @@ def report(r: dict[str, Any]) -> str:
 
 def all_delivered(r: dict[str, Any]) -> bool:
     return all(
-        r[k]["check"]["complete"] == r[k]["check"]["clients"] for k in ("latency", "fanout_small", "fanout_large")
+        r[k]["check"]["complete"] == r[k]["check"]["clients"]
+        for k in ("latency", "fanout_small", "fanout_large")
     )
 
 
@@ -855,18 +921,8 @@ def run(argv: list[str] | None = None) -> dict[str, Any]:
 
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
-    if argv[:1] == ["_publish"]:
-        p = argparse.ArgumentParser()
-        p.add_argument("_cmd")
-        p.add_argument("--redis-url", required=True)
-        p.add_argument("--run", required=True)
-        p.add_argument("--events", type=int, required=True)
-        p.add_argument("--min-ms", type=float, required=True)
-        p.add_argument("--max-ms", type=float, required=True)
-        p.add_argument("--out", required=True)
-        p.add_argument("--seed", type=int, default=0)
-        p.add_argument("--meta", action="store_true")
-        asyncio.run(_publish_main(p.parse_args(argv)))
+    if argv[:1] == ["_worker"]:
+        asyncio.run(_worker_main(argv[1]))
         return 0
     results = run(argv)
     print(report(results))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import os
 import sys
 from typing import Annotated
 
@@ -99,6 +100,10 @@ def serve(
     url = f"http://{'localhost' if host in ('127.0.0.1', '0.0.0.0') else host}:{port}/"
     if demo:
         from bcrao.demo import ensure_demo
+
+        if "BCRAO_SAMPLE_LATENCY_SECONDS" not in os.environ:
+            # The offline corpus is instant; a little latency lets a newcomer watch the funnel fill.
+            os.environ["BCRAO_SAMPLE_LATENCY_SECONDS"] = "0.8"
 
         email, password, campaign = asyncio.run(ensure_demo(settings))
         console.rule("[bold]BC-RAO Collector demo")

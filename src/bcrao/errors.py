@@ -14,6 +14,7 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
+from redis.exceptions import RedisError
 from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
@@ -173,6 +174,13 @@ async def _validation_error(_request: Request, exc: RequestValidationError) -> J
 
 
 async def _http_error(_request: Request, exc: StarletteHTTPException) -> JSONResponse:
+    if exc.status_code == 400 and exc.detail == "There was an error parsing the body":
+        # FastAPI's answer to a body it cannot decode (e.g. not UTF-8). Malformed JSON is
+        # already a 422 VALIDATION_ERROR; an undecodable body is the same mistake.
+        fields = [{"field": "body", "message": "Body could not be decoded"}]
+        return error_json(
+            422, "VALIDATION_ERROR", "Invalid request: body could not be decoded", {"fields": fields}
+        )
     code, default = _HTTP_CODES.get(exc.status_code, ("HTTP_ERROR", "Request failed"))
     if exc.status_code >= 500:
         code, default = "INTERNAL_ERROR", "Internal server error"
@@ -215,5 +223,6 @@ def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(StarletteHTTPException, _http_error)  # type: ignore[arg-type]
     app.add_exception_handler(DBAPIError, _dbapi_error)
     app.add_exception_handler(OSError, _database_down)
+    app.add_exception_handler(RedisError, _database_down)
     app.add_exception_handler(TimeoutError, _database_down)
     app.add_exception_handler(Exception, _unhandled)

@@ -33,8 +33,10 @@ ERROR_RESPONSES = {
     for code, desc in [
         (401, "Not authenticated"),
         (404, "Not found (or not yours)"),
+        (413, "Request body too large"),
         (422, "Validation error"),
         (500, "Internal error"),
+        (503, "A backing service (database, Redis, task queue) is unavailable"),
     ]
 }
 
@@ -51,7 +53,10 @@ def create_app(settings: Settings | None = None, *, migrate_sqlite: bool = True)
             settings.data_dir.mkdir(parents=True, exist_ok=True)
             await asyncio.to_thread(upgrade, settings.effective_database_url)
         # Runs left active by a previous local process cannot be alive: fail them now.
-        await reap_stale_runs(runtime, everything_active=runtime.executor.name == "local")
+        try:
+            await reap_stale_runs(runtime, everything_active=runtime.executor.name == "local")
+        except Exception as exc:  # the database may be down at start: serve 503s, retry later
+            log.warning("start-up reaper skipped: %s", type(exc).__name__)
         reaper = asyncio.create_task(reaper_loop(runtime), name="stale-run-reaper")
         try:
             yield

@@ -64,29 +64,62 @@ async def test_a_private_subreddit_makes_the_run_partial_and_the_others_are_stor
 async def test_a_rate_limited_subreddit_is_waited_out_reported_and_nothing_is_stored_twice(
     make_settings, db, fake_reddit
 ):
-    fake_reddit.add_subreddit("SaaS", 250)
-    fake_reddit.fail("SaaS", "429", times=1, skip=1, retry_after=1)
+    posts = fake_reddit.add_subreddit("SaaS", 250)
+    matching = [p for p in posts if "churn" in f"{p['title']} {p.get('selftext', '')}".lower()]
+    fake_reddit.fail("SaaS", "429", times=1, retry_after=1)
     async with app_client(reddit_settings(make_settings, fake_reddit)) as client:
         user = await signup(client)
-        campaign = await make_campaign(
-            client, user["headers"], keywords=["churn"], target_subreddits=["SaaS"]
-        )
-        task = await trigger(
-            client, campaign["id"], user["headers"], mode="fresh", max_posts_per_subreddit=250
-        )
+        # With keywords the source searches the subreddit; the first search answers 429.
+        campaign = await make_campaign(client, user["headers"], keywords=["churn"], target_subreddits=["SaaS"])
+        task = await trigger(client, campaign["id"], user["headers"], mode="fresh", max_posts_per_subreddit=250)
         events = await read_events(client, task["task_id"], headers=user["headers"])
         waits = [e for e in events if e.data.get("stage") == "rate_limited"]
         assert waits and waits[0].data["wait_seconds"] > 0
         run = events[-1].data
-        assert run["status"] == "complete" and run["scraped"] == 250
+        assert run["status"] == "complete" and run["scraped"] == len(matching) > 0
         rows, distinct = await stored_count(client, campaign["id"])
         assert rows == distinct == run["stored"]
-        again = await trigger(
-            client, campaign["id"], user["headers"], mode="historical", max_posts_per_subreddit=250
-        )
+        again = await trigger(client, campaign["id"], user["headers"], mode="historical",
+                              max_posts_per_subreddit=250)
         second = await wait_for_run(client, again["task_id"], user["headers"])
         assert second["stored"] + second["duplicates"] == second["filtered"]
         assert (await stored_count(client, campaign["id"]))[0] == run["stored"] + second["stored"]
+
+
+async def test_server_errors_and_malformed_pages_are_retried_then_a_dead_subreddit_is_recorded(
+    make_settings, db, fake_reddit
+):
+    for name in ("SaaS", "startups", "webdev"):
+        fake_reddit.add_subreddit(name, 150)
+    fake_reddit.fail("SaaS", "500", times=1)
+    fake_reddit.fail("startups", "malformed", times=1)
+    fake_reddit.fail("webdev", "500", times=50)  # never recovers within the retries
+    async with app_client(reddit_settings(make_settings, fake_reddit)) as client:
+        user = await signup(client)
+        campaign = await make_campaign(client, user["headers"], keywords=["the"],
+                                       target_subreddits=["SaaS", "startups", "webdev"])
+        task = await trigger(client, campaign["id"], user["headers"], mode="fresh")
+        run = await wait_for_run(client, task["task_id"], user["headers"], timeout=90)
+        assert run["status"] == "partial"
+        assert [e["subreddit"] for e in run["errors"]] == ["webdev"]
+        rows, distinct = await stored_count(client, campaign["id"])
+        assert rows == distinct == run["stored"] > 0
+
+
+async def test_a_stalled_subreddit_times_out_and_the_run_goes_on(make_settings, db, fake_reddit):
+    for name in ("SaaS", "startups"):
+        fake_reddit.add_subreddit(name, 80)
+    fake_reddit.fail("startups", "stall", times=10, seconds=30)
+    settings = reddit_settings(make_settings, fake_reddit)
+    settings = settings.model_copy(update={"reddit_timeout_seconds": 0.5, "reddit_max_retries": 1})
+    async with app_client(settings) as client:
+        user = await signup(client)
+        campaign = await make_campaign(client, user["headers"], keywords=["the"],
+                                       target_subreddits=["SaaS", "startups"])
+        task = await trigger(client, campaign["id"], user["headers"], mode="fresh")
+        run = await wait_for_run(client, task["task_id"], user["headers"], timeout=60)
+        assert run["status"] == "partial"
+        assert [(e["subreddit"], e["code"]) for e in run["errors"]] == [("startups", "timeout")]
 
 
 async def test_llm_failures_fall_back_to_rules_and_are_counted_without_losing_posts(

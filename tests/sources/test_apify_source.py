@@ -12,6 +12,7 @@ import pytest
 from bcrao.config import Settings
 from bcrao.sources.apify import ApifySource, from_apify_item
 from bcrao.sources.base import FetchRequest, SourceError
+from bcrao.sources.factory import make_source as make_configured_source
 from tests.fakes.apify import FakeApify
 from tests.fakes.fixtures import fake_apify  # noqa: F401
 from tests.fakes.reddit_posts import generate_posts
@@ -201,3 +202,9 @@ async def test_an_unreachable_apify_is_an_upstream_error(make_source):
         await make_source(max_retries=0, apify_base_url=closed).fetch(request(5))
 
     assert caught.value.code in ("upstream_error", "timeout")
+
+
+def test_the_factory_builds_the_apify_source(tmp_path: Path):
+    source = make_configured_source(Settings(source="apify", apify_token="t", data_dir=tmp_path))
+
+    assert isinstance(source, ApifySource) and source.name == "apify"

@@ -105,8 +105,8 @@ async def test_requests_wait_for_the_reset_once_the_budget_is_spent(limiter: Rat
     for _ in range(3):
         await limiter.acquire(on_wait=on_wait)
 
-    assert 0.8 <= time.monotonic() - started < 2.0
-    assert len(waits) == 1 and 0.8 <= waits[0] <= 1.0
+    assert 0.8 <= time.monotonic() - started < 3.0
+    assert len(waits) == 1 and 0.5 <= waits[0] <= 1.0
 
 
 async def test_int_and_float_remaining_strings_count_the_same(limiter: RateLimiter):
@@ -145,7 +145,7 @@ async def test_a_429_block_holds_everyone_until_it_ends(limiter: RateLimiter):
 
     await limiter.acquire()
 
-    assert 0.4 <= time.monotonic() - started < 1.5
+    assert 0.4 <= time.monotonic() - started < 3.0
 
 
 async def test_headers_without_a_budget_change_nothing(limiter: RateLimiter):
@@ -212,7 +212,7 @@ async def test_a_429_seen_by_one_worker_pauses_the_other(redis_pair):
     await second.acquire(on_wait=on_wait)
 
     assert time.monotonic() - started >= 0.8
-    assert waits and 0.8 <= waits[0] <= 1.0
+    assert waits and 0.5 <= waits[0] <= 1.0
 
 
 async def test_redis_state_expires_with_its_window(redis_pair, redis_server):  # noqa: F811

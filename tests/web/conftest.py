@@ -52,81 +52,100 @@ def _free_port() -> int:
         return sock.getsockname()[1]
 
 
-@contextlib.contextmanager
-def run_server(data_dir: Path, **settings: str) -> Iterator[Server]:
-    port = _free_port()
-    # Only our settings: a developer's BCRAO_* (database, Redis, ...) must not leak in.
-    env = {k: v for k, v in os.environ.items() if not k.startswith("BCRAO_")}
-    env.update(
-        BCRAO_DATA_DIR=str(data_dir),
-        BCRAO_SECRET_KEY="web-test-secret-key-that-is-long-enough-0123456789",
-        BCRAO_LOG_JSON="false",
-        BCRAO_LOG_LEVEL="WARNING",
-        **{f"BCRAO_{k.upper()}": str(v) for k, v in settings.items()},
-    )
-    log = data_dir / "server.log"
-    with log.open("wb") as out:
-        proc = subprocess.Popen(
-            [str(BCRAO), "serve", "--host", "127.0.0.1", "--port", str(port)],
-            env=env,
-            stdout=out,
-            stderr=subprocess.STDOUT,
-            cwd=data_dir,
+class _Process:
+    """One ``bcrao serve`` subprocess; started at once, waited for only when a test needs it."""
+
+    def __init__(self, data_dir: Path, settings: dict[str, str]) -> None:
+        port = _free_port()
+        # Only our settings: a developer's BCRAO_* (database, Redis, ...) must not leak in.
+        env = {k: v for k, v in os.environ.items() if not k.startswith("BCRAO_")}
+        env.update(
+            BCRAO_DATA_DIR=str(data_dir),
+            BCRAO_SECRET_KEY="web-test-secret-key-that-is-long-enough-0123456789",
+            BCRAO_LOG_JSON="false",
+            BCRAO_LOG_LEVEL="WARNING",
+            **{f"BCRAO_{k.upper()}": str(v) for k, v in settings.items()},
         )
-    url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 30
-        while True:
-            if proc.poll() is not None:
-                raise RuntimeError(f"bcrao serve exited early:\n{log.read_text()[-3000:]}")
+        self.log = data_dir / "server.log"
+        self.url = f"http://127.0.0.1:{port}"
+        with self.log.open("wb") as out:
+            self.proc = subprocess.Popen(
+                [str(BCRAO), "serve", "--host", "127.0.0.1", "--port", str(port)],
+                env=env,
+                stdout=out,
+                stderr=subprocess.STDOUT,
+                cwd=data_dir,
+            )
+        self.ready = False
+
+    def wait(self) -> Server:
+        deadline = time.monotonic() + 60
+        while not self.ready:
+            if self.proc.poll() is not None:
+                raise RuntimeError(f"bcrao serve exited early:\n{self.log.read_text()[-3000:]}")
             with contextlib.suppress(httpx.HTTPError):
-                if httpx.get(url + "/healthz", timeout=1).status_code == 200:
-                    break
-            if time.monotonic() > deadline:
-                raise RuntimeError(f"bcrao serve did not come up:\n{log.read_text()[-3000:]}")
-            time.sleep(0.2)
-        yield Server(url=url, log=log)
-    finally:
-        proc.terminate()
+                self.ready = httpx.get(self.url + "/healthz", timeout=1).status_code == 200
+            if not self.ready:
+                if time.monotonic() > deadline:
+                    raise RuntimeError(f"bcrao serve did not come up:\n{self.log.read_text()[-3000:]}")
+                time.sleep(0.2)
+        return Server(url=self.url, log=self.log)
+
+    def stop(self) -> None:
+        self.proc.terminate()
         try:
-            proc.wait(timeout=10)
+            self.proc.wait(timeout=10)
         except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
+            self.proc.kill()
+            self.proc.wait()
 
 
-@pytest.fixture(scope="module")
-def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
-    """A server whose sample source is slow enough to watch progress in a browser."""
-    with run_server(tmp_path_factory.mktemp("web"), sample_latency_seconds="1.0") as srv:
-        yield srv
+# Each server's settings make one behaviour observable in a browser within seconds.
+SERVER_SETTINGS: dict[str, dict[str, str]] = {
+    # Slow enough sample source to watch progress.
+    "main": {"sample_latency_seconds": "1.0"},
+    # Closes every progress stream after ~2 s, so clients must resume mid-run; 2 runs a week.
+    "recycling": {
+        "sample_latency_seconds": "0.8",
+        "sse_max_connection_seconds": "2",
+        "plan_trial_runs_per_week": "2",
+    },
+    # Stream tokens live 10 s (the minimum) and a 9-subreddit run takes ~18 s: a reconnect gets 401.
+    "short_token": {
+        "sample_latency_seconds": "2.0",
+        "sse_max_connection_seconds": "2",
+        "stream_token_ttl_seconds": "10",
+    },
+}
 
 
-@pytest.fixture(scope="module")
-def recycling_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
-    """Closes every progress stream after ~2 s, so clients must resume mid-run; 2 runs a week."""
-    with run_server(
-        tmp_path_factory.mktemp("web-recycle"),
-        sample_latency_seconds="0.8",
-        sse_max_connection_seconds="2",
-        plan_trial_runs_per_week="2",
-    ) as srv:
-        yield srv
+@pytest.fixture(scope="session")
+def _servers(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, _Process]]:
+    """Start every test server together: startup is mostly imports, so they overlap well."""
+    procs = {name: _Process(tmp_path_factory.mktemp(f"web-{name}"), s) for name, s in SERVER_SETTINGS.items()}
+    try:
+        yield procs
+    finally:
+        for proc in procs.values():
+            proc.stop()
 
 
-@pytest.fixture(scope="module")
-def short_token_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
-    """Stream tokens live 10 s (the minimum) and runs take ~18 s, so a reconnect gets 401."""
-    with run_server(
-        tmp_path_factory.mktemp("web-token"),
-        sample_latency_seconds="2.0",
-        sse_max_connection_seconds="2",
-        stream_token_ttl_seconds="10",
-    ) as srv:
-        yield srv
+@pytest.fixture
+def server(_servers: dict[str, _Process]) -> Server:
+    return _servers["main"].wait()
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture
+def recycling_server(_servers: dict[str, _Process]) -> Server:
+    return _servers["recycling"].wait()
+
+
+@pytest.fixture
+def short_token_server(_servers: dict[str, _Process]) -> Server:
+    return _servers["short_token"].wait()
+
+
+@pytest.fixture(scope="session")
 def browser():
     sync_api = pytest.importorskip("playwright.sync_api")
     if not Path(CHROMIUM).exists():

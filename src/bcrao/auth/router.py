@@ -7,7 +7,7 @@ from bcrao.auth.deps import CurrentUser
 from bcrao.auth.models import User
 from bcrao.auth.schemas import Credentials, LoginRequest, TokenResponse, UserOut, UserSummary
 from bcrao.deps import RuntimeDep, SessionDep
-from bcrao.errors import RateLimited
+from bcrao.errors import ErrorResponse, RateLimited
 from bcrao.runtime import Runtime
 
 router = APIRouter(prefix="/v1/auth", tags=["auth"])
@@ -21,13 +21,22 @@ def _token_response(runtime: Runtime, user: User) -> TokenResponse:
     )
 
 
-@router.post("/signup", status_code=status.HTTP_201_CREATED, response_model=TokenResponse)
+@router.post(
+    "/signup",
+    status_code=status.HTTP_201_CREATED,
+    response_model=TokenResponse,
+    responses={409: {"model": ErrorResponse, "description": "CONFLICT: the email is taken"}},
+)
 async def signup(body: Credentials, runtime: RuntimeDep, session: SessionDep) -> TokenResponse:
     user = await service.create_user(session, email=body.email, password=body.password)
     return _token_response(runtime, user)
 
 
-@router.post("/login", response_model=TokenResponse)
+@router.post(
+    "/login",
+    response_model=TokenResponse,
+    responses={429: {"model": ErrorResponse, "description": "RATE_LIMITED: too many attempts"}},
+)
 async def login(
     body: LoginRequest, request: Request, runtime: RuntimeDep, session: SessionDep
 ) -> TokenResponse:

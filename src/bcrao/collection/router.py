@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 import uuid
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Header, Query, Request, Response, status
 from fastapi.security import HTTPAuthorizationCredentials
@@ -17,6 +17,7 @@ from bcrao.collection.runner import announce_terminal
 from bcrao.collection.schemas import (
     CollectAccepted,
     CollectRequest,
+    ProgressData,
     RejectedList,
     RunList,
     RunOut,
@@ -24,7 +25,7 @@ from bcrao.collection.schemas import (
     event_stream_doc,
 )
 from bcrao.deps import PageDep, RuntimeDep, SessionDep
-from bcrao.errors import Conflict, ServiceUnavailable, Unauthorized
+from bcrao.errors import Conflict, ErrorResponse, ServiceUnavailable, Unauthorized
 from bcrao.progress.bus import TERMINAL_EVENTS
 from bcrao.progress.sse import event_source, parse_resume_id, run_events
 
@@ -48,6 +49,41 @@ async def owned_run(task_id: uuid.UUID, user: CurrentUser, session: SessionDep) 
 OwnedRun = Annotated[CollectionRun, Depends(owned_run)]
 
 
+def _sse_event_schema() -> dict[str, Any]:
+    """One SSE event as OpenAPI 3.1 tools read a `text/event-stream` schema: an object with
+    `id`, `event` and `data`, where `data` is JSON (`contentSchema`) - ProgressData for
+    `progress`, the final run object plus `"stage": "done"` for terminal events."""
+    progress = ProgressData.model_json_schema(ref_template="#/components/schemas/{model}")
+    progress.pop("$defs", None)  # nested models (RunError) are components already, via RunOut
+    terminal = {
+        "allOf": [
+            {"$ref": "#/components/schemas/RunOut"},
+            {"type": "object", "required": ["stage"], "properties": {"stage": {"const": "done"}}},
+        ]
+    }
+
+    def event(names: list[str], data: dict[str, Any]) -> dict[str, Any]:
+        return {
+            "type": "object",
+            "required": ["id", "event", "data"],
+            "properties": {
+                "id": {"type": "string", "pattern": "^[1-9][0-9]*$"},
+                "event": {"type": "string", "enum": names},
+                "data": {"type": "string", "contentMediaType": "application/json", "contentSchema": data},
+                "retry": {"type": "integer"},
+            },
+        }
+
+    return {"oneOf": [event(["progress"], progress), event(sorted(TERMINAL_EVENTS), terminal)]}
+
+
+def _progress_responses() -> dict[int | str, dict[str, Any]]:
+    # event_stream_doc() points at a ProgressData component nothing registers; describe the event inline.
+    doc = event_stream_doc()
+    doc[200]["content"]["text/event-stream"]["schema"] = _sse_event_schema()
+    return doc
+
+
 def _progress_url(run_id: uuid.UUID) -> str:
     return f"/v1/collection/{run_id}/progress"
 
@@ -56,7 +92,13 @@ def _progress_url(run_id: uuid.UUID) -> str:
     "/v1/campaigns/{campaign_id}/collect",
     status_code=status.HTTP_202_ACCEPTED,
     response_model=CollectAccepted,
-    responses={409: {"description": "COLLECTION_IN_PROGRESS"}, 429: {"description": "PLAN_LIMIT_REACHED"}},
+    responses={
+        409: {"model": ErrorResponse, "description": "COLLECTION_IN_PROGRESS (`details.task_id`)"},
+        429: {
+            "model": ErrorResponse,
+            "description": "PLAN_LIMIT_REACHED (`details.limit`, `details.resets_at`)",
+        },
+    },
 )
 async def trigger_collection(
     campaign: OwnedCampaign,
@@ -139,7 +181,12 @@ async def new_stream_token(run: OwnedRun, user: CurrentUser, runtime: RuntimeDep
     )
 
 
-@router.post("/v1/collection/{task_id}/cancel", status_code=status.HTTP_202_ACCEPTED, response_model=RunOut)
+@router.post(
+    "/v1/collection/{task_id}/cancel",
+    status_code=status.HTTP_202_ACCEPTED,
+    response_model=RunOut,
+    responses={409: {"model": ErrorResponse, "description": "CONFLICT: the run already ended"}},
+)
 async def cancel_run(run: OwnedRun, session: SessionDep, runtime: RuntimeDep) -> RunOut:
     if run.status in TERMINAL_EVENTS:
         raise Conflict(f"The run already ended ({run.status})")
@@ -150,7 +197,7 @@ async def cancel_run(run: OwnedRun, session: SessionDep, runtime: RuntimeDep) ->
     return service.run_out(run)
 
 
-@router.get("/v1/collection/{task_id}/progress", responses=event_stream_doc(), response_class=Response)
+@router.get("/v1/collection/{task_id}/progress", responses=_progress_responses(), response_class=Response)
 async def stream_progress(
     task_id: uuid.UUID,
     request: Request,

@@ -393,7 +393,8 @@ def _transient_error(sub: str, exc: BaseException, attempts: int) -> SourceError
 
 def _is_transient(exc: BaseException) -> bool:
     if isinstance(exc, prawcore_errors.ResponseException) and not isinstance(exc, prawcore_errors.BadJSON):
-        return exc.response.status >= 500
+        # A 429 reaching here came from the token endpoint (API 429s are waited out): passing too.
+        return exc.response.status >= 500 or exc.response.status == 429
     return isinstance(
         exc, prawcore_errors.RequestException | prawcore_errors.BadJSON | _NotAListing | aiohttp.ClientError
     )

@@ -1,0 +1,55 @@
+"""Real server processes for system tests: `bcrao serve` API processes on free ports."""
+
+from __future__ import annotations
+
+import socket
+import subprocess
+import time
+from collections.abc import Iterator
+from contextlib import ExitStack, contextmanager
+
+import httpx
+
+from bcrao.config import Settings
+from tests.tasks.workers import BCRAO, settings_env
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@contextmanager
+def api_process(settings: Settings) -> Iterator[str]:
+    """`bcrao serve` in its own process, as a deployment runs it; yields its base URL."""
+    port = free_port()
+    process = subprocess.Popen([BCRAO, "serve", "--port", str(port)], env=settings_env(settings),
+                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            if process.poll() is not None:
+                raise RuntimeError("api process exited:\n" + (process.stdout.read() if process.stdout else ""))
+            try:
+                if httpx.get(f"{url}/healthz", timeout=1).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                pass
+            if time.monotonic() > deadline:
+                raise RuntimeError("api process did not start")
+            time.sleep(0.1)
+        yield url
+    finally:
+        process.terminate()
+        try:
+            process.wait(15)
+        except subprocess.TimeoutExpired:
+            process.kill()
+
+
+@contextmanager
+def api_processes(settings: Settings, count: int) -> Iterator[list[str]]:
+    with ExitStack() as stack:
+        yield [stack.enter_context(api_process(settings)) for _ in range(count)]

@@ -1,0 +1,116 @@
+"""Faults: Redis restarting under a live stream, PostgreSQL going away and coming back."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import subprocess
+import time
+from pathlib import Path
+
+import httpx
+import pytest
+
+from tests.conftest import live_server, make_campaign, signup
+from tests.fakes.fixtures import REDIS_SERVER, _free_port, _wait_for_port
+from tests.streaming import TERMINAL, assert_well_formed, read_events, trigger, wait_for_run
+
+SUBS = ["SaaS", "startups", "marketing", "webdev", "sales"]
+
+
+class PersistentRedis:
+    """A Redis with an append-only file, restartable on the same port (like a real restart)."""
+
+    def __init__(self, workdir: Path) -> None:
+        self.workdir = workdir
+        self.port = _free_port()
+        self.process: subprocess.Popen[bytes] | None = None
+
+    @property
+    def url(self) -> str:
+        return f"redis://127.0.0.1:{self.port}/0"
+
+    def start(self) -> None:
+        self.process = subprocess.Popen(
+            [REDIS_SERVER, "--port", str(self.port), "--bind", "127.0.0.1", "--dir", str(self.workdir),
+             "--appendonly", "yes", "--appendfsync", "always", "--save", ""],
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        _wait_for_port(self.port, self.process)
+
+    def stop(self) -> None:
+        if self.process and self.process.poll() is None:
+            self.process.terminate()
+            self.process.wait(10)
+
+
+@pytest.fixture
+def persistent_redis(tmp_path):
+    if not Path(REDIS_SERVER).exists():
+        pytest.skip("redis-server is not installed")
+    redis = PersistentRedis(tmp_path)
+    redis.start()
+    yield redis
+    redis.stop()
+
+
+async def test_redis_restarting_mid_stream_loses_no_event_and_repeats_none(make_settings, db, persistent_redis):
+    # Local executor with the Redis bus: the run keeps going in the API process while Redis restarts.
+    settings = make_settings(redis_url=persistent_redis.url, executor="local", sample_latency_seconds=0.5)
+    async with live_server(settings) as url, httpx.AsyncClient(base_url=url, timeout=30) as http:
+        user = await signup(http)
+        campaign = await make_campaign(http, user["headers"], target_subreddits=SUBS)
+        task = await trigger(http, campaign["id"], user["headers"])
+        first = await read_events(http, task["task_id"], params={"token": task["stream_token"]}, limit=3)
+        persistent_redis.stop()
+        await asyncio.sleep(1.0)
+        persistent_redis.start()
+        rest = await read_events(http, task["task_id"],
+                                 headers={**user["headers"], "Last-Event-ID": str(first[-1].id)}, timeout=90)
+        terminal = assert_well_formed(first + rest)
+        run = await wait_for_run(http, task["task_id"], user["headers"])
+        assert terminal.event == run["status"] == "complete"
+        assert terminal.data["stored"] == run["stored"] > 0
+
+
+def _pg_ctl(action: str) -> None:
+    pg_bin, data = os.environ["BCRAO_TEST_PG_BIN"], os.environ["BCRAO_TEST_PG_DATA"]
+    port = os.environ["BCRAO_TEST_PG_PORT"]
+    runner = ["runuser", "-u", "postgres", "--"] if os.geteuid() == 0 else []
+    args = [*runner, f"{pg_bin}/pg_ctl", "-D", data, "-w", "-t", "30"]
+    if action == "start":
+        sock_dir = str(Path(data).parent)
+        args += ["-l", f"{sock_dir}/log", "-o", f"-h 127.0.0.1 -p {port} -k {sock_dir} -c fsync=off "
+                 "-c synchronous_commit=off -c full_page_writes=off -c max_connections=300", "start"]
+    else:
+        args += ["-m", "fast", "stop"]
+    subprocess.run(args, check=True, stdout=subprocess.DEVNULL)
+
+
+async def test_postgres_going_away_is_a_fast_503_and_everything_recovers(make_settings, db, is_postgres):
+    if not is_postgres or "BCRAO_TEST_PG_DATA" not in os.environ:
+        pytest.skip("needs the throw-away PostgreSQL of scripts/with-postgres.sh")
+    async with live_server(make_settings()) as url, httpx.AsyncClient(base_url=url, timeout=30) as http:
+        user = await signup(http)
+        campaign = await make_campaign(http, user["headers"], target_subreddits=["SaaS"])
+        task = await trigger(http, campaign["id"], user["headers"])
+        before = await wait_for_run(http, task["task_id"], user["headers"])
+        _pg_ctl("stop")
+        try:
+            for path, headers in [("/readyz", {}), ("/v1/campaigns", user["headers"]),
+                                  (f"/v1/collection/{task['task_id']}", user["headers"])]:
+                started = time.monotonic()
+                resp = await http.get(path, headers=headers)
+                assert time.monotonic() - started < 2.0, path
+                assert resp.status_code == 503, (path, resp.text)
+                assert resp.json()["error"]["code"] == "SERVICE_UNAVAILABLE"
+            assert (await http.get("/healthz")).status_code == 200  # the process itself is fine
+        finally:
+            _pg_ctl("start")
+        for _ in range(50):
+            if (await http.get("/readyz")).status_code == 200:
+                break
+            await asyncio.sleep(0.1)
+        after = (await http.get(f"/v1/collection/{task['task_id']}", headers=user["headers"])).json()
+        assert after == before
+        again = await trigger(http, campaign["id"], user["headers"])
+        assert (await wait_for_run(http, again["task_id"], user["headers"]))["status"] in TERMINAL
