@@ -31,7 +31,7 @@ test-sqlite: $(STAMP)
 	$(BIN)/pytest -q $(PYTEST_ARGS)
 
 test-postgres: $(STAMP)
-	scripts/with-postgres.sh $(BIN)/pytest -q $(PYTEST_ARGS)
+	scripts/with-postgres.sh $(BIN)/pytest -q -m "not browser" $(PYTEST_ARGS)
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

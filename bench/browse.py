@@ -218,11 +218,9 @@ async def explain(maker, campaign_id: uuid.UUID) -> None:
         where = service.filter_clauses(filters, campaign_id=campaign_id, dialect="postgresql")
         page = params.get("page", 1)
         queries = {
-            "page": service.post_select(snippet=True)
-            .where(*where)
-            .order_by(*service.order_by(filters.sort))
-            .offset((page - 1) * 20)
-            .limit(20),
+            "page": service.page_query(
+                where, service.order_by(filters.sort), offset=(page - 1) * 20, limit=20
+            ),
             "count": select(func.count()).select_from(RawPost).where(*where),
         }
         print(f"\n== {name}")

@@ -532,8 +532,8 @@ def _engagement(rng: Random, kind: str) -> tuple[int, int, float]:
     """Heavy-tailed upvotes and comments: a few posts take most of the attention."""
     mu, sigma, talk = {
         "journey": (2.6, 1.5, 0.45), "problem_ask": (1.6, 1.1, 1.1), "problem_offer": (2.4, 1.4, 0.35),
-        "feedback": (1.8, 1.2, 1.0), "promo": (0.2, 0.6, 0.3), "removed": (0.4, 0.7, 0.6),
-        "deleted": (1.0, 1.0, 0.8), "sticky": (2.2, 0.6, 3.0), "link": (1.5, 1.3, 0.3),
+        "feedback": (1.8, 1.2, 1.0), "promo": (0.2, 0.6, 0.3), "removed": (2.2, 1.4, 0.6),
+        "deleted": (1.0, 1.0, 0.8), "sticky": (2.2, 0.6, 3.0), "link": (2.9, 1.6, 0.3),
     }.get(kind, (1.0, 1.0, 0.6))
     ups = max(0, int(rng.lognormvariate(mu, sigma)))
     comments = max(0, int(ups * talk * rng.lognormvariate(-0.3, 0.7) + rng.random() * 3))

@@ -8,6 +8,7 @@ from typing import Annotated
 from fastapi import Depends, Query, Request
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bcrao.db import session_scope
 from bcrao.runtime import Runtime
 
 
@@ -17,14 +18,8 @@ def get_runtime(request: Request) -> Runtime:
 
 async def get_session(request: Request) -> AsyncIterator[AsyncSession]:
     """One session per request; commits when the route returns, rolls back on error."""
-    maker = request.app.state.runtime.sessionmaker
-    async with maker() as session:
-        try:
-            yield session
-            await session.commit()
-        except BaseException:
-            await session.rollback()
-            raise
+    async with session_scope(request.app.state.runtime.sessionmaker) as session:
+        yield session
 
 
 RuntimeDep = Annotated[Runtime, Depends(get_runtime)]

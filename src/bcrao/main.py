@@ -18,7 +18,8 @@ from bcrao.collection.router import router as collection_router
 from bcrao.config import Settings, get_settings
 from bcrao.errors import ErrorResponse, install_error_handlers
 from bcrao.health import router as health_router
-from bcrao.middleware import BodySizeLimit, RequestId
+from bcrao.metrics import install_metrics
+from bcrao.middleware import AccessLog, BodySizeLimit, RequestId
 from bcrao.migrate import upgrade
 from bcrao.posts.router import router as posts_router
 from bcrao.runtime import build_runtime
@@ -80,6 +81,7 @@ def create_app(settings: Settings | None = None, *, migrate_sqlite: bool = True)
     app.include_router(campaigns_router)
     app.include_router(collection_router)
     app.include_router(posts_router)
+    install_metrics(app, runtime.sessionmaker)
     if settings.cors_origins:
         app.add_middleware(
             CORSMiddleware,
@@ -89,6 +91,7 @@ def create_app(settings: Settings | None = None, *, migrate_sqlite: bool = True)
             allow_headers=["Authorization", "Content-Type", "Last-Event-ID"],
         )
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
+    app.add_middleware(AccessLog)  # inside RequestId, so its lines carry the request id
     app.add_middleware(RequestId)
     mount_web(app)
     return app

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
+import logging
+import time
 import uuid
 from contextvars import ContextVar
 
@@ -31,19 +34,30 @@ class BodySizeLimit:
                 await self._reject(send)
                 return
         seen = 0
+        too_large = started = False
 
         async def limited_receive() -> Message:
-            nonlocal seen
+            nonlocal seen, too_large
             message = await receive()
             if message["type"] == "http.request":
                 seen += len(message.get("body", b""))
                 if seen > self.max_bytes:
+                    too_large = True
                     raise _TooLarge()
             return message
 
-        try:
-            await self.app(scope, limited_receive, send)
-        except _TooLarge:
+        async def guarded_send(message: Message) -> None:
+            nonlocal started
+            # FastAPI catches errors while reading a body and answers 400/422 itself;
+            # once the limit is crossed, that answer is replaced by the 413.
+            if too_large and not started:
+                return
+            started = started or message["type"] == "http.response.start"
+            await send(message)
+
+        with contextlib.suppress(_TooLarge):
+            await self.app(scope, limited_receive, guarded_send)
+        if too_large and not started:
             await self._reject(send)
 
     async def _reject(self, send: Send) -> None:
@@ -89,3 +103,36 @@ class RequestId:
             await self.app(scope, receive, send_with_id)
         finally:
             request_id_var.reset(token)
+
+
+access_log = logging.getLogger("bcrao.access")
+
+
+class AccessLog:
+    """One log line per request: method, path, status, duration in ms.
+
+    The path is logged without its query string: query strings can carry stream tokens.
+    Streams are logged when they end, so their duration is the stream's lifetime.
+    """
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        start = time.perf_counter()
+        status = 500  # what the client gets if the app raises before answering
+
+        async def send_and_record(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+            await send(message)
+
+        try:
+            await self.app(scope, receive, send_and_record)
+        finally:
+            duration_ms = (time.perf_counter() - start) * 1000
+            access_log.info("%s %s %d %.1fms", scope["method"], scope["path"], status, duration_ms)

@@ -14,18 +14,22 @@ the success paths are fuzzed too.
 from __future__ import annotations
 
 import asyncio
+import json
 import re
 import time
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pytest
 import schemathesis
-from schemathesis import GenerationMode
+from fastapi import FastAPI
+from fastapi.routing import APIRoute
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from schemathesis import GenerationMode
 from schemathesis.checks import not_a_server_error
 from schemathesis.python import asgi
 from schemathesis.specs.openapi.checks import (
@@ -112,7 +116,8 @@ def fuzz_env(database_url: str, tmp_path_factory: pytest.TempPathFactory) -> Ite
         # it stays up for the whole module (schemathesis reuses it for every call).
         with asgi.get_client(app) as client:
             resp = client.post(
-                "/v1/auth/signup", json={"email": f"fuzz-{uuid.uuid4().hex[:8]}@example.com", "password": "fuzz-pass-123"}
+                "/v1/auth/signup",
+                json={"email": f"fuzz-{uuid.uuid4().hex[:8]}@example.com", "password": "fuzz-pass-123"},
             )
             assert resp.status_code == 201, resp.text
             headers = {"Authorization": f"Bearer {resp.json()['access_token']}"}
@@ -135,14 +140,43 @@ def fuzz_env(database_url: str, tmp_path_factory: pytest.TempPathFactory) -> Ite
         asyncio.run(empty_database(database_url))
 
 
-def _operations() -> list[tuple[str, str]]:
-    """(method, path) of every documented operation, read from a throw-away app at import."""
+def _document() -> tuple[FastAPI, dict[str, Any]]:
+    """A throw-away app and its OpenAPI document, read at import to parametrize the tests."""
     app = create_app(Settings(secret_key=TEST_SECRET, database_url="sqlite+aiosqlite:///:memory:"))
-    doc = app.openapi()
-    return [(method.upper(), path) for path, item in doc["paths"].items() for method in item if method != "parameters"]
+    return app, app.openapi()
 
 
-OPERATIONS = _operations()
+DOC_APP, DOC = _document()
+OPERATIONS = [
+    (method.upper(), path)
+    for path, item in DOC["paths"].items()
+    for method in item
+    if method in ("get", "post", "put", "patch", "delete")
+]
+
+
+def test_the_document_describes_every_route_errors_and_the_event_stream() -> None:
+    routes = {
+        (method, route.path)
+        for route in DOC_APP.routes
+        if isinstance(route, APIRoute) and route.include_in_schema
+        for method in route.methods
+    }
+    assert routes == set(OPERATIONS)
+    text = json.dumps(DOC)
+    dangling = set(re.findall(r"#/components/schemas/(\w+)", text)) - set(DOC["components"]["schemas"])
+    assert not dangling, f"$refs to undefined schemas: {dangling}"
+    error_ref = {"$ref": "#/components/schemas/ErrorResponse"}
+    for method, path in OPERATIONS:
+        responses = DOC["paths"][path][method.lower()]["responses"]
+        for code, response in responses.items():
+            if code.startswith(("4", "5")):
+                schema = response["content"]["application/json"]["schema"]
+                assert schema == error_ref, (method, path, code)
+    progress = DOC["paths"][PROGRESS_PATH]["get"]["responses"]["200"]["content"]
+    assert set(progress) == {"text/event-stream"}
+    events = progress["text/event-stream"]["schema"]["oneOf"]
+    assert {name for e in events for name in e["properties"]["event"]["enum"]} == {"progress", *TERMINAL}
 
 
 def _real_path_parameters(env: FuzzEnv, method: str, path: str, client: asgi.ASGIClient) -> dict[str, str]:

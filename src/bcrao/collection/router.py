@@ -231,5 +231,6 @@ async def stream_progress(
         retry_ms=runtime.settings.sse_retry_ms,
         final_event_id=final_event_id,
         max_seconds=runtime.settings.sse_max_connection_seconds,
+        observer=getattr(request.app.state, "metrics", None),
     )
     return event_source(events, keepalive=runtime.settings.sse_keepalive_seconds)

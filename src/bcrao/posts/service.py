@@ -94,6 +94,13 @@ def post_select(*, snippet: bool, breakdown: bool = False) -> Select[Any]:
     return select(*columns)
 
 
+def page_query(where: list[ColumnElement[bool]], order: list[Any], *, offset: int, limit: int) -> Select[Any]:
+    """Deferred join: find the page's ids first (an index-only scan when the filters are
+    indexed), then read only those rows. A plain deep OFFSET reads every skipped row's heap tuple."""
+    page_ids = select(RawPost.id).where(*where).order_by(*order).offset(offset).limit(limit).subquery()
+    return post_select(snippet=True).join(page_ids, page_ids.c.id == RawPost.id).order_by(*order)
+
+
 def dialect_of(session: AsyncSession) -> str:
     return session.bind.dialect.name
 
@@ -107,12 +114,7 @@ async def list_posts(
     order = order_by(filters.sort)
     offset = (page - 1) * per_page
     if offset < total:  # a page past the end needs no second query
-        # Deferred join: find the page's ids first (an index-only scan for the indexed
-        # filters), then read the 20 rows. A deep OFFSET otherwise fetches every skipped row.
-        page_ids = select(RawPost.id).where(*where).order_by(*order).offset(offset).limit(per_page).subquery()
-        rows = await session.execute(
-            post_select(snippet=True).join(page_ids, page_ids.c.id == RawPost.id).order_by(*order)
-        )
+        rows = await session.execute(page_query(where, order, offset=offset, limit=per_page))
         posts = [PostOut.model_validate(row, from_attributes=True) for row in rows]
     return PostList(posts=posts, total=total, page=page, per_page=per_page)
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import AsyncIterator
-from typing import Any
+from typing import Any, Protocol
 
 from sse_starlette import EventSourceResponse, ServerSentEvent
 
@@ -34,6 +34,16 @@ def _sse(event: ProgressEvent) -> ServerSentEvent:
     )
 
 
+class StreamObserver(Protocol):
+    """What the SSE layer reports (``bcrao.metrics.Metrics`` implements it)."""
+
+    def stream_opened(self) -> float: ...  # returns the open time (epoch seconds)
+
+    def stream_closed(self) -> None: ...
+
+    def event_sent(self, data: dict[str, Any], *, opened_at: float) -> None: ...
+
+
 async def run_events(
     bus: ProgressBus,
     run_id: str,
@@ -43,29 +53,42 @@ async def run_events(
     retry_ms: int,
     final_event_id: int = 0,
     max_seconds: float = 0.0,
+    observer: StreamObserver | None = None,
 ) -> AsyncIterator[ServerSentEvent]:
     """History then live events; for a finished run, whatever history is left plus its end.
 
     ``finished`` is the terminal event data from the database: when the bus has forgotten
     the run (expired), the terminal event is rebuilt from it so late clients still see it.
+    ``observer`` (metrics) hears of the stream opening and closing and of every event sent.
     """
-    yield ServerSentEvent(comment="stream", retry=retry_ms)
-    if finished is None:
-        # Long-lived connections are recycled (load balancers, deploys): the client resumes.
-        deadline = time.monotonic() + max_seconds if max_seconds else None
-        async for event in bus.subscribe(run_id, after):
-            yield _sse(event)
-            if deadline is not None and time.monotonic() > deadline and not event.terminal:
-                return
-        return
-    last = after
-    for event in await bus.history(run_id, after):
-        yield _sse(event)
-        last = event.id
-        if event.terminal:
+    opened_at = observer.stream_opened() if observer is not None else 0.0
+
+    def send(event: ProgressEvent) -> ServerSentEvent:
+        if observer is not None:
+            observer.event_sent(event.data, opened_at=opened_at)
+        return _sse(event)
+
+    try:
+        yield ServerSentEvent(comment="stream", retry=retry_ms)
+        if finished is None:
+            # Long-lived connections are recycled (load balancers, deploys): the client resumes.
+            deadline = time.monotonic() + max_seconds if max_seconds else None
+            async for event in bus.subscribe(run_id, after):
+                yield send(event)
+                if deadline is not None and time.monotonic() > deadline and not event.terminal:
+                    return
             return
-    status = str(finished["status"])
-    yield _sse(ProgressEvent(max(final_event_id, last + 1), status, finished))
+        last = after
+        for event in await bus.history(run_id, after):
+            yield send(event)
+            last = event.id
+            if event.terminal:
+                return
+        status = str(finished["status"])
+        yield send(ProgressEvent(max(final_event_id, last + 1), status, finished))
+    finally:
+        if observer is not None:
+            observer.stream_closed()
 
 
 def event_source(content: AsyncIterator[ServerSentEvent], *, keepalive: float) -> EventSourceResponse:

@@ -12,6 +12,7 @@ from bcrao.collection import service
 from bcrao.collection.runner import announce_terminal, execute_run
 from bcrao.config import Settings
 from bcrao.db import session_scope
+from bcrao.logs import task_id_var
 from bcrao.runtime import Runtime
 from bcrao.sources.factory import make_source
 
@@ -46,12 +47,17 @@ class LocalExecutor:
         task.add_done_callback(lambda _t: self._tasks.pop(run_id, None))
 
     async def _run(self, run_id: uuid.UUID) -> None:
+        # This task runs in a copy of the submitting request's context: its log lines name
+        # the run (task_id); the request id they inherit says which request started it.
+        task_id_var.set(str(run_id))
         rt = self.runtime
         source = make_source(rt.settings)
+        log.info("run started (local executor, source %s)", source.name)
         try:
-            await execute_run(
+            status = await execute_run(
                 run_id=run_id, settings=rt.settings, sessionmaker=rt.sessionmaker, bus=rt.bus, source=source
             )
+            log.info("run ended: %s", status or "nothing to do")
         except Exception:
             log.exception("local run %s crashed", run_id)
         finally:

@@ -1,0 +1,195 @@
+"""Prometheus metrics, served at ``GET /metrics`` (text exposition format 0.0.4).
+
+Two kinds of numbers:
+
+- **Per process** (this API process only): active SSE clients and the publish-to-send
+  latency of progress events, observed by the SSE layer through ``StreamObserver``.
+- **From the database at scrape time**: runs by status, posts stored and per-subreddit
+  source errors by code. Runs execute in Celery workers (other processes, other machines),
+  so counters incremented there would never reach this endpoint; the database is the one
+  place every process writes to, and every API replica reports the same totals. The query
+  result is cached for a few seconds so frequent scrapes stay cheap.
+
+Each app gets its own ``CollectorRegistry`` (never the global default), so several apps
+in one process — tests do that — do not clash.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections import Counter
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from fastapi import APIRouter, FastAPI, Request, Response
+from prometheus_client import CollectorRegistry, Gauge, Histogram, generate_latest
+from prometheus_client.core import GaugeMetricFamily
+from prometheus_client.exposition import CONTENT_TYPE_PLAIN_0_0_4
+from prometheus_client.registry import Collector
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from bcrao.collection.models import CollectionRun, RawPost
+
+log = logging.getLogger("bcrao.metrics")
+
+RUN_STATUSES = ("queued", "running", "complete", "partial", "failed", "cancelled")
+# Only runs that end partial, failed or cancelled can carry per-subreddit errors.
+STATUSES_WITH_ERRORS = ("partial", "failed", "cancelled")
+LATENCY_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0)
+
+
+@dataclass
+class DbSnapshot:
+    runs_by_status: dict[str, int] = field(default_factory=dict)
+    posts: int = 0
+    source_errors: dict[str, int] = field(default_factory=dict)
+    ok: bool = False
+
+
+async def read_snapshot(session: AsyncSession) -> DbSnapshot:
+    """Counts every process contributed to: runs by status, stored posts, source errors."""
+    rows = await session.execute(select(CollectionRun.status, func.count()).group_by(CollectionRun.status))
+    runs = {status: 0 for status in RUN_STATUSES}
+    runs.update({status: count for status, count in rows.all()})
+    posts = (await session.execute(select(func.count()).select_from(RawPost))).scalar_one()
+    errors: Counter[str] = Counter()
+    result = await session.execute(
+        select(CollectionRun.errors).where(CollectionRun.status.in_(STATUSES_WITH_ERRORS))
+    )
+    for (run_errors,) in result:
+        for error in run_errors or []:
+            # Entries without a subreddit are run-level failures (a lost worker), not source errors.
+            if isinstance(error, dict) and error.get("subreddit"):
+                errors[str(error.get("code") or "unknown")] += 1
+    return DbSnapshot(runs_by_status=runs, posts=int(posts), source_errors=dict(errors), ok=True)
+
+
+class _DbCollector(Collector):
+    def __init__(self, metrics: Metrics) -> None:
+        self.metrics = metrics
+
+    def collect(self) -> Iterator[GaugeMetricFamily]:
+        snap = self.metrics.snapshot
+        up = GaugeMetricFamily("bcrao_metrics_database_up", "1 if the last database read for metrics worked")
+        up.add_metric([], 1.0 if snap.ok else 0.0)
+        yield up
+        if not snap.ok:
+            return
+        runs = GaugeMetricFamily(
+            "bcrao_collection_runs",
+            "Collection runs by status (all processes, from the database)",
+            labels=["status"],
+        )
+        for status, count in sorted(snap.runs_by_status.items()):
+            runs.add_metric([status], count)
+        yield runs
+        posts = GaugeMetricFamily("bcrao_posts_collected", "Collected posts stored (from the database)")
+        posts.add_metric([], snap.posts)
+        yield posts
+        errors = GaugeMetricFamily(
+            "bcrao_source_errors",
+            "Per-subreddit source errors recorded by runs, by error code (from the database)",
+            labels=["code"],
+        )
+        for code, count in sorted(snap.source_errors.items()):
+            errors.add_metric([code], count)
+        yield errors
+
+
+class Metrics:
+    """The app's metrics; also the SSE layer's ``StreamObserver``."""
+
+    def __init__(self, sessionmaker: async_sessionmaker[AsyncSession], *, cache_seconds: float = 5.0) -> None:
+        self.sessionmaker = sessionmaker
+        self.cache_seconds = cache_seconds
+        self.registry = CollectorRegistry(auto_describe=True)
+        self.sse_clients = Gauge(
+            "bcrao_sse_clients", "Progress streams open in this process", registry=self.registry
+        )
+        self.event_latency = Histogram(
+            "bcrao_sse_event_latency_seconds",
+            "Seconds from a progress event's `ts` (when it was produced) to the SSE layer sending it",
+            buckets=LATENCY_BUCKETS,
+            registry=self.registry,
+        )
+        self.snapshot = DbSnapshot()
+        self._read_at = float("-inf")
+        self._lock = asyncio.Lock()
+        self.registry.register(_DbCollector(self))
+
+    # -- StreamObserver (called by bcrao.progress.sse) -------------------------------
+
+    def stream_opened(self) -> float:
+        self.sse_clients.inc()
+        return time.time()
+
+    def stream_closed(self) -> None:
+        self.sse_clients.dec()
+
+    def event_sent(self, data: dict[str, Any], *, opened_at: float) -> None:
+        """Observe publish-to-send latency for events produced while this client was connected.
+
+        History replayed to a client that connected late is not latency, so it is skipped,
+        as are events without a ``ts`` (terminal events carry the run object instead).
+        """
+        produced = _timestamp(data.get("ts"))
+        if produced is None or produced < opened_at:
+            return
+        self.event_latency.observe(max(0.0, time.time() - produced))
+
+    # -- scraping ---------------------------------------------------------------------
+
+    async def refresh(self) -> None:
+        if time.monotonic() - self._read_at < self.cache_seconds:
+            return
+        async with self._lock:
+            if time.monotonic() - self._read_at < self.cache_seconds:
+                return
+            try:
+                async with asyncio.timeout(5), self.sessionmaker() as session:
+                    self.snapshot = await read_snapshot(session)
+            except Exception as exc:  # a scrape must answer even when the database does not
+                log.warning("metrics: database read failed: %s", type(exc).__name__)
+                self.snapshot = DbSnapshot(ok=False)
+            self._read_at = time.monotonic()
+
+    async def render(self) -> bytes:
+        await self.refresh()
+        return generate_latest(self.registry)
+
+
+def _timestamp(value: Any) -> float | None:
+    if isinstance(value, datetime):
+        moment = value
+    elif isinstance(value, str):
+        try:
+            moment = datetime.fromisoformat(value)
+        except ValueError:
+            return None
+    else:
+        return None
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    return moment.timestamp()
+
+
+router = APIRouter(include_in_schema=False)
+
+
+@router.get("/metrics")
+async def metrics_endpoint(request: Request) -> Response:
+    metrics: Metrics = request.app.state.metrics
+    return Response(await metrics.render(), media_type=CONTENT_TYPE_PLAIN_0_0_4)
+
+
+def install_metrics(app: FastAPI, sessionmaker: async_sessionmaker[AsyncSession]) -> Metrics:
+    """Create the app's metrics, keep them on ``app.state.metrics`` and mount ``/metrics``."""
+    metrics = Metrics(sessionmaker)
+    app.state.metrics = metrics
+    app.include_router(router)
+    return metrics

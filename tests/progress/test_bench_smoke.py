@@ -1,0 +1,52 @@
+"""Smoke run of bench/progress.py --quick: the whole worker → Redis → API → SSE path with
+real processes (redis-server, uvicorn, a publisher process), a few clients, every event."""
+
+from __future__ import annotations
+
+import importlib.util
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests.fakes.fixtures import REDIS_SERVER
+
+BENCH = Path(__file__).resolve().parents[2] / "bench" / "progress.py"
+
+pytestmark = [pytest.mark.slow, pytest.mark.redis]
+
+
+def load_bench():
+    spec = importlib.util.spec_from_file_location("bench_progress", BENCH)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_quick_run_delivers_every_event_to_every_client():
+    if not Path(REDIS_SERVER).exists():
+        pytest.skip("redis-server is not installed")
+    bench = load_bench()
+
+    results = bench.run(["--quick"])
+
+    latency = results["latency"]
+    assert latency["check"] == {
+        "clients": 1,
+        "complete": 1,
+        "deliveries": 21,
+        "expected_deliveries": 21,
+        "first_bad": None,
+    }
+    assert latency["sse_ms"]["n"] == 21 and latency["poll_ms"]["n"] == 21
+    for phase, clients in (("fanout_small", 2), ("fanout_large", 5)):
+        check = results[phase]["check"]
+        assert check["clients"] == clients and check["complete"] == clients, check
+        assert check["deliveries"] == check["expected_deliveries"] == clients * 21
+        assert results[phase]["latency_ms"]["n"] == clients * 21
+        # One watcher per run in the API process: at most about one XREAD per event.
+        assert 0 < results[phase]["xread_per_event"] <= 1.1
+    assert bench.all_delivered(results)
+    assert "every client got every event, no gaps: ok" in bench.report(results)
