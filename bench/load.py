@@ -33,14 +33,15 @@ from httpx_sse import aconnect_sse
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from tests.fakes.fixtures import REDIS_SERVER, _free_port, _wait_for_port  # noqa: E402
+from tests.system.processes import api_processes  # noqa: E402
+
 from bcrao.collection.models import CollectionRun, RawPost  # noqa: E402
 from bcrao.config import Settings  # noqa: E402
 from bcrao.db import make_engine, make_sessionmaker, session_scope  # noqa: E402
 from bcrao.migrate import upgrade  # noqa: E402
 from bcrao.progress.bus import RedisBus  # noqa: E402
 from bcrao.runtime import make_redis  # noqa: E402
-from tests.fakes.fixtures import REDIS_SERVER, _free_port, _wait_for_port  # noqa: E402
-from tests.system.processes import api_processes  # noqa: E402
 
 ARCHETYPES = ["Journey", "ProblemSolution", "Feedback", "Unclassified"]
 SUBS = ["SaaS", "startups", "marketing", "webdev", "sales"]
@@ -60,19 +61,38 @@ async def seed(settings: Settings, api: str, posts: int) -> dict:
         token = r.json()["access_token"]
         user_id = uuid.UUID(r.json()["user"]["id"])
         headers = {"Authorization": f"Bearer {token}"}
-        r = await c.post("/v1/campaigns", headers=headers, json={
-            "name": "load", "keywords": ["churn"], "target_subreddits": SUBS})
+        r = await c.post(
+            "/v1/campaigns",
+            headers=headers,
+            json={"name": "load", "keywords": ["churn"], "target_subreddits": SUBS},
+        )
         campaign_id = uuid.UUID(r.json()["id"])
     engine = make_engine(settings.effective_database_url)
     maker = make_sessionmaker(engine)
     rng = random.Random(7)
     now = datetime.now(UTC)
     async with session_scope(maker) as s:
-        done = CollectionRun(campaign_id=campaign_id, user_id=user_id, status="complete", source="sample",
-                             classifier="rules", scraped=posts * 5, filtered=posts, classified=posts // 10,
-                             stored=posts, filter_reasons={"too_short": posts * 4}, finished_at=now)
-        live = CollectionRun(campaign_id=campaign_id, user_id=user_id, status="running", source="sample",
-                             classifier="rules", heartbeat_at=now + timedelta(days=1))
+        done = CollectionRun(
+            campaign_id=campaign_id,
+            user_id=user_id,
+            status="complete",
+            source="sample",
+            classifier="rules",
+            scraped=posts * 5,
+            filtered=posts,
+            classified=posts // 10,
+            stored=posts,
+            filter_reasons={"too_short": posts * 4},
+            finished_at=now,
+        )
+        live = CollectionRun(
+            campaign_id=campaign_id,
+            user_id=user_id,
+            status="running",
+            source="sample",
+            classifier="rules",
+            heartbeat_at=now + timedelta(days=1),
+        )
         s.add_all([done, live])
         await s.flush()
         ids = []
@@ -80,18 +100,37 @@ async def seed(settings: Settings, api: str, posts: int) -> dict:
             sub = SUBS[i % len(SUBS)]
             pid = uuid.uuid4()
             ids.append(pid)
-            s.add(RawPost(id=pid, campaign_id=campaign_id, user_id=user_id, run_id=done.id, subreddit=sub,
-                          subreddit_key=sub.lower(), reddit_post_id=f"p{i}",
-                          reddit_url=f"https://www.reddit.com/r/{sub}/comments/p{i}/x/",
-                          author=f"user{i % 97}", title=f"Post {i} about churn and pricing " * rng.randint(1, 3),
-                          raw_text="I run a small SaaS and we fought churn for a year. " * rng.randint(1, 12),
-                          upvotes=rng.randint(0, 500), comment_count=rng.randint(0, 80),
-                          upvote_ratio=rng.random(), reddit_created_at=now - timedelta(hours=i),
-                          archetype=rng.choice(ARCHETYPES), relevance_score=rng.random() * 10,
-                          success_score=round(rng.random() * 10, 2), score_breakdown={"total": 5}))
+            s.add(
+                RawPost(
+                    id=pid,
+                    campaign_id=campaign_id,
+                    user_id=user_id,
+                    run_id=done.id,
+                    subreddit=sub,
+                    subreddit_key=sub.lower(),
+                    reddit_post_id=f"p{i}",
+                    reddit_url=f"https://www.reddit.com/r/{sub}/comments/p{i}/x/",
+                    author=f"user{i % 97}",
+                    title=f"Post {i} about churn and pricing " * rng.randint(1, 3),
+                    raw_text="I run a small SaaS and we fought churn for a year. " * rng.randint(1, 12),
+                    upvotes=rng.randint(0, 500),
+                    comment_count=rng.randint(0, 80),
+                    upvote_ratio=rng.random(),
+                    reddit_created_at=now - timedelta(hours=i),
+                    archetype=rng.choice(ARCHETYPES),
+                    relevance_score=rng.random() * 10,
+                    success_score=round(rng.random() * 10, 2),
+                    score_breakdown={"total": 5},
+                )
+            )
     await engine.dispose()
-    return {"headers": headers, "campaign": str(campaign_id), "posts": [str(p) for p in ids],
-            "done_run": str(done.id), "live_run": str(live.id)}
+    return {
+        "headers": headers,
+        "campaign": str(campaign_id),
+        "posts": [str(p) for p in ids],
+        "done_run": str(done.id),
+        "live_run": str(live.id),
+    }
 
 
 def request_mix(ctx: dict) -> list[tuple[str, str]]:
@@ -127,10 +166,13 @@ async def reader(clients: list[httpx.AsyncClient], ctx: dict, until: float, resu
         results[kind].append((time.perf_counter() - started, ok))
 
 
-async def watcher(client: httpx.AsyncClient, ctx: dict, until: float, received: list[int], errors: list[str]) -> None:
+async def watcher(
+    client: httpx.AsyncClient, ctx: dict, until: float, received: list[int], errors: list[str]
+) -> None:
     try:
-        async with aconnect_sse(client, "GET", f"/v1/collection/{ctx['live_run']}/progress",
-                                headers=ctx["headers"]) as source:
+        async with aconnect_sse(
+            client, "GET", f"/v1/collection/{ctx['live_run']}/progress", headers=ctx["headers"]
+        ) as source:
             if source.response.status_code != 200:
                 errors.append(f"status {source.response.status_code}")
                 return
@@ -149,8 +191,17 @@ async def publisher(bus: RedisBus, run_id: str, until: float) -> int:
     n = 0
     while time.perf_counter() < until:
         n += 1
-        await bus.publish(run_id, "progress", {"task_id": run_id, "status": "running", "stage": "filtering",
-                                               "scraped": n, "ts": datetime.now(UTC).isoformat()})
+        await bus.publish(
+            run_id,
+            "progress",
+            {
+                "task_id": run_id,
+                "status": "running",
+                "stage": "filtering",
+                "scraped": n,
+                "ts": datetime.now(UTC).isoformat(),
+            },
+        )
         await asyncio.sleep(0.2)
     await bus.publish(run_id, "complete", {"task_id": run_id, "status": "complete", "stage": "done"})
     return n + 1
@@ -167,8 +218,10 @@ async def drive(settings: Settings, apis: list[str], args: argparse.Namespace) -
     until = time.perf_counter() + args.seconds
     received: list[int] = []
     watch_errors: list[str] = []
-    watchers = [asyncio.create_task(watcher(clients[i % len(clients)], ctx, until, received, watch_errors))
-                for i in range(args.watchers)]
+    watchers = [
+        asyncio.create_task(watcher(clients[i % len(clients)], ctx, until, received, watch_errors))
+        for i in range(args.watchers)
+    ]
     await asyncio.sleep(1)
     results: dict[str, list[tuple[float, bool]]] = defaultdict(list)
     started = time.perf_counter()
@@ -186,40 +239,72 @@ async def drive(settings: Settings, apis: list[str], args: argparse.Namespace) -
     print(f"\n{'kind':<16}{'requests':>10}{'p50 ms':>10}{'p99 ms':>10}{'errors':>8}")
     for kind, rows in sorted(results.items()):
         lat = [x for x, _ in rows]
-        print(f"{kind:<16}{len(rows):>10}{pct(lat, .5) * 1000:>10.1f}{pct(lat, .99) * 1000:>10.1f}"
-              f"{sum(1 for _, ok in rows if not ok):>8}")
-    print(f"{'all':<16}{len(all_lat):>10}{pct(all_lat, .5) * 1000:>10.1f}{pct(all_lat, .99) * 1000:>10.1f}"
-          f"{errors:>8}")
-    print(f"\nthroughput: {len(all_lat) / elapsed:,.0f} requests/s over {elapsed:.0f} s "
-          f"({args.concurrency} concurrent readers, 2 API processes)   target >= 300, p99 <= 100 ms, 0 errors")
+        print(
+            f"{kind:<16}{len(rows):>10}{pct(lat, 0.5) * 1000:>10.1f}{pct(lat, 0.99) * 1000:>10.1f}"
+            f"{sum(1 for _, ok in rows if not ok):>8}"
+        )
+    print(
+        f"{'all':<16}{len(all_lat):>10}{pct(all_lat, 0.5) * 1000:>10.1f}{pct(all_lat, 0.99) * 1000:>10.1f}"
+        f"{errors:>8}"
+    )
+    print(
+        f"\nthroughput: {len(all_lat) / elapsed:,.0f} requests/s over {elapsed:.0f} s "
+        f"({args.concurrency} concurrent readers, 2 API processes)   target >= 300, p99 <= 100 ms, 0 errors"
+    )
     full = sum(1 for n in received if n == published)
-    print(f"SSE watchers: {args.watchers}, events published {published}, watchers that got every event {full}, "
-          f"watcher errors {len(watch_errors)}"
-          + (f" ({statistics.mode(watch_errors)})" if watch_errors else ""))
+    print(
+        f"SSE watchers: {args.watchers}, events published {published}, watchers that got every event {full}, "
+        f"watcher errors {len(watch_errors)}"
+        + (f" ({statistics.mode(watch_errors)})" if watch_errors else "")
+    )
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--seconds", type=float, default=60)
     parser.add_argument("--watchers", type=int, default=200)
     parser.add_argument("--concurrency", type=int, default=24)
     parser.add_argument("--posts", type=int, default=5000)
-    parser.add_argument("--database-url", default=os.environ.get("BCRAO_BENCH_DATABASE_URL")
-                        or os.environ.get("BCRAO_TEST_DATABASE_URL"))
+    parser.add_argument(
+        "--database-url",
+        default=os.environ.get("BCRAO_BENCH_DATABASE_URL") or os.environ.get("BCRAO_TEST_DATABASE_URL"),
+    )
     args = parser.parse_args()
     if not args.database_url or not args.database_url.startswith("postgresql"):
         sys.exit("load.py needs PostgreSQL: run it under scripts/with-postgres.sh or give --database-url")
-    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    _soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
     resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
     port = _free_port()
     with tempfile.TemporaryDirectory() as tmp:
-        redis_proc = subprocess.Popen([REDIS_SERVER, "--port", str(port), "--bind", "127.0.0.1", "--save", "",
-                                       "--appendonly", "no", "--dir", tmp], stdout=subprocess.DEVNULL)
+        redis_proc = subprocess.Popen(
+            [
+                REDIS_SERVER,
+                "--port",
+                str(port),
+                "--bind",
+                "127.0.0.1",
+                "--save",
+                "",
+                "--appendonly",
+                "no",
+                "--dir",
+                tmp,
+            ],
+            stdout=subprocess.DEVNULL,
+        )
         try:
             _wait_for_port(port, redis_proc)
-            settings = Settings(database_url=args.database_url, redis_url=f"redis://127.0.0.1:{port}/0",
-                                data_dir=Path(tmp), secret_key="load-test-secret-key-0123456789abcdefghij",
-                                log_level="WARNING", plan_trial_runs_per_week=0, reaper_interval_seconds=3600)
+            settings = Settings(
+                database_url=args.database_url,
+                redis_url=f"redis://127.0.0.1:{port}/0",
+                data_dir=Path(tmp),
+                secret_key="load-test-secret-key-0123456789abcdefghij",
+                log_level="WARNING",
+                plan_trial_runs_per_week=0,
+                reaper_interval_seconds=3600,
+            )
             upgrade(settings.effective_database_url)
             with api_processes(settings, 2) as apis:
                 asyncio.run(drive(settings, apis, args))

@@ -25,16 +25,16 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).parent))
 
-from pipeline_cpu import run_cpu_bench  # noqa: E402
-from sqlalchemy import delete  # noqa: E402
+from pipeline_cpu import run_cpu_bench
+from sqlalchemy import delete
 
-from bcrao.auth.models import User  # noqa: E402
-from bcrao.campaigns.models import Campaign  # noqa: E402
-from bcrao.collection import store  # noqa: E402
-from bcrao.collection.models import CollectionRun  # noqa: E402
-from bcrao.db import make_engine, make_sessionmaker, session_scope  # noqa: E402
-from bcrao.migrate import upgrade  # noqa: E402
-from bcrao.sources.sample import load_corpus  # noqa: E402
+from bcrao.auth.models import User
+from bcrao.campaigns.models import Campaign
+from bcrao.collection import store
+from bcrao.collection.models import CollectionRun
+from bcrao.db import make_engine, make_sessionmaker, session_scope
+from bcrao.migrate import upgrade
+from bcrao.sources.sample import load_corpus
 
 CHUNK = 1_000  # rows per transaction, like one subreddit's survivors at max_posts=1000
 
@@ -45,15 +45,32 @@ def rows_for(n: int, campaign_id: uuid.UUID, user_id: uuid.UUID, run_id: uuid.UU
     out = []
     for i in range(n):
         p = posts[i % len(posts)]
-        out.append({
-            "id": uuid.uuid4(), "campaign_id": campaign_id, "user_id": user_id, "run_id": run_id,
-            "subreddit": p.subreddit, "subreddit_key": p.subreddit.lower(), "reddit_post_id": f"{p.id}x{i}",
-            "reddit_url": p.permalink, "author": p.author, "title": p.title, "raw_text": p.text,
-            "upvotes": p.upvotes, "comment_count": p.comment_count, "upvote_ratio": p.upvote_ratio,
-            "reddit_created_at": p.created_utc, "archetype": "Unclassified", "relevance_score": 5.0,
-            "success_score": 5.0, "score_breakdown": {"total": 5.0, "upvotes_percentile": 1.5},
-            "is_ai_processed": False, "classifier": None, "collected_at": now,
-        })
+        out.append(
+            {
+                "id": uuid.uuid4(),
+                "campaign_id": campaign_id,
+                "user_id": user_id,
+                "run_id": run_id,
+                "subreddit": p.subreddit,
+                "subreddit_key": p.subreddit.lower(),
+                "reddit_post_id": f"{p.id}x{i}",
+                "reddit_url": p.permalink,
+                "author": p.author,
+                "title": p.title,
+                "raw_text": p.text,
+                "upvotes": p.upvotes,
+                "comment_count": p.comment_count,
+                "upvote_ratio": p.upvote_ratio,
+                "reddit_created_at": p.created_utc,
+                "archetype": "Unclassified",
+                "relevance_score": 5.0,
+                "success_score": 5.0,
+                "score_breakdown": {"total": 5.0, "upvotes_percentile": 1.5},
+                "is_ai_processed": False,
+                "classifier": None,
+                "collected_at": now,
+            }
+        )
     return out
 
 
@@ -67,16 +84,18 @@ async def store_bench(url: str, n: int) -> float:
         campaign = Campaign(user_id=user.id, name="bench", keywords=["x"], target_subreddits=["SaaS"])
         s.add(campaign)
         await s.flush()
-        run = CollectionRun(campaign_id=campaign.id, user_id=user.id, source="sample", classifier="rules",
-                            status="running")
+        run = CollectionRun(
+            campaign_id=campaign.id, user_id=user.id, source="sample", classifier="rules", status="running"
+        )
         s.add(run)
     rows = rows_for(n, campaign.id, user.id, run.id)
     started = time.perf_counter()
     stored = 0
     for i in range(0, n, CHUNK):
         async with session_scope(maker) as s:
-            stored += (await store.insert_posts(s, campaign_id=campaign.id, run_id=run.id,
-                                                rows=rows[i:i + CHUNK])).stored
+            stored += (
+                await store.insert_posts(s, campaign_id=campaign.id, run_id=run.id, rows=rows[i : i + CHUNK])
+            ).stored
     elapsed = time.perf_counter() - started
     assert stored == n, (stored, n)
     async with session_scope(maker) as s:  # leave the database as we found it
@@ -86,9 +105,13 @@ async def store_bench(url: str, n: int) -> float:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--database-url", default=os.environ.get("BCRAO_BENCH_DATABASE_URL")
-                        or os.environ.get("BCRAO_TEST_DATABASE_URL"))
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument(
+        "--database-url",
+        default=os.environ.get("BCRAO_BENCH_DATABASE_URL") or os.environ.get("BCRAO_TEST_DATABASE_URL"),
+    )
     parser.add_argument("--sizes", default="10000,100000")
     args = parser.parse_args()
     sizes = [int(s) for s in args.sizes.split(",")]
@@ -96,7 +119,9 @@ def main() -> None:
     print(f"{'stage':<34}{'posts':>9}{'posts/s':>12}{'target':>10}")
     for n in sizes:
         result = run_cpu_bench(n)
-        print(f"{'filter+classify(rules)+score':<34}{n:>9,}{result['posts_per_second']:>12,.0f}{'20,000':>10}")
+        print(
+            f"{'filter+classify(rules)+score':<34}{n:>9,}{result['posts_per_second']:>12,.0f}{'20,000':>10}"
+        )
     with tempfile.TemporaryDirectory() as tmp:
         url = f"sqlite+aiosqlite:///{tmp}/bench.db"
         upgrade(url)

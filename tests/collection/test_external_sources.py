@@ -70,8 +70,12 @@ async def test_a_rate_limited_subreddit_is_waited_out_reported_and_nothing_is_st
     async with app_client(reddit_settings(make_settings, fake_reddit)) as client:
         user = await signup(client)
         # With keywords the source searches the subreddit; the first search answers 429.
-        campaign = await make_campaign(client, user["headers"], keywords=["churn"], target_subreddits=["SaaS"])
-        task = await trigger(client, campaign["id"], user["headers"], mode="fresh", max_posts_per_subreddit=250)
+        campaign = await make_campaign(
+            client, user["headers"], keywords=["churn"], target_subreddits=["SaaS"]
+        )
+        task = await trigger(
+            client, campaign["id"], user["headers"], mode="fresh", max_posts_per_subreddit=250
+        )
         events = await read_events(client, task["task_id"], headers=user["headers"])
         waits = [e for e in events if e.data.get("stage") == "rate_limited"]
         assert waits and waits[0].data["wait_seconds"] > 0
@@ -79,8 +83,9 @@ async def test_a_rate_limited_subreddit_is_waited_out_reported_and_nothing_is_st
         assert run["status"] == "complete" and run["scraped"] == len(matching) > 0
         rows, distinct = await stored_count(client, campaign["id"])
         assert rows == distinct == run["stored"]
-        again = await trigger(client, campaign["id"], user["headers"], mode="historical",
-                              max_posts_per_subreddit=250)
+        again = await trigger(
+            client, campaign["id"], user["headers"], mode="historical", max_posts_per_subreddit=250
+        )
         second = await wait_for_run(client, again["task_id"], user["headers"])
         assert second["stored"] + second["duplicates"] == second["filtered"]
         assert (await stored_count(client, campaign["id"]))[0] == run["stored"] + second["stored"]
@@ -96,8 +101,9 @@ async def test_server_errors_and_malformed_pages_are_retried_then_a_dead_subredd
     fake_reddit.fail("webdev", "500", times=50)  # never recovers within the retries
     async with app_client(reddit_settings(make_settings, fake_reddit)) as client:
         user = await signup(client)
-        campaign = await make_campaign(client, user["headers"], keywords=["the"],
-                                       target_subreddits=["SaaS", "startups", "webdev"])
+        campaign = await make_campaign(
+            client, user["headers"], keywords=["the"], target_subreddits=["SaaS", "startups", "webdev"]
+        )
         task = await trigger(client, campaign["id"], user["headers"], mode="fresh")
         run = await wait_for_run(client, task["task_id"], user["headers"], timeout=90)
         assert run["status"] == "partial"
@@ -114,8 +120,9 @@ async def test_a_stalled_subreddit_times_out_and_the_run_goes_on(make_settings, 
     settings = settings.model_copy(update={"reddit_timeout_seconds": 0.5, "reddit_max_retries": 1})
     async with app_client(settings) as client:
         user = await signup(client)
-        campaign = await make_campaign(client, user["headers"], keywords=["the"],
-                                       target_subreddits=["SaaS", "startups"])
+        campaign = await make_campaign(
+            client, user["headers"], keywords=["the"], target_subreddits=["SaaS", "startups"]
+        )
         task = await trigger(client, campaign["id"], user["headers"], mode="fresh")
         run = await wait_for_run(client, task["task_id"], user["headers"], timeout=60)
         assert run["status"] == "partial"

@@ -24,14 +24,21 @@ def free_port() -> int:
 def api_process(settings: Settings) -> Iterator[str]:
     """`bcrao serve` in its own process, as a deployment runs it; yields its base URL."""
     port = free_port()
-    process = subprocess.Popen([BCRAO, "serve", "--port", str(port)], env=settings_env(settings),
-                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    process = subprocess.Popen(
+        [BCRAO, "serve", "--port", str(port)],
+        env=settings_env(settings),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
     url = f"http://127.0.0.1:{port}"
     try:
         deadline = time.monotonic() + 60
         while True:
             if process.poll() is not None:
-                raise RuntimeError("api process exited:\n" + (process.stdout.read() if process.stdout else ""))
+                raise RuntimeError(
+                    "api process exited:\n" + (process.stdout.read() if process.stdout else "")
+                )
             try:
                 if httpx.get(f"{url}/healthz", timeout=1).status_code == 200:
                     break

@@ -32,9 +32,24 @@ class PersistentRedis:
 
     def start(self) -> None:
         self.process = subprocess.Popen(
-            [REDIS_SERVER, "--port", str(self.port), "--bind", "127.0.0.1", "--dir", str(self.workdir),
-             "--appendonly", "yes", "--appendfsync", "always", "--save", ""],
-            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            [
+                REDIS_SERVER,
+                "--port",
+                str(self.port),
+                "--bind",
+                "127.0.0.1",
+                "--dir",
+                str(self.workdir),
+                "--appendonly",
+                "yes",
+                "--appendfsync",
+                "always",
+                "--save",
+                "",
+            ],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
         _wait_for_port(self.port, self.process)
 
     def stop(self) -> None:
@@ -53,7 +68,9 @@ def persistent_redis(tmp_path):
     redis.stop()
 
 
-async def test_redis_restarting_mid_stream_loses_no_event_and_repeats_none(make_settings, db, persistent_redis):
+async def test_redis_restarting_mid_stream_loses_no_event_and_repeats_none(
+    make_settings, db, persistent_redis
+):
     # Local executor with the Redis bus: the run keeps going in the API process while Redis restarts.
     settings = make_settings(redis_url=persistent_redis.url, executor="local", sample_latency_seconds=0.5)
     async with live_server(settings) as url, httpx.AsyncClient(base_url=url, timeout=30) as http:
@@ -64,8 +81,9 @@ async def test_redis_restarting_mid_stream_loses_no_event_and_repeats_none(make_
         persistent_redis.stop()
         await asyncio.sleep(1.0)
         persistent_redis.start()
-        rest = await read_events(http, task["task_id"],
-                                 headers={**user["headers"], "Last-Event-ID": str(first[-1].id)}, timeout=90)
+        rest = await read_events(
+            http, task["task_id"], headers={**user["headers"], "Last-Event-ID": str(first[-1].id)}, timeout=90
+        )
         terminal = assert_well_formed(first + rest)
         run = await wait_for_run(http, task["task_id"], user["headers"])
         assert terminal.event == run["status"] == "complete"
@@ -79,8 +97,14 @@ def _pg_ctl(action: str) -> None:
     args = [*runner, f"{pg_bin}/pg_ctl", "-D", data, "-w", "-t", "30"]
     if action == "start":
         sock_dir = str(Path(data).parent)
-        args += ["-l", f"{sock_dir}/log", "-o", f"-h 127.0.0.1 -p {port} -k {sock_dir} -c fsync=off "
-                 "-c synchronous_commit=off -c full_page_writes=off -c max_connections=300", "start"]
+        args += [
+            "-l",
+            f"{sock_dir}/log",
+            "-o",
+            f"-h 127.0.0.1 -p {port} -k {sock_dir} -c fsync=off "
+            "-c synchronous_commit=off -c full_page_writes=off -c max_connections=300",
+            "start",
+        ]
     else:
         args += ["-m", "fast", "stop"]
     subprocess.run(args, check=True, stdout=subprocess.DEVNULL)
@@ -96,8 +120,11 @@ async def test_postgres_going_away_is_a_fast_503_and_everything_recovers(make_se
         before = await wait_for_run(http, task["task_id"], user["headers"])
         _pg_ctl("stop")
         try:
-            for path, headers in [("/readyz", {}), ("/v1/campaigns", user["headers"]),
-                                  (f"/v1/collection/{task['task_id']}", user["headers"])]:
+            for path, headers in [
+                ("/readyz", {}),
+                ("/v1/campaigns", user["headers"]),
+                (f"/v1/collection/{task['task_id']}", user["headers"]),
+            ]:
                 started = time.monotonic()
                 resp = await http.get(path, headers=headers)
                 assert time.monotonic() - started < 2.0, path

@@ -32,19 +32,30 @@ def cluster_settings(make_settings, redis_server, is_postgres, db):
 
 async def test_two_apis_and_two_workers_complete_ten_parallel_runs_once_each(cluster_settings):
     settings = cluster_settings
-    with running_worker(settings, name="w1"), running_worker(settings, name="w2"), \
-            api_processes(settings, 2) as (api1, api2):
-        async with httpx.AsyncClient(base_url=api1, timeout=60) as c1, \
-                httpx.AsyncClient(base_url=api2, timeout=60) as c2:
+    with (
+        running_worker(settings, name="w1"),
+        running_worker(settings, name="w2"),
+        api_processes(settings, 2) as (api1, api2),
+    ):
+        async with (
+            httpx.AsyncClient(base_url=api1, timeout=60) as c1,
+            httpx.AsyncClient(base_url=api2, timeout=60) as c2,
+        ):
             user = await signup(c1)
             # Accounts and tokens work across processes (shared database and signing key).
             assert (await c2.get("/v1/auth/me", headers=user["headers"])).status_code == 200
-            campaigns = [await make_campaign(c1, user["headers"], name=f"c{i}", target_subreddits=SUBS)
-                         for i in range(10)]
+            campaigns = [
+                await make_campaign(c1, user["headers"], name=f"c{i}", target_subreddits=SUBS)
+                for i in range(10)
+            ]
             tasks = await asyncio.gather(*(trigger(c1, c["id"], user["headers"]) for c in campaigns))
             # Every run streamed from the *other* API process, all at once.
-            streams = await asyncio.gather(*(read_events(c2, t["task_id"], params={"token": t["stream_token"]},
-                                                         timeout=180) for t in tasks))
+            streams = await asyncio.gather(
+                *(
+                    read_events(c2, t["task_id"], params={"token": t["stream_token"]}, timeout=180)
+                    for t in tasks
+                )
+            )
             for t, events in zip(tasks, streams, strict=True):
                 terminal = assert_well_formed(events)
                 run = await wait_for_run(c1, t["task_id"], user["headers"])
@@ -54,10 +65,22 @@ async def test_two_apis_and_two_workers_complete_ten_parallel_runs_once_each(clu
 
     engine = make_engine(settings.effective_database_url)
     async with make_sessionmaker(engine)() as s:
-        runs = list(await s.scalars(select(CollectionRun).where(
-            CollectionRun.id.in_([uuid.UUID(t["task_id"]) for t in tasks]))))
-        stored = dict((await s.execute(select(RawPost.run_id, func.count()).where(
-            RawPost.run_id.in_([r.id for r in runs])).group_by(RawPost.run_id))).tuples().all())
+        runs = list(
+            await s.scalars(
+                select(CollectionRun).where(CollectionRun.id.in_([uuid.UUID(t["task_id"]) for t in tasks]))
+            )
+        )
+        stored = dict(
+            (
+                await s.execute(
+                    select(RawPost.run_id, func.count())
+                    .where(RawPost.run_id.in_([r.id for r in runs]))
+                    .group_by(RawPost.run_id)
+                )
+            )
+            .tuples()
+            .all()
+        )
     await engine.dispose()
     assert len(runs) == 10
     for run in runs:
