@@ -2,13 +2,21 @@
 
 from bcrao.auth.models import User
 from bcrao.campaigns.models import Campaign
-from bcrao.collection.models import CollectionRun, RawPost, RejectedSample, RunLedger, SourceCursor
+from bcrao.collection.models import (
+    CollectionRun,
+    PostCount,
+    RawPost,
+    RejectedSample,
+    RunLedger,
+    SourceCursor,
+)
 from bcrao.db import Base
 
 __all__ = [
     "Base",
     "Campaign",
     "CollectionRun",
+    "PostCount",
     "RawPost",
     "RejectedSample",
     "RunLedger",

@@ -12,7 +12,7 @@ from sqlalchemy import func, select, update
 
 from bcrao.auth.service import create_user
 from bcrao.campaigns.models import Campaign
-from bcrao.collection.models import CollectionRun, RawPost, RejectedSample
+from bcrao.collection.models import CollectionRun, PostCount, RawPost, RejectedSample
 from bcrao.collection.pipeline import CampaignSnapshot, CollectionService, RunCancelled, RunOptions
 from bcrao.db import make_engine, make_sessionmaker, session_scope
 from bcrao.sources.base import FetchRequest, FetchResult, SourceError
@@ -158,6 +158,35 @@ async def test_rerunning_the_same_collection_stores_nothing_new_and_counts_dupli
     assert two.stored == 0
     assert two.duplicates == two.filtered == one.filtered
     assert await count(maker, RawPost, RawPost.campaign_id == snapshot.id) == one.stored
+    # The per-campaign counts the dashboard reads match the posts, duplicates not counted twice.
+    async with maker() as s:
+        counted = await s.scalar(
+            select(func.sum(PostCount.posts)).where(PostCount.campaign_id == snapshot.id)
+        )
+        by_archetype = dict(
+            (
+                await s.execute(
+                    select(RawPost.archetype, func.count())
+                    .where(RawPost.campaign_id == snapshot.id)
+                    .group_by(RawPost.archetype)
+                )
+            )
+            .tuples()
+            .all()
+        )
+        counted_by_archetype = dict(
+            (
+                await s.execute(
+                    select(PostCount.archetype, func.sum(PostCount.posts))
+                    .where(PostCount.campaign_id == snapshot.id)
+                    .group_by(PostCount.archetype)
+                )
+            )
+            .tuples()
+            .all()
+        )
+    assert counted == one.stored
+    assert counted_by_archetype == by_archetype
 
 
 async def test_a_redelivered_run_counts_its_own_earlier_inserts_as_stored(maker):

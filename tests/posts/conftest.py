@@ -13,9 +13,9 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
-from sqlalchemy import insert
 
-from bcrao.collection.models import CollectionRun, RawPost, RejectedSample, RunLedger
+from bcrao.collection import store
+from bcrao.collection.models import CollectionRun, RejectedSample, RunLedger
 from tests.conftest import make_campaign
 
 BASE_TIME = datetime(2026, 11, 1, 12, 0, tzinfo=UTC)
@@ -151,7 +151,9 @@ async def seed(app, client, owner: dict, **campaign_overrides: Any) -> Seed:
                     )
                 )
         rows = post_rows(cid, uid, [r.id for r in runs])
-        await session.execute(insert(RawPost), rows)
+        # Stored the way the pipeline stores them, so per-campaign counts are kept too.
+        outcome = await store.insert_posts(session, campaign_id=cid, run_id=runs[0].id, rows=rows)
+        assert outcome.stored == len(rows)
         await session.commit()
     result.runs = [
         {"id": str(r.id), "status": r.status, "created_at": r.created_at, "finished_at": r.finished_at}

@@ -100,6 +100,7 @@ class RawPost(Base):
         Index("ix_raw_posts_campaign_upvotes", "campaign_id", "upvotes", "id"),
         Index("ix_raw_posts_campaign_comments", "campaign_id", "comment_count", "id"),
         Index("ix_raw_posts_run", "run_id"),
+        Index("ix_raw_posts_campaign_stats", "campaign_id", "archetype", "subreddit_key", "success_score"),
     )
 
     id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=new_id)
@@ -161,3 +162,22 @@ class SourceCursor(Base):
     previous_created_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     previous_post_id: Mapped[str | None] = mapped_column(String(16), nullable=True)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+
+
+class PostCount(Base):
+    """Stored posts per campaign, archetype, subreddit and score bucket, kept by the store step.
+
+    Totals and dashboard statistics of a campaign with a million posts come from a few
+    hundred rows here instead of counting the posts every time; posts are only ever added
+    (or removed with their campaign, which cascades here too), so increments suffice.
+    """
+
+    __tablename__ = "post_counts"
+    __table_args__ = (PrimaryKeyConstraint("campaign_id", "archetype", "subreddit_key", "bucket"),)
+
+    campaign_id: Mapped[uuid.UUID] = mapped_column(Uuid, ForeignKey("campaigns.id", ondelete="CASCADE"))
+    archetype: Mapped[str] = mapped_column(String(20))
+    subreddit_key: Mapped[str] = mapped_column(String(32))
+    bucket: Mapped[int] = mapped_column(Integer)  # floor(success_score), 10 counted in bucket 9
+    posts: Mapped[int] = mapped_column(Integer, default=0)
+    score_sum: Mapped[float] = mapped_column(Float, default=0.0)

@@ -16,7 +16,7 @@ from sqlalchemy import and_, case, delete, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bcrao.collection.models import RawPost, RejectedSample, SourceCursor
+from bcrao.collection.models import PostCount, RawPost, RejectedSample, SourceCursor
 from bcrao.db import utcnow
 
 # Keep each statement well under SQLite's bound-parameter limit (32,766) and PostgreSQL's (65,535).
@@ -69,7 +69,52 @@ async def insert_posts(
             )
         stored += len(inserted) + mine
         duplicates += len(conflicts) - mine
+        await _count_new_posts(
+            session, campaign_id=campaign_id, rows=[r for r in batch if r["reddit_post_id"] in inserted]
+        )
     return StoreOutcome(stored=stored, duplicates=duplicates)
+
+
+def score_bucket(score: float) -> int:
+    """0 for [0, 1), ..., 9 for [9, 10]: a 10 belongs to the last bucket."""
+    return min(9, max(0, int(score)))
+
+
+async def _count_new_posts(
+    session: AsyncSession, *, campaign_id: uuid.UUID, rows: Sequence[dict[str, Any]]
+) -> None:
+    """Add newly inserted posts to ``post_counts`` in the same transaction as the insert."""
+    groups: dict[tuple[str, str, int], list[float]] = {}
+    for row in rows:
+        key = (row["archetype"], row["subreddit_key"], score_bucket(row["success_score"]))
+        acc = groups.setdefault(key, [0, 0.0])
+        acc[0] += 1
+        acc[1] += row["success_score"]
+    if not groups:
+        return
+    table = PostCount.__table__
+    stmt = _insert(session, table)
+    stmt = stmt.on_conflict_do_update(
+        index_elements=["campaign_id", "archetype", "subreddit_key", "bucket"],
+        set_={
+            "posts": table.c.posts + stmt.excluded.posts,
+            "score_sum": table.c.score_sum + stmt.excluded.score_sum,
+        },
+    )
+    await session.execute(
+        stmt,
+        [
+            {
+                "campaign_id": campaign_id,
+                "archetype": a,
+                "subreddit_key": k,
+                "bucket": b,
+                "posts": n,
+                "score_sum": total,
+            }
+            for (a, k, b), (n, total) in sorted(groups.items())
+        ],
+    )
 
 
 async def add_rejected_samples(session: AsyncSession, samples: Sequence[dict[str, Any]]) -> None:

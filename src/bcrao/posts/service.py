@@ -12,7 +12,7 @@ from typing import Any
 from sqlalchemy import ColumnElement, Select, and_, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bcrao.collection.models import RawPost
+from bcrao.collection.models import PostCount, RawPost
 from bcrao.errors import NotFound
 from bcrao.posts.schemas import POST_FIELDS, SNIPPET_CHARS, PostDetail, PostFilters, PostList, PostOut
 
@@ -65,6 +65,29 @@ def filter_clauses(
     return where
 
 
+def counts_can_answer(filters: PostFilters) -> bool:
+    """Whether ``post_counts`` knows the total: no text search, and score bounds that fall
+    on bucket edges (a whole-number minimum up to 9, no maximum below 10)."""
+    if filters.words:
+        return False
+    if filters.max_score is not None and filters.max_score < 10:
+        return False
+    low = filters.min_score
+    return low is None or (float(low).is_integer() and 0 <= low <= 9)
+
+
+async def total_from_counts(session: AsyncSession, *, campaign_id: uuid.UUID, filters: PostFilters) -> int:
+    """An exact total in O(buckets) instead of O(posts) (see ``PostCount``)."""
+    where: list[ColumnElement[bool]] = [PostCount.campaign_id == campaign_id]
+    if filters.archetype:
+        where.append(PostCount.archetype == filters.archetype)
+    if filters.subreddit_key:
+        where.append(PostCount.subreddit_key == filters.subreddit_key)
+    if filters.min_score:
+        where.append(PostCount.bucket >= int(filters.min_score))
+    return int(await session.scalar(select(func.coalesce(func.sum(PostCount.posts), 0)).where(*where)) or 0)
+
+
 def order_by(sort: str) -> list[Any]:
     column, descending = SORTS[sort]
     if descending:
@@ -109,7 +132,10 @@ async def list_posts(
     session: AsyncSession, *, campaign_id: uuid.UUID, filters: PostFilters, page: int, per_page: int
 ) -> PostList:
     where = filter_clauses(filters, campaign_id=campaign_id, dialect=dialect_of(session))
-    total = await session.scalar(select(func.count()).select_from(RawPost).where(*where)) or 0
+    if counts_can_answer(filters):
+        total = await total_from_counts(session, campaign_id=campaign_id, filters=filters)
+    else:
+        total = await session.scalar(select(func.count()).select_from(RawPost).where(*where)) or 0
     posts: list[PostOut] = []
     order = order_by(filters.sort)
     offset = (page - 1) * per_page

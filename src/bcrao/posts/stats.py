@@ -1,9 +1,8 @@
 """The numbers of a campaign's dashboard header, in a handful of set-based queries.
 
 Every post aggregate (total, per archetype, per subreddit, average, histogram) comes from
-ONE grouped query over (archetype, subreddit_key, score bucket): at most 4 x (subreddits)
-x 10 groups come back however many posts are stored, and the database reads the campaign's
-rows once (an index-only scan on PostgreSQL) instead of once per figure.
+``post_counts``: at most 4 x (subreddits) x 10 rows, however many posts are stored, kept
+exact by the store step in the same transaction as the posts themselves.
 """
 
 from __future__ import annotations
@@ -11,43 +10,30 @@ from __future__ import annotations
 from collections import Counter
 from typing import Any
 
-from sqlalchemy import Integer, case, cast, func, select
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bcrao.auth.models import User
 from bcrao.campaigns import service as campaigns
 from bcrao.campaigns.models import Campaign
 from bcrao.collection import service as collection
-from bcrao.collection.models import ARCHETYPES, CollectionRun, RawPost
+from bcrao.collection.models import ARCHETYPES, CollectionRun, PostCount, RawPost
 from bcrao.config import Settings
 from bcrao.posts.schemas import CollectionStats, Funnel, HistogramBucket
 
 BUCKETS = 10
 
 
-def score_bucket(dialect: str) -> Any:
-    """0 for [0, 1), ..., 9 for [9, 10] — a 10 belongs to the last bucket.
-
-    PostgreSQL's CAST(float AS integer) rounds, so it needs floor(); SQLite's truncates
-    (and has no floor() unless built with the math functions).
-    """
-    score = RawPost.success_score
-    whole = cast(func.floor(score), Integer) if dialect == "postgresql" else cast(score, Integer)
-    return case((score >= BUCKETS - 1, BUCKETS - 1), (score < 0, 0), else_=whole)
-
-
 async def _post_groups(session: AsyncSession, *, campaign_id: Any) -> list[tuple[str, str, int, int, float]]:
-    bucket = score_bucket(session.bind.dialect.name).label("bucket")
+    """(archetype, subreddit, bucket, posts, score sum) from the counts the store step keeps."""
     rows = await session.execute(
         select(
-            RawPost.archetype,
-            RawPost.subreddit_key,
-            bucket,
-            func.count(),
-            func.sum(RawPost.success_score),
-        )
-        .where(RawPost.campaign_id == campaign_id)
-        .group_by(RawPost.archetype, RawPost.subreddit_key, bucket)
+            PostCount.archetype,
+            PostCount.subreddit_key,
+            PostCount.bucket,
+            PostCount.posts,
+            PostCount.score_sum,
+        ).where(PostCount.campaign_id == campaign_id)
     )
     return [(a, s, int(b), int(n), float(total or 0)) for a, s, b, n, total in rows.tuples()]
 
