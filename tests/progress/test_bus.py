@@ -29,9 +29,11 @@ async def bus(request):
 
 
 async def collect(it, n=None):
+    """Flatten a subscription's batches into its events."""
     out = []
-    async for event in it:
-        out.append(event)
+    async for batch in it:
+        assert batch, "batches are never empty"
+        out.extend(batch)
         if n is not None and len(out) >= n:
             break
     return out
@@ -142,3 +144,16 @@ class _CountingRedis:
     async def xread(self, *args, **kwargs):
         self.calls += 1
         return await self.inner.xread(*args, **kwargs)
+
+
+async def test_a_late_subscriber_gets_the_backlog_in_one_batch_and_frames_are_encoded_once():
+    bus = MemoryBus()
+    run = str(uuid.uuid4())
+    for i in range(5):
+        await bus.publish(run, "progress", {"n": i, "text": "line\nbreak"})
+    await bus.publish(run, "complete", {})
+    batches = [b async for b in bus.subscribe(run, after=0)]
+    assert [[e.id for e in b] for b in batches] == [[1, 2, 3, 4, 5, 6]]
+    first = batches[0][0]
+    assert first.wire is first.wire  # cached
+    assert first.wire == b'id: 1\r\nevent: progress\r\ndata: {"n":0,"text":"line\\nbreak"}\r\n\r\n'

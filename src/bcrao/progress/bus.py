@@ -19,6 +19,7 @@ import logging
 import time
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Any, Protocol
 
 from redis.asyncio import Redis
@@ -29,7 +30,7 @@ log = logging.getLogger("bcrao.progress")
 TERMINAL_EVENTS = frozenset({"complete", "partial", "failed", "cancelled"})
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True)
 class ProgressEvent:
     id: int
     event: str
@@ -39,14 +40,21 @@ class ProgressEvent:
     def terminal(self) -> bool:
         return self.event in TERMINAL_EVENTS
 
+    @cached_property
+    def wire(self) -> bytes:
+        """The SSE frame, encoded once per process however many clients receive it."""
+        data = json.dumps(self.data, separators=(",", ":"), default=str)
+        return f"id: {self.id}\r\nevent: {self.event}\r\ndata: {data}\r\n\r\n".encode()
+
 
 class ProgressBus(Protocol):
     async def publish(self, run_id: str, event: str, data: dict[str, Any]) -> int:
         """Append an event; return its id. A terminal event starts the history's expiry."""
         ...
 
-    def subscribe(self, run_id: str, after: int) -> AsyncIterator[ProgressEvent]:
-        """Events with id > ``after``: the history first, then live, until the terminal event."""
+    def subscribe(self, run_id: str, after: int) -> AsyncIterator[list[ProgressEvent]]:
+        """Events with id > ``after`` in batches: the history first, then live, until the
+        terminal event."""
         ...
 
     async def history(self, run_id: str, after: int = 0) -> list[ProgressEvent]:
@@ -102,15 +110,19 @@ class _RunLog:
             self.finished_at = time.monotonic()
         self.cond.notify_all()
 
-    async def follow(self, after: int) -> AsyncIterator[ProgressEvent]:
+    async def follow(self, after: int) -> AsyncIterator[list[ProgressEvent]]:
+        """Everything after ``after`` as it arrives, in batches: a subscriber that wakes up
+        late takes all that is pending at once (one send instead of one per event)."""
         last = after
         while True:
             batch = self.after(last)
-            for event in batch:
-                yield event
-                last = event.id
-                if event.terminal:
+            if batch:
+                end = next((i for i, e in enumerate(batch) if e.terminal), len(batch) - 1)
+                yield batch[: end + 1]
+                last = batch[end].id
+                if batch[end].terminal:
                     return
+                continue
             if self.done:
                 return
             async with self.cond:
@@ -140,12 +152,12 @@ class MemoryBus:
     async def publish(self, run_id: str, event: str, data: dict[str, Any]) -> int:
         return await self._log(run_id).append_next(event, data, self.maxlen)
 
-    async def subscribe(self, run_id: str, after: int) -> AsyncIterator[ProgressEvent]:
+    async def subscribe(self, run_id: str, after: int) -> AsyncIterator[list[ProgressEvent]]:
         log_ = self._log(run_id)
         log_.subscribers += 1
         try:
-            async for event in log_.follow(after):
-                yield event
+            async for batch in log_.follow(after):
+                yield batch
         finally:
             log_.subscribers -= 1
 
@@ -260,15 +272,15 @@ class RedisBus:
             self._floors.pop(run_id, None)
         return seq
 
-    async def subscribe(self, run_id: str, after: int) -> AsyncIterator[ProgressEvent]:
+    async def subscribe(self, run_id: str, after: int) -> AsyncIterator[list[ProgressEvent]]:
         watcher = self._watchers.get(run_id)
         if watcher is None or (watcher.task is not None and watcher.task.done() and not watcher.log.done):
             watcher = self._watchers[run_id] = _Watcher(self, run_id)
             watcher.start()
         watcher.log.subscribers += 1
         try:
-            async for event in watcher.log.follow(after):
-                yield event
+            async for batch in watcher.log.follow(after):
+                yield batch
         finally:
             watcher.log.subscribers -= 1
             if watcher.log.subscribers == 0 and self._watchers.get(run_id) is watcher:

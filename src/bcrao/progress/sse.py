@@ -6,7 +6,6 @@ then only the progress bus is involved while events flow.
 
 from __future__ import annotations
 
-import json
 import time
 from collections.abc import AsyncIterator
 from typing import Any, Protocol
@@ -26,12 +25,6 @@ def parse_resume_id(header: str | None, query: int | None) -> int:
         except ValueError:
             return 0
     return max(0, query or 0)
-
-
-def _sse(event: ProgressEvent) -> ServerSentEvent:
-    return ServerSentEvent(
-        json.dumps(event.data, separators=(",", ":"), default=str), event=event.event, id=str(event.id)
-    )
 
 
 class StreamObserver(Protocol):
@@ -54,7 +47,7 @@ async def run_events(
     final_event_id: int = 0,
     max_seconds: float = 0.0,
     observer: StreamObserver | None = None,
-) -> AsyncIterator[ServerSentEvent]:
+) -> AsyncIterator[ServerSentEvent | bytes]:
     """History then live events; for a finished run, whatever history is left plus its end.
 
     ``finished`` is the terminal event data from the database: when the bus has forgotten
@@ -63,35 +56,37 @@ async def run_events(
     """
     opened_at = observer.stream_opened() if observer is not None else 0.0
 
-    def send(event: ProgressEvent) -> ServerSentEvent:
+    def send(events: list[ProgressEvent]) -> bytes:
         if observer is not None:
-            observer.event_sent(event.data, opened_at=opened_at)
-        return _sse(event)
+            for event in events:
+                observer.event_sent(event.data, opened_at=opened_at)
+        return b"".join(event.wire for event in events)
 
     try:
         yield ServerSentEvent(comment="stream", retry=retry_ms)
         if finished is None:
             # Long-lived connections are recycled (load balancers, deploys): the client resumes.
             deadline = time.monotonic() + max_seconds if max_seconds else None
-            async for event in bus.subscribe(run_id, after):
-                yield send(event)
-                if deadline is not None and time.monotonic() > deadline and not event.terminal:
+            async for batch in bus.subscribe(run_id, after):
+                yield send(batch)
+                if deadline is not None and time.monotonic() > deadline and not batch[-1].terminal:
                     return
             return
-        last = after
-        for event in await bus.history(run_id, after):
-            yield send(event)
-            last = event.id
-            if event.terminal:
-                return
-        status = str(finished["status"])
-        yield send(ProgressEvent(max(final_event_id, last + 1), status, finished))
+        history = await bus.history(run_id, after)
+        end = next((i for i, e in enumerate(history) if e.terminal), None)
+        if end is not None:
+            yield send(history[: end + 1])
+            return
+        if history:
+            yield send(history)
+        last = history[-1].id if history else after
+        yield send([ProgressEvent(max(final_event_id, last + 1), str(finished["status"]), finished)])
     finally:
         if observer is not None:
             observer.stream_closed()
 
 
-def event_source(content: AsyncIterator[ServerSentEvent], *, keepalive: float) -> EventSourceResponse:
+def event_source(content: AsyncIterator[ServerSentEvent | bytes], *, keepalive: float) -> EventSourceResponse:
     return EventSourceResponse(
         content,
         headers=NO_BUFFERING,
