@@ -65,13 +65,17 @@ class ProgressBus(Protocol):
 
 
 class _RunLog:
-    """Events of one run held in memory, with a condition to wake waiting readers."""
+    """Events of one run held in memory, and a broadcast that wakes every waiting reader.
+
+    Appends are synchronous (no await), so within the event loop they are atomic: ids
+    never collide and a reader cannot miss a wake-up between checking and waiting.
+    """
 
     def __init__(self) -> None:
         self.events: list[ProgressEvent] = []
-        self.cond = asyncio.Condition()
         self.finished_at: float | None = None
         self.subscribers = 0
+        self._changed: asyncio.Future[None] | None = None
 
     def after(self, event_id: int) -> list[ProgressEvent]:
         # Ids are dense and increasing, so a binary search is cheap even for long runs.
@@ -88,18 +92,7 @@ class _RunLog:
     def done(self) -> bool:
         return bool(self.events) and self.events[-1].terminal
 
-    async def append(self, event: ProgressEvent, maxlen: int) -> None:
-        async with self.cond:
-            self._add(event, maxlen)
-
-    async def append_next(self, event: str, data: dict[str, Any], maxlen: int) -> int:
-        """Assign the next id and append, under the lock so concurrent publishers never collide."""
-        async with self.cond:
-            next_id = (self.events[-1].id if self.events else 0) + 1
-            self._add(ProgressEvent(next_id, event, data), maxlen)
-            return next_id
-
-    def _add(self, event: ProgressEvent, maxlen: int) -> None:
+    def append(self, event: ProgressEvent, maxlen: int) -> None:
         if self.events and event.id <= self.events[-1].id:
             return  # already have it (a re-read after a reconnect)
         self.events.append(event)
@@ -108,7 +101,21 @@ class _RunLog:
             del self.events[: len(self.events) - maxlen]
         if event.terminal:
             self.finished_at = time.monotonic()
-        self.cond.notify_all()
+        if self._changed is not None and not self._changed.done():
+            self._changed.set_result(None)
+        self._changed = None
+
+    def append_next(self, event: str, data: dict[str, Any], maxlen: int) -> int:
+        next_id = (self.events[-1].id if self.events else 0) + 1
+        self.append(ProgressEvent(next_id, event, data), maxlen)
+        return next_id
+
+    async def _wait_for_change(self) -> None:
+        if self._changed is None:
+            self._changed = asyncio.get_running_loop().create_future()
+        # wait() rather than awaiting the shared future: a reader that is cancelled (its
+        # client left) must not cancel the wake-up of all the others.
+        await asyncio.wait((self._changed,))
 
     async def follow(self, after: int) -> AsyncIterator[list[ProgressEvent]]:
         """Everything after ``after`` as it arrives, in batches: a subscriber that wakes up
@@ -125,9 +132,7 @@ class _RunLog:
                 continue
             if self.done:
                 return
-            async with self.cond:
-                if not self.after(last) and not self.done:
-                    await self.cond.wait()
+            await self._wait_for_change()
 
 
 class MemoryBus:
@@ -150,7 +155,7 @@ class MemoryBus:
                 del self._runs[run_id]
 
     async def publish(self, run_id: str, event: str, data: dict[str, Any]) -> int:
-        return await self._log(run_id).append_next(event, data, self.maxlen)
+        return self._log(run_id).append_next(event, data, self.maxlen)
 
     async def subscribe(self, run_id: str, after: int) -> AsyncIterator[list[ProgressEvent]]:
         log_ = self._log(run_id)
@@ -235,7 +240,7 @@ class _Watcher:
             for _stream, entries in reply or []:
                 for entry_id, fields in entries:
                     last = entry_id
-                    await self.log.append(_parse_entry(entry_id, fields), self.bus.maxlen)
+                    self.log.append(_parse_entry(entry_id, fields), self.bus.maxlen)
 
 
 class RedisBus:
