@@ -57,8 +57,8 @@ Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max
 ProductContext = Annotated[str, StringConstraints(max_length=5000)]
 ProductUrl = Annotated[str | None, StringConstraints(max_length=2048), AfterValidator(_check_url)]
 # Raw list lengths are bounded before de-duplication only to refuse absurd payloads.
-KeywordList = Annotated[list[Keyword], Field(max_length=200)]
-SubredditList = Annotated[list[SubredditName], Field(max_length=200)]
+KeywordList = Annotated[list[Keyword], Field(min_length=1, max_length=200)]
+SubredditList = Annotated[list[SubredditName], Field(min_length=1, max_length=200)]
 
 
 def _keywords_rule(values: list[str]) -> list[str]:
