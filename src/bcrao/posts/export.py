@@ -141,7 +141,7 @@ _KINDS = {
     "is_ai_processed": "bool",
 }
 assert set(_KINDS) == set(POST_FIELDS)
-COPY_QUEUE_CHUNKS = 8  # COPY output chunks (one socket read each, <= 64 KiB) held at most
+COPY_QUEUE_CHUNKS = 8  # COPY output chunks held at most (one socket read each, <= ~256 KiB)
 COPY_TIMEOUT = 24 * 3600.0  # asyncpg times the whole COPY, slow client included, not each read
 _FORMULA_SQL = ", ".join(["'='", "'+'", "'-'", "'@'", "E'\\t'", "E'\\r'"])  # = _FORMULA_START
 _FALSY_JSONB = ", ".join(f"'{v}'::jsonb" for v in ("null", "[]", "0", "false", '""'))
@@ -235,7 +235,8 @@ def _pg_query(columns: list[Any], filters: PostFilters, campaign_id: uuid.UUID) 
 
 
 def _positional(stmt: Select[Any], dialect: Any) -> tuple[str, list[Any]]:
-    """The ``$n`` SQL and its parameter values, as SQLAlchemy itself would send them."""
+    """The ``$n`` SQL and its parameter values, as SQLAlchemy itself would send them.
+    (``copy_from_query`` has PostgreSQL quote them, ``quote_literal``, into the COPY.)"""
     compiled = stmt.compile(dialect=dialect)
     args = []
     for name in compiled.positiontup or ():
@@ -254,6 +255,7 @@ class _CrlfRows:
         self.quoted = False
 
     def __call__(self, data: bytes) -> bytes:
+        data = bytes(data)  # asyncpg hands over bytearrays at times; the response wants bytes
         if b'"' not in data:
             return data if self.quoted else data.replace(b"\n", b"\r\n")
         parts = data.split(b'"')

@@ -38,7 +38,13 @@ def make_celery(settings: Settings) -> Celery:
         task_queues=[Queue(q) for q in QUEUES],
         task_default_queue="scraping",
         task_routes=(route_by_prefix,),
-        broker_transport_options={"visibility_timeout": settings.celery_visibility_timeout},
+        broker_transport_options={
+            "visibility_timeout": settings.celery_visibility_timeout,
+            # Sweep for a dead worker's unacknowledged messages every few seconds; kombu's
+            # default (10 s x throttle 10) can leave a lost run waiting ~100 s past its timeout.
+            "unacked_restore_interval": max(1, min(10, settings.celery_visibility_timeout // 3)),
+            "unacked_restore_throttle": 1,
+        },
         result_backend_transport_options={"visibility_timeout": settings.celery_visibility_timeout},
         result_expires=settings.progress_ttl_seconds,
         broker_connection_retry_on_startup=True,
