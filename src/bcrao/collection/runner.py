@@ -31,6 +31,10 @@ log = logging.getLogger("bcrao.runner")
 ProgressHook = Callable[[dict[str, Any]], Awaitable[None]]
 
 
+class RunBusy(Exception):
+    """The run is being executed elsewhere right now (fresh heartbeat)."""
+
+
 def iso_now() -> str:
     return utcnow().isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
@@ -113,7 +117,12 @@ async def execute_run(
     stale = timedelta(seconds=settings.run_stale_after_seconds)
     async with session_scope(sessionmaker) as session:
         if not await service.claim_run(session, run_id=run_id, stale_after=stale):
-            log.info("run %s not claimable (finished, cancelled or running elsewhere)", run_id)
+            current = await session.get(CollectionRun, run_id)
+            if current is not None and current.status == "running" and not current.cancel_requested:
+                # Another executor's heartbeat is still fresh: it may be alive, or it just
+                # died. Only a later look can tell, so the caller should try again.
+                raise RunBusy(run_id)
+            log.info("run %s not claimable (finished, cancelled or deleted)", run_id)
             return None
         run = await session.get(CollectionRun, run_id)
         campaign = (

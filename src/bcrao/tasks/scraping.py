@@ -7,7 +7,7 @@ import logging
 import uuid
 from typing import Any
 
-from bcrao.collection.runner import execute_run
+from bcrao.collection.runner import RunBusy, execute_run
 from bcrao.config import get_settings
 from bcrao.db import make_engine, make_sessionmaker
 from bcrao.logs import task_id_var
@@ -20,7 +20,6 @@ from bcrao.tasks.executors import COLLECT_TASK
 log = logging.getLogger("bcrao.tasks")
 
 
-
 @celery_app.task(bind=True, name=COLLECT_TASK, acks_late=True, reject_on_worker_lost=True)
 def collect_campaign_data(self, run_id: str) -> dict[str, Any]:
     """Run one collection. Idempotent: a redelivered message re-claims the run only if its
@@ -29,6 +28,13 @@ def collect_campaign_data(self, run_id: str) -> dict[str, Any]:
     try:
         # One event loop per task run; the engine and Redis clients below belong to it.
         status = asyncio.run(_collect(self, uuid.UUID(run_id)))
+    except RunBusy:
+        # Redelivered while the previous attempt's heartbeat is still fresh: look again once
+        # it would have gone stale. A live attempt keeps beating (we back off again); a dead
+        # one does not (we take over); a finished run ends the retries.
+        countdown = get_settings().run_stale_after_seconds
+        log.info("run %s is busy elsewhere; checking again in %ss", run_id, countdown)
+        raise self.retry(countdown=countdown, max_retries=None) from None
     finally:
         task_id_var.reset(token)
     return {"task_id": run_id, "status": status}
