@@ -120,6 +120,12 @@ def _rows(n: int, start: int, ids: dict[str, uuid.UUID], rng: random.Random, poo
     return rows
 
 
+BUCKET_SQL = (
+    "CASE WHEN success_score >= 9 THEN 9 WHEN success_score < 0 THEN 0 "
+    "ELSE CAST(floor(success_score) AS INTEGER) END"
+)
+
+
 async def seed(url: str, count: int, *, reseed: bool) -> dict[str, uuid.UUID]:
     conn = await asyncpg.connect(url.replace("postgresql+asyncpg", "postgresql"))
     try:
@@ -171,6 +177,14 @@ async def seed(url: str, count: int, *, reseed: bool) -> dict[str, uuid.UUID]:
         await conn.execute("CREATE INDEX ix_raw_posts_title_trgm ON raw_posts USING gin (title gin_trgm_ops)")
         await conn.execute(
             "CREATE INDEX ix_raw_posts_text_trgm ON raw_posts USING gin (raw_text gin_trgm_ops)"
+        )
+        # The store step keeps post_counts in step with every insert; COPY bypasses it, so
+        # fill the counts the way migration 0003 does for existing posts.
+        await conn.execute(
+            "INSERT INTO post_counts (campaign_id, archetype, subreddit_key, bucket, posts, score_sum) "
+            f"SELECT campaign_id, archetype, subreddit_key, {BUCKET_SQL}, count(*), sum(success_score) "
+            f"FROM raw_posts WHERE campaign_id = $1 GROUP BY archetype, subreddit_key, {BUCKET_SQL}, campaign_id",
+            ids["campaign"],
         )
         await conn.execute("VACUUM ANALYZE raw_posts")
         print(f"seed: done in {time.perf_counter() - started:.0f} s")
