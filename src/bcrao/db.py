@@ -72,7 +72,9 @@ def make_engine(url: str, **kwargs: Any) -> AsyncEngine:
         engine = create_async_engine(url, connect_args={"timeout": 30}, **kwargs)
         _configure_sqlite(engine)
         return engine
-    kwargs.setdefault("pool_size", 10)
+    # Connections above pool_size are closed when returned, and a new PostgreSQL connection
+    # costs a process fork: size the pool for the steady concurrency, not the average.
+    kwargs.setdefault("pool_size", 20)
     kwargs.setdefault("max_overflow", 20)
     kwargs.setdefault("pool_pre_ping", True)
     kwargs.setdefault("pool_timeout", 5)
