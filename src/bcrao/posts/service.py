@@ -6,6 +6,7 @@ so each one is a range scan of one of the ``(campaign_id, <sort column>, id)`` i
 
 from __future__ import annotations
 
+import math
 import uuid
 from typing import Any
 
@@ -65,27 +66,45 @@ def filter_clauses(
     return where
 
 
-def counts_can_answer(filters: PostFilters) -> bool:
-    """Whether ``post_counts`` knows the total: no text search, and score bounds that fall
-    on bucket edges (a whole-number minimum up to 9, no maximum below 10)."""
-    if filters.words:
-        return False
-    if filters.max_score is not None and filters.max_score < 10:
-        return False
-    low = filters.min_score
-    return low is None or (float(low).is_integer() and 0 <= low <= 9)
+def full_buckets(low: float, high: float) -> list[int]:
+    """Score buckets lying wholly inside ``[low, high]`` (bucket b is [b, b+1), 9 is [9, 10])."""
+    return [b for b in range(math.ceil(low), 10) if (b + 1 <= high if b < 9 else high >= 10)]
 
 
-async def total_from_counts(session: AsyncSession, *, campaign_id: uuid.UUID, filters: PostFilters) -> int:
-    """An exact total in O(buckets) instead of O(posts) (see ``PostCount``)."""
-    where: list[ColumnElement[bool]] = [PostCount.campaign_id == campaign_id]
+async def counted_total(
+    session: AsyncSession, *, campaign_id: uuid.UUID, filters: PostFilters, where: list[ColumnElement[bool]]
+) -> int:
+    """The exact total without counting every matching post.
+
+    Whole score buckets come from ``post_counts`` (kept by the store step); only posts in
+    the partly covered buckets at the edges of a score range are counted one by one, a
+    short index range scan. ``where`` is the full filter (without text search).
+    """
+    low = filters.min_score if filters.min_score is not None else 0.0
+    high = filters.max_score if filters.max_score is not None else 10.0
+    full = full_buckets(low, high)
+    if not full:
+        return await session.scalar(select(func.count()).select_from(RawPost).where(*where)) or 0
+    counts_where: list[ColumnElement[bool]] = [
+        PostCount.campaign_id == campaign_id,
+        PostCount.bucket.in_(full),
+    ]
     if filters.archetype:
-        where.append(PostCount.archetype == filters.archetype)
+        counts_where.append(PostCount.archetype == filters.archetype)
     if filters.subreddit_key:
-        where.append(PostCount.subreddit_key == filters.subreddit_key)
-    if filters.min_score:
-        where.append(PostCount.bucket >= int(filters.min_score))
-    return int(await session.scalar(select(func.coalesce(func.sum(PostCount.posts), 0)).where(*where)) or 0)
+        counts_where.append(PostCount.subreddit_key == filters.subreddit_key)
+    whole = (
+        await session.scalar(select(func.coalesce(func.sum(PostCount.posts), 0)).where(*counts_where)) or 0
+    )
+    edges = [RawPost.success_score < full[0]]
+    if full[-1] < 9:
+        edges.append(RawPost.success_score >= full[-1] + 1)
+    partial = 0
+    if low < full[0] or full[-1] < 9:
+        partial = (
+            await session.scalar(select(func.count()).select_from(RawPost).where(*where, or_(*edges))) or 0
+        )
+    return int(whole) + int(partial)
 
 
 def order_by(sort: str) -> list[Any]:
@@ -132,10 +151,10 @@ async def list_posts(
     session: AsyncSession, *, campaign_id: uuid.UUID, filters: PostFilters, page: int, per_page: int
 ) -> PostList:
     where = filter_clauses(filters, campaign_id=campaign_id, dialect=dialect_of(session))
-    if counts_can_answer(filters):
-        total = await total_from_counts(session, campaign_id=campaign_id, filters=filters)
-    else:
+    if filters.words:  # text search: only counting the matches can tell
         total = await session.scalar(select(func.count()).select_from(RawPost).where(*where)) or 0
+    else:
+        total = await counted_total(session, campaign_id=campaign_id, filters=filters, where=where)
     posts: list[PostOut] = []
     order = order_by(filters.sort)
     offset = (page - 1) * per_page
