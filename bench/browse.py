@@ -179,7 +179,7 @@ async def seed(url: str, count: int, *, reseed: bool) -> dict[str, uuid.UUID]:
             "CREATE INDEX ix_raw_posts_text_trgm ON raw_posts USING gin (raw_text gin_trgm_ops)"
         )
         # The store step keeps post_counts in step with every insert; COPY bypasses it, so
-        # fill the counts the way migration 0003 does for existing posts.
+        # fill the counts the way migration 0002 does for existing posts.
         await conn.execute(
             "INSERT INTO post_counts (campaign_id, archetype, subreddit_key, bucket, posts, score_sum) "
             f"SELECT campaign_id, archetype, subreddit_key, {BUCKET_SQL}, count(*), sum(success_score) "

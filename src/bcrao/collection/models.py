@@ -100,7 +100,6 @@ class RawPost(Base):
         Index("ix_raw_posts_campaign_upvotes", "campaign_id", "upvotes", "id"),
         Index("ix_raw_posts_campaign_comments", "campaign_id", "comment_count", "id"),
         Index("ix_raw_posts_run", "run_id"),
-        Index("ix_raw_posts_campaign_stats", "campaign_id", "archetype", "subreddit_key", "success_score"),
     )
 
     id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=new_id)
