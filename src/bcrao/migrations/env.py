@@ -14,11 +14,21 @@ config = context.config
 target_metadata = Base.metadata
 
 
+# PostgreSQL-only indexes created by hand in the migrations (trigram search); the models do
+# not declare them, so autogenerate must not propose dropping them.
+DIALECT_ONLY_INDEXES = {"ix_raw_posts_title_trgm", "ix_raw_posts_text_trgm"}
+
+
+def _include_object(obj, name, type_, reflected, compare_to) -> bool:
+    return not (type_ == "index" and name in DIALECT_ONLY_INDEXES)
+
+
 def _configure(connection=None, url=None) -> None:
     context.configure(
         connection=connection,
         url=url,
         target_metadata=target_metadata,
+        include_object=_include_object,
         render_as_batch=True,  # SQLite can only ALTER by copying the table
         compare_type=True,
         literal_binds=url is not None,
