@@ -63,9 +63,18 @@ class LocalExecutor:
         finally:
             await source.aclose()
 
-    async def aclose(self) -> None:
-        """Stopping the process ends its runs; fail them now rather than leave them running."""
+    async def aclose(self, grace_seconds: float = 10.0) -> None:
+        """Stopping the process ends its runs: let them finish for a few seconds, then stop
+        the rest and fail them rather than leave them running.
+
+        The grace period matters beyond politeness: a run cancelled in the middle of a
+        database call can leave its connection inside a write transaction until the
+        connection is collected, and on SQLite that holds the one writer lock.
+        """
         tasks = dict(self._tasks)
+        if tasks:
+            await asyncio.wait(tasks.values(), timeout=grace_seconds)
+        tasks = {run_id: task for run_id, task in tasks.items() if not task.done()}
         for task in tasks.values():
             task.cancel()
         for task in tasks.values():
