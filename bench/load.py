@@ -18,7 +18,6 @@ import os
 import random
 import resource
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
@@ -34,7 +33,7 @@ from httpx_sse import aconnect_sse
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from tests.fakes.fixtures import REDIS_SERVER, _free_port, _wait_for_port  # noqa: E402
+from tests.fakes.fixtures import private_redis  # noqa: E402
 from tests.system.processes import api_processes  # noqa: E402
 
 from bcrao.collection.models import CollectionRun, RawPost  # noqa: E402
@@ -293,41 +292,19 @@ def main() -> None:
         sys.exit("load.py needs PostgreSQL: run it under scripts/with-postgres.sh or give --database-url")
     _soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
     resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
-    port = _free_port()
-    with tempfile.TemporaryDirectory() as tmp:
-        redis_proc = subprocess.Popen(
-            [
-                REDIS_SERVER,
-                "--port",
-                str(port),
-                "--bind",
-                "127.0.0.1",
-                "--save",
-                "",
-                "--appendonly",
-                "no",
-                "--dir",
-                tmp,
-            ],
-            stdout=subprocess.DEVNULL,
+    with tempfile.TemporaryDirectory() as tmp, private_redis(Path(tmp)) as redis_url:
+        settings = Settings(
+            database_url=args.database_url,
+            redis_url=redis_url,
+            data_dir=Path(tmp),
+            secret_key="load-test-secret-key-0123456789abcdefghij",
+            log_level="WARNING",
+            plan_trial_runs_per_week=0,
+            reaper_interval_seconds=3600,
         )
-        try:
-            _wait_for_port(port, redis_proc)
-            settings = Settings(
-                database_url=args.database_url,
-                redis_url=f"redis://127.0.0.1:{port}/0",
-                data_dir=Path(tmp),
-                secret_key="load-test-secret-key-0123456789abcdefghij",
-                log_level="WARNING",
-                plan_trial_runs_per_week=0,
-                reaper_interval_seconds=3600,
-            )
-            upgrade(settings.effective_database_url)
-            with api_processes(settings, 2) as apis:
-                asyncio.run(drive(settings, apis, args))
-        finally:
-            redis_proc.terminate()
-            redis_proc.wait(10)
+        upgrade(settings.effective_database_url)
+        with api_processes(settings, 2) as apis:
+            asyncio.run(drive(settings, apis, args))
 
 
 if __name__ == "__main__":

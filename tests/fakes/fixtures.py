@@ -13,6 +13,7 @@ import socket
 import subprocess
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -70,33 +71,17 @@ def _wait_for_port(port: int, process: subprocess.Popen[bytes], timeout: float =
     raise RuntimeError(f"redis-server did not listen on port {port} within {timeout}s")
 
 
-@pytest.fixture(scope="session")
-def redis_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """A private redis-server on a free loopback port, without persistence; yields its URL."""
-    if not Path(REDIS_SERVER).exists():
-        pytest.skip("redis-server is not installed")
-    workdir = tmp_path_factory.mktemp("redis")
+@contextmanager
+def private_redis(workdir: Path) -> Iterator[str]:
+    """A redis-server on a free loopback port, without persistence; yields its URL."""
     for _attempt in range(3):  # the free port can be taken between choosing and binding it
         port = _free_port()
         process = subprocess.Popen(
-            [
-                REDIS_SERVER,
-                "--port",
-                str(port),
-                "--bind",
-                "127.0.0.1",
-                "--save",
-                "",
-                "--appendonly",
-                "no",
-                "--dir",
-                str(workdir),
-                "--protected-mode",
-                "yes",
-            ],
+            [REDIS_SERVER, "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
+             "--dir", str(workdir), "--protected-mode", "yes"],
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
-        )
+        )  # fmt: skip
         try:
             _wait_for_port(port, process)
         except RuntimeError:
@@ -115,3 +100,12 @@ def redis_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         except subprocess.TimeoutExpired:
             process.kill()
             process.wait()
+
+
+@pytest.fixture(scope="session")
+def redis_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """One private redis-server for the session; tests use their own keys."""
+    if not Path(REDIS_SERVER).exists():
+        pytest.skip("redis-server is not installed")
+    with private_redis(tmp_path_factory.mktemp("redis")) as url:
+        yield url

@@ -90,13 +90,8 @@ class RunTally:
     def run_columns(self) -> dict[str, Any]:
         """The run row's columns that mirror this tally."""
         return {
-            "scraped": self.scraped,
-            "filtered": self.filtered,
-            "classified": self.classified,
-            "stored": self.stored,
-            "duplicates": self.duplicates,
+            **self.counters(),
             "filter_reasons": dict(self.filter_reasons),
-            "errors": list(self.errors),
             "warnings": list(self.warnings),
             "llm_prompt_tokens": self.llm_prompt_tokens,
             "llm_completion_tokens": self.llm_completion_tokens,
