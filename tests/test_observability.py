@@ -7,6 +7,7 @@ The metrics: ``/metrics`` exposes the named families with values that match the 
 
 from __future__ import annotations
 
+import asyncio
 import io
 import json
 import logging
@@ -20,7 +21,7 @@ from bcrao.config import Settings
 from bcrao.logs import configure_logging
 from bcrao.metrics import Metrics
 from bcrao.progress.bus import MemoryBus
-from bcrao.progress.sse import run_events
+from bcrao.progress.sse import ProgressStream
 from tests.conftest import TEST_SECRET, app_client, make_campaign, signup
 from tests.fakes.reddit import FakeReddit
 from tests.streaming import read_events, trigger, wait_for_run
@@ -185,19 +186,38 @@ async def test_the_active_clients_gauge_follows_open_streams(db: str, settings: 
     engine = make_engine(settings.effective_database_url)
     metrics = Metrics(make_sessionmaker(engine))
     bus = MemoryBus(maxlen=100, ttl_seconds=60)
+    scope = {"type": "http", "method": "GET"}
+    clients = []
+
+    async def open_stream() -> tuple[asyncio.Task[None], asyncio.Event]:
+        """An ASGI stream whose client leaves when the returned event is set."""
+        opened, left = asyncio.Event(), asyncio.Event()
+
+        async def receive() -> dict:
+            await left.wait()
+            return {"type": "http.disconnect"}
+
+        async def send(message: dict) -> None:
+            if message.get("body", b"").startswith(b": stream"):
+                opened.set()
+
+        stream = ProgressStream(
+            bus, "run-1", after=0, finished=None, retry_ms=2000, keepalive=15, observer=metrics
+        )
+        task = asyncio.create_task(stream(scope, receive, send))
+        await asyncio.wait_for(opened.wait(), 5)
+        return task, left
+
     try:
-        streams = [
-            run_events(bus, "run-1", after=0, finished=None, retry_ms=2000, observer=metrics)
-            for _ in range(2)
-        ]
-        for stream in streams:
-            await anext(stream)  # the retry hint: the stream is open
+        clients = [await open_stream() for _ in range(2)]
         assert metrics.sse_clients._value.get() == 2
-        await streams[0].aclose()
-        assert metrics.sse_clients._value.get() == 1
-        await streams[1].aclose()
-        assert metrics.sse_clients._value.get() == 0
+        for open_now, (task, left) in ((1, clients[0]), (0, clients[1])):
+            left.set()
+            await asyncio.wait_for(task, 5)
+            assert metrics.sse_clients._value.get() == open_now
     finally:
+        for task, _left in clients:
+            task.cancel()
         await bus.aclose()
         await engine.dispose()
 

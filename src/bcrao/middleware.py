@@ -1,4 +1,11 @@
-"""Small pure-ASGI middlewares (pure ASGI so they never buffer an event stream)."""
+"""Small pure-ASGI middlewares (pure ASGI so they never buffer an event stream).
+
+Their ``send`` wrappers are plain functions that return the next ``send``'s awaitable
+rather than coroutines awaiting it: a progress stream's body chunks pass through every
+wrapper, 1,000 clients times every event, and a function call is several times cheaper
+than creating and running one more coroutine frame per layer and per send. Only the
+``http.response.start`` message is looked at.
+"""
 
 from __future__ import annotations
 
@@ -7,6 +14,7 @@ import json
 import logging
 import time
 import uuid
+from collections.abc import Awaitable
 from contextvars import ContextVar
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -46,14 +54,14 @@ class BodySizeLimit:
                     raise _TooLarge()
             return message
 
-        async def guarded_send(message: Message) -> None:
+        def guarded_send(message: Message) -> Awaitable[None]:
             nonlocal started
             # FastAPI catches errors while reading a body and answers 400/422 itself;
             # once the limit is crossed, that answer is replaced by the 413.
             if too_large and not started:
-                return
+                return _dropped()
             started = started or message["type"] == "http.response.start"
-            await send(message)
+            return send(message)
 
         with contextlib.suppress(_TooLarge):
             await self.app(scope, limited_receive, guarded_send)
@@ -79,6 +87,10 @@ class _TooLarge(Exception):
     pass
 
 
+async def _dropped() -> None:
+    """What a send that is swallowed returns (a wrapper must still return an awaitable)."""
+
+
 class RequestId:
     """Give every request an id (or keep the caller's) for logs and the response header."""
 
@@ -93,11 +105,11 @@ class RequestId:
         rid = incoming if 0 < len(incoming) <= 64 and incoming.isprintable() else uuid.uuid4().hex
         token = request_id_var.set(rid)
 
-        async def send_with_id(message: Message) -> None:
+        def send_with_id(message: Message) -> Awaitable[None]:
             if message["type"] == "http.response.start":
                 message.setdefault("headers", [])
                 message["headers"] = [*message["headers"], (b"x-request-id", rid.encode())]
-            await send(message)
+            return send(message)
 
         try:
             await self.app(scope, receive, send_with_id)
@@ -125,11 +137,11 @@ class AccessLog:
         start = time.perf_counter()
         status = 500  # what the client gets if the app raises before answering
 
-        async def send_and_record(message: Message) -> None:
+        def send_and_record(message: Message) -> Awaitable[None]:
             nonlocal status
             if message["type"] == "http.response.start":
                 status = message["status"]
-            await send(message)
+            return send(message)
 
         try:
             await self.app(scope, receive, send_and_record)

@@ -27,7 +27,7 @@ from bcrao.collection.schemas import (
 from bcrao.deps import PageDep, RuntimeDep, SessionDep
 from bcrao.errors import Conflict, ErrorResponse, ServiceUnavailable, Unauthorized
 from bcrao.progress.bus import TERMINAL_EVENTS
-from bcrao.progress.sse import event_source, parse_resume_id, run_events
+from bcrao.progress.sse import ProgressStream, parse_resume_id
 
 log = logging.getLogger("bcrao.collection")
 
@@ -223,14 +223,14 @@ async def stream_progress(
     resume = parse_resume_id(last_event_id_header, last_event_id)
     if finished is not None and final_event_id and resume >= final_event_id:
         return Response(status_code=status.HTTP_204_NO_CONTENT)
-    events = run_events(
+    return ProgressStream(
         runtime.bus,
         str(task_id),
         after=resume,
         finished=finished,
         retry_ms=runtime.settings.sse_retry_ms,
+        keepalive=runtime.settings.sse_keepalive_seconds,
         final_event_id=final_event_id,
         max_seconds=runtime.settings.sse_max_connection_seconds,
         observer=getattr(request.app.state, "metrics", None),
     )
-    return event_source(events, keepalive=runtime.settings.sse_keepalive_seconds)

@@ -8,6 +8,11 @@ Every event gets a positive integer id, strictly increasing within its run; SSE 
 as the event id, so ``Last-Event-ID`` resumes exactly where a client stopped. One API
 process reads a run's stream once (a ``_Watcher``) and fans events out to all of its
 local subscribers, so Redis reads per event do not grow with the number of watchers.
+
+Fan-out is built for a thousand readers of one run in one process: readers share the
+run's event list and hold only a cursor (a ``Feed``), an append wakes each waiting reader
+with one ``set_result``, and a batch's SSE frames are joined once per cursor position, not
+once per reader. No per-reader queue, task or copy of an event exists.
 """
 
 from __future__ import annotations
@@ -17,8 +22,9 @@ import contextlib
 import json
 import logging
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from functools import cached_property
 from typing import Any, Protocol
 
@@ -46,6 +52,43 @@ class ProgressEvent:
         data = json.dumps(self.data, separators=(",", ":"), default=str)
         return f"id: {self.id}\r\nevent: {self.event}\r\ndata: {data}\r\n\r\n".encode()
 
+    @cached_property
+    def produced_at(self) -> float | None:
+        """Epoch seconds of the event's ``ts`` (when it was produced), parsed once per process:
+        latency metrics need it for every delivery."""
+        return _epoch(self.data.get("ts"))
+
+
+def _epoch(value: Any) -> float | None:
+    if isinstance(value, datetime):
+        moment = value
+    elif isinstance(value, str):
+        try:
+            moment = datetime.fromisoformat(value)
+        except ValueError:
+            return None
+    else:
+        return None
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    return moment.timestamp()
+
+
+@dataclass(frozen=True, slots=True)
+class Batch:
+    """Events pending for a cursor, up to and including a terminal event, with their frames."""
+
+    events: list[ProgressEvent]
+    wire: bytes
+
+    @property
+    def last_id(self) -> int:
+        return self.events[-1].id
+
+    @property
+    def terminal(self) -> bool:
+        return self.events[-1].terminal
+
 
 class ProgressBus(Protocol):
     async def publish(self, run_id: str, event: str, data: dict[str, Any]) -> int:
@@ -57,6 +100,11 @@ class ProgressBus(Protocol):
         terminal event."""
         ...
 
+    async def open_feed(self, run_id: str, after: int) -> Feed:
+        """A cursor over the run's events after ``after`` (history, then live); the caller
+        must ``aclose()`` it. What ``subscribe`` is built on, without an async generator."""
+        ...
+
     async def history(self, run_id: str, after: int = 0) -> list[ProgressEvent]:
         """What is stored now (no waiting): for runs that already ended."""
         ...
@@ -65,7 +113,7 @@ class ProgressBus(Protocol):
 
 
 class _RunLog:
-    """Events of one run held in memory, and a broadcast that wakes every waiting reader.
+    """Events of one run held in memory, and the readers waiting for the next one.
 
     Appends are synchronous (no await), so within the event loop they are atomic: ids
     never collide and a reader cannot miss a wake-up between checking and waiting.
@@ -75,7 +123,12 @@ class _RunLog:
         self.events: list[ProgressEvent] = []
         self.finished_at: float | None = None
         self.subscribers = 0
-        self._changed: asyncio.Future[None] | None = None
+        # One future per waiting reader (not one shared future): a reader that is
+        # cancelled (its client left) cancels only its own, never the others' wake-up.
+        self._waiters: list[asyncio.Future[None]] = []
+        # Batches by the cursor they start after; every reader at the same position gets
+        # the same joined bytes. Cleared on append (the batches would grow).
+        self._batches: dict[int, Batch] = {}
 
     def after(self, event_id: int) -> list[ProgressEvent]:
         # Ids are dense and increasing, so a binary search is cheap even for long runs.
@@ -87,6 +140,18 @@ class _RunLog:
             else:
                 hi = mid
         return self.events[lo:]
+
+    def batch_after(self, event_id: int) -> Batch | None:
+        """Everything pending after ``event_id`` up to a terminal event, or None."""
+        if not self.events or self.events[-1].id <= event_id:
+            return None
+        batch = self._batches.get(event_id)
+        if batch is None:
+            events = self.after(event_id)
+            end = next((i for i, e in enumerate(events) if e.terminal), len(events) - 1)
+            events = events[: end + 1]
+            batch = self._batches[event_id] = Batch(events, b"".join(e.wire for e in events))
+        return batch
 
     @property
     def done(self) -> bool:
@@ -101,38 +166,59 @@ class _RunLog:
             del self.events[: len(self.events) - maxlen]
         if event.terminal:
             self.finished_at = time.monotonic()
-        if self._changed is not None and not self._changed.done():
-            self._changed.set_result(None)
-        self._changed = None
+        self._batches.clear()
+        waiters, self._waiters = self._waiters, []
+        for waiter in waiters:
+            if not waiter.done():
+                waiter.set_result(None)
 
     def append_next(self, event: str, data: dict[str, Any], maxlen: int) -> int:
         next_id = (self.events[-1].id if self.events else 0) + 1
         self.append(ProgressEvent(next_id, event, data), maxlen)
         return next_id
 
-    async def _wait_for_change(self) -> None:
-        if self._changed is None:
-            self._changed = asyncio.get_running_loop().create_future()
-        # wait() rather than awaiting the shared future: a reader that is cancelled (its
-        # client left) must not cancel the wake-up of all the others.
-        await asyncio.wait((self._changed,))
+    def notify(self, waiter: asyncio.Future[None]) -> None:
+        """Resolve ``waiter`` at the next append (others may resolve it first)."""
+        if len(self._waiters) > 2 * self.subscribers + 16:
+            # Readers that left between appends leave resolved or cancelled futures behind.
+            self._waiters = [w for w in self._waiters if not w.done()]
+        self._waiters.append(waiter)
 
-    async def follow(self, after: int) -> AsyncIterator[list[ProgressEvent]]:
-        """Everything after ``after`` as it arrives, in batches: a subscriber that wakes up
-        late takes all that is pending at once (one send instead of one per event)."""
-        last = after
-        while True:
-            batch = self.after(last)
-            if batch:
-                end = next((i for i, e in enumerate(batch) if e.terminal), len(batch) - 1)
-                yield batch[: end + 1]
-                last = batch[end].id
-                if batch[end].terminal:
-                    return
-                continue
-            if self.done:
-                return
-            await self._wait_for_change()
+
+class Feed:
+    """One reader's cursor over a run's log: the SSE layer's view of the bus.
+
+    ``take()`` returns what is pending (and moves the cursor); ``waiter()`` is a fresh
+    future that the next append resolves. The reader owns that future, so it can resolve
+    it too (to wake itself for other reasons) without touching the other readers.
+    """
+
+    def __init__(self, log: _RunLog, after: int, release: Callable[[], Awaitable[None]]) -> None:
+        self._log = log
+        self.last = after
+        self._release: Callable[[], Awaitable[None]] | None = release
+
+    def take(self) -> Batch | None:
+        batch = self._log.batch_after(self.last)
+        if batch is not None:
+            self.last = batch.last_id
+        return batch
+
+    @property
+    def ended(self) -> bool:
+        """Nothing more will come: the run's terminal event is at or before the cursor."""
+        log = self._log
+        return log.done and log.events[-1].id <= self.last
+
+    def waiter(self) -> asyncio.Future[None]:
+        waiter = asyncio.get_running_loop().create_future()
+        self._log.notify(waiter)
+        return waiter
+
+    async def aclose(self) -> None:
+        release, self._release = self._release, None
+        if release is not None:
+            await release()
 
 
 class MemoryBus:
@@ -157,14 +243,17 @@ class MemoryBus:
     async def publish(self, run_id: str, event: str, data: dict[str, Any]) -> int:
         return self._log(run_id).append_next(event, data, self.maxlen)
 
-    async def subscribe(self, run_id: str, after: int) -> AsyncIterator[list[ProgressEvent]]:
+    async def open_feed(self, run_id: str, after: int) -> Feed:
         log_ = self._log(run_id)
         log_.subscribers += 1
-        try:
-            async for batch in log_.follow(after):
-                yield batch
-        finally:
+
+        async def release() -> None:
             log_.subscribers -= 1
+
+        return Feed(log_, after, release)
+
+    def subscribe(self, run_id: str, after: int) -> AsyncIterator[list[ProgressEvent]]:
+        return _subscribe(self, run_id, after)
 
     async def history(self, run_id: str, after: int = 0) -> list[ProgressEvent]:
         log_ = self._runs.get(run_id)
@@ -172,6 +261,24 @@ class MemoryBus:
 
     async def aclose(self) -> None:
         self._runs.clear()
+
+
+async def _subscribe(bus: ProgressBus, run_id: str, after: int) -> AsyncIterator[list[ProgressEvent]]:
+    """A feed as batches of events: history first, then live, until the terminal event."""
+    feed = await bus.open_feed(run_id, after)
+    try:
+        while True:
+            batch = feed.take()
+            if batch is not None:
+                yield batch.events
+                if batch.terminal:
+                    return
+                continue
+            if feed.ended:
+                return
+            await feed.waiter()
+    finally:
+        await feed.aclose()
 
 
 # INCR the run's sequence (never below the caller's floor, so ids stay monotonic even if
@@ -277,16 +384,14 @@ class RedisBus:
             self._floors.pop(run_id, None)
         return seq
 
-    async def subscribe(self, run_id: str, after: int) -> AsyncIterator[list[ProgressEvent]]:
+    async def open_feed(self, run_id: str, after: int) -> Feed:
         watcher = self._watchers.get(run_id)
         if watcher is None or (watcher.task is not None and watcher.task.done() and not watcher.log.done):
             watcher = self._watchers[run_id] = _Watcher(self, run_id)
             watcher.start()
         watcher.log.subscribers += 1
-        try:
-            async for batch in watcher.log.follow(after):
-                yield batch
-        finally:
+
+        async def release() -> None:
             watcher.log.subscribers -= 1
             if watcher.log.subscribers == 0 and self._watchers.get(run_id) is watcher:
                 del self._watchers[run_id]
@@ -294,6 +399,11 @@ class RedisBus:
                     watcher.task.cancel()
                     with contextlib.suppress(asyncio.CancelledError, Exception):
                         await watcher.task
+
+        return Feed(watcher.log, after, release)
+
+    def subscribe(self, run_id: str, after: int) -> AsyncIterator[list[ProgressEvent]]:
+        return _subscribe(self, run_id, after)
 
     async def history(self, run_id: str, after: int = 0) -> list[ProgressEvent]:
         entries = await self.redis.xrange(_stream_key(run_id), min=f"0-{after + 1}")
