@@ -122,7 +122,9 @@ def serve(
         workers=workers,
         log_level=settings.log_level.lower(),
         proxy_headers=True,
+        # bcrao.middleware.AccessLog writes the one access line per request.
         access_log=False,
+        server_header=False,
     )
 
 

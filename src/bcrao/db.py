@@ -5,13 +5,14 @@ The same models and migrations serve SQLite (embedded default) and PostgreSQL (s
 
 from __future__ import annotations
 
+import time
 import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import JSON, DateTime, MetaData, event
+from sqlalchemy import JSON, DateTime, MetaData, event, exc
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 from sqlalchemy.orm import DeclarativeBase
@@ -66,6 +67,10 @@ def new_id() -> uuid.UUID:
     return uuid.uuid4()
 
 
+# A pooled connection unused for longer than this is checked before it is handed out.
+IDLE_PING_SECONDS = 1.0
+
+
 def make_engine(url: str, **kwargs: Any) -> AsyncEngine:
     """Create an engine with the per-dialect settings each database needs."""
     if url.startswith("sqlite"):
@@ -76,8 +81,10 @@ def make_engine(url: str, **kwargs: Any) -> AsyncEngine:
     # costs a process fork: size the pool for the steady concurrency, not the average.
     kwargs.setdefault("pool_size", 20)
     kwargs.setdefault("max_overflow", 20)
-    kwargs.setdefault("pool_pre_ping", True)
     kwargs.setdefault("pool_timeout", 5)
+    # Last in, first out: under load the same few connections stay hot, so they are never
+    # idle long enough to need the liveness check below.
+    kwargs.setdefault("pool_use_lifo", True)
     # A stopped PostgreSQL must turn into a fast 503, not a request that hangs.
     connect_args = kwargs.pop("connect_args", {})
     connect_args.setdefault("timeout", 2)
@@ -85,7 +92,38 @@ def make_engine(url: str, **kwargs: Any) -> AsyncEngine:
     # Short OLTP queries on big campaigns otherwise pay 100-200 ms of JIT compilation
     # whenever the planner overestimates them.
     connect_args.setdefault("server_settings", {"jit": "off"})
-    return create_async_engine(url, connect_args=connect_args, **kwargs)
+    engine = create_async_engine(url, connect_args=connect_args, **kwargs)
+    if not kwargs.get("pool_pre_ping"):
+        _ping_idle_connections(engine)
+    return engine
+
+
+def _ping_idle_connections(engine: AsyncEngine) -> None:
+    """``pool_pre_ping`` for connections that sat idle, instead of on every checkout.
+
+    The asyncpg pre-ping is three round trips (BEGIN, a query, ROLLBACK) on every request,
+    a third of a short read's database work. A connection used a moment ago is as alive as
+    the ping would prove; one that waited through a quiet spell may have outlived a
+    PostgreSQL restart, so it is checked and silently replaced. A database that dies under
+    a busy connection fails that request (a 503), and SQLAlchemy then invalidates the whole
+    pool, so every later checkout reconnects.
+    """
+
+    @event.listens_for(engine.sync_engine, "checkin")
+    def _on_checkin(_dbapi_conn: Any, record: Any) -> None:
+        record.info["idle_since"] = time.monotonic()
+
+    @event.listens_for(engine.sync_engine, "checkout")
+    def _on_checkout(dbapi_conn: Any, record: Any, _proxy: Any) -> None:
+        idle_since = record.info.get("idle_since")
+        if idle_since is None or time.monotonic() - idle_since < IDLE_PING_SECONDS:
+            return
+        try:
+            dbapi_conn.ping()
+        except Exception as error:
+            # The pool replaces this connection, and every other one pooled before now:
+            # a dead idle connection usually means the server restarted under all of them.
+            raise exc.InvalidatePoolError() from error
 
 
 def _configure_sqlite(engine: AsyncEngine) -> None:
@@ -109,6 +147,18 @@ def _configure_sqlite(engine: AsyncEngine) -> None:
 
 def make_sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
     return async_sessionmaker(engine, expire_on_commit=False, autoflush=False)
+
+
+def make_read_sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
+    """Sessions for work that only reads: on PostgreSQL, without BEGIN and COMMIT.
+
+    Under READ COMMITTED every statement takes its own snapshot whether or not it runs in
+    a transaction, so wrapping reads in one buys no consistency; it costs two round trips.
+    SQLite keeps ordinary sessions (its connections begin with ``BEGIN IMMEDIATE``).
+    """
+    if engine.dialect.name != "postgresql":
+        return make_sessionmaker(engine)
+    return make_sessionmaker(engine.execution_options(isolation_level="AUTOCOMMIT"))
 
 
 @asynccontextmanager

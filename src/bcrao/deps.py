@@ -11,14 +11,25 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bcrao.db import session_scope
 from bcrao.runtime import Runtime
 
+# Methods that never write: their requests read without a transaction (see
+# db.make_read_sessionmaker).
+READ_METHODS = frozenset({"GET", "HEAD"})
 
-def get_runtime(request: Request) -> Runtime:
+# Dependencies are coroutines, even where nothing is awaited: FastAPI runs a plain function
+# (a class too) in the thread pool, a thread hand-off per request for no work at all.
+
+
+async def get_runtime(request: Request) -> Runtime:
     return request.app.state.runtime
 
 
 async def get_session(request: Request) -> AsyncIterator[AsyncSession]:
     """One session per request; commits when the route returns, rolls back on error."""
-    async with session_scope(request.app.state.runtime.sessionmaker) as session:
+    runtime: Runtime = request.app.state.runtime
+    maker = runtime.sessionmaker
+    if request.method in READ_METHODS:
+        maker = runtime.extras.get("read_sessionmaker", maker)
+    async with session_scope(maker) as session:
         yield session
 
 
@@ -27,11 +38,7 @@ SessionDep = Annotated[AsyncSession, Depends(get_session)]
 
 
 class PageParams:
-    def __init__(
-        self,
-        page: Annotated[int, Query(ge=1, le=1_000_000, description="1-based page number")] = 1,
-        per_page: Annotated[int, Query(ge=1, le=100, description="Items per page (1-100)")] = 20,
-    ) -> None:
+    def __init__(self, page: int = 1, per_page: int = 20) -> None:
         self.page = page
         self.per_page = per_page
 
@@ -40,4 +47,11 @@ class PageParams:
         return (self.page - 1) * self.per_page
 
 
-PageDep = Annotated[PageParams, Depends()]
+async def page_params(
+    page: Annotated[int, Query(ge=1, le=1_000_000, description="1-based page number")] = 1,
+    per_page: Annotated[int, Query(ge=1, le=100, description="Items per page (1-100)")] = 20,
+) -> PageParams:
+    return PageParams(page, per_page)
+
+
+PageDep = Annotated[PageParams, Depends(page_params)]

@@ -7,14 +7,16 @@ from typing import Annotated
 
 from fastapi import Depends
 
-from bcrao.auth.deps import CurrentUser
-from bcrao.campaigns import service
+from bcrao.auth.deps import TokenUserId, owned_by_caller
 from bcrao.campaigns.models import Campaign
+from bcrao.campaigns.service import CampaignNotFound
 from bcrao.deps import SessionDep
 
 
-async def owned_campaign(campaign_id: uuid.UUID, user: CurrentUser, session: SessionDep) -> Campaign:
-    return await service.get_owned(session, user_id=user.id, campaign_id=campaign_id)
+async def owned_campaign(campaign_id: uuid.UUID, user_id: TokenUserId, session: SessionDep) -> Campaign:
+    return await owned_by_caller(
+        session, user_id=user_id, model=Campaign, resource_id=campaign_id, not_found=CampaignNotFound
+    )
 
 
 OwnedCampaign = Annotated[Campaign, Depends(owned_campaign)]

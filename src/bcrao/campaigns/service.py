@@ -5,12 +5,12 @@ from __future__ import annotations
 import uuid
 from collections.abc import Sequence
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import bindparam, delete, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bcrao.campaigns.models import Campaign
 from bcrao.campaigns.schemas import CampaignCreate, CampaignOut, CampaignStats, LastRun
-from bcrao.collection.models import CollectionRun, RawPost
+from bcrao.collection.models import CollectionRun, PostCount
 from bcrao.errors import NotFound
 
 
@@ -22,15 +22,6 @@ async def create_campaign(session: AsyncSession, *, user_id: uuid.UUID, data: Ca
     campaign = Campaign(user_id=user_id, **data.model_dump())
     session.add(campaign)
     await session.flush()
-    return campaign
-
-
-async def get_owned(session: AsyncSession, *, user_id: uuid.UUID, campaign_id: uuid.UUID) -> Campaign:
-    campaign = await session.scalar(
-        select(Campaign).where(Campaign.id == campaign_id, Campaign.user_id == user_id)
-    )
-    if campaign is None:
-        raise CampaignNotFound()
     return campaign
 
 
@@ -66,64 +57,60 @@ async def delete_campaign(session: AsyncSession, *, campaign: Campaign) -> None:
     await session.execute(delete(Campaign).where(Campaign.id == campaign.id))
 
 
-def last_run_of(run: CollectionRun | None) -> LastRun | None:
-    if run is None:
-        return None
-    return LastRun(task_id=run.id, status=run.status, created_at=run.created_at, finished_at=run.finished_at)
+# Built once: the SQL never changes, only the ids do (see auth.deps._owned_query).
+_POSTS_BY_CAMPAIGN = (
+    select(PostCount.campaign_id, func.sum(PostCount.posts))
+    .where(PostCount.campaign_id.in_(bindparam("ids", expanding=True)))
+    .group_by(PostCount.campaign_id)
+)
+_RANKED_RUNS = (
+    select(
+        CollectionRun.campaign_id,
+        CollectionRun.id,
+        CollectionRun.status,
+        CollectionRun.created_at,
+        CollectionRun.finished_at,
+        func.count().over(partition_by=CollectionRun.campaign_id).label("runs"),
+        func.row_number()
+        .over(
+            partition_by=CollectionRun.campaign_id,
+            order_by=(CollectionRun.created_at.desc(), CollectionRun.id.desc()),
+        )
+        .label("rn"),
+    )
+    .where(CollectionRun.campaign_id.in_(bindparam("ids", expanding=True)))
+    .subquery()
+)
+_NEWEST_RUNS = select(_RANKED_RUNS).where(_RANKED_RUNS.c.rn == 1)
 
 
 async def stats_for(
     session: AsyncSession, campaign_ids: Sequence[uuid.UUID]
 ) -> dict[uuid.UUID, CampaignStats]:
-    """Posts, runs and newest run for a page of campaigns, in three set-based queries."""
+    """Posts, runs and newest run for a page of campaigns, in two set-based queries.
+
+    Posts are summed from ``post_counts`` (kept exact by the store step), never counted
+    one by one; the run count and the newest run come from one pass over the runs.
+    """
     if not campaign_ids:
         return {}
     ids = list(campaign_ids)
-    posts = dict(
-        (
-            await session.execute(
-                select(RawPost.campaign_id, func.count())
-                .where(RawPost.campaign_id.in_(ids))
-                .group_by(RawPost.campaign_id)
+    # Rows, not .tuples(): that is deprecated in SQLAlchemy 2.1 and warns on every call.
+    posts = {cid: n for cid, n in await session.execute(_POSTS_BY_CAMPAIGN, {"ids": ids})}
+    newest = {row.campaign_id: row for row in await session.execute(_NEWEST_RUNS, {"ids": ids})}
+    stats = {}
+    for cid in ids:
+        run = newest.get(cid)
+        stats[cid] = CampaignStats(
+            posts_collected=int(posts.get(cid) or 0),
+            runs=run.runs if run else 0,
+            last_run=LastRun(
+                task_id=run.id, status=run.status, created_at=run.created_at, finished_at=run.finished_at
             )
+            if run
+            else None,
         )
-        .tuples()
-        .all()
-    )
-    runs = dict(
-        (
-            await session.execute(
-                select(CollectionRun.campaign_id, func.count())
-                .where(CollectionRun.campaign_id.in_(ids))
-                .group_by(CollectionRun.campaign_id)
-            )
-        )
-        .tuples()
-        .all()
-    )
-    newest = (
-        select(
-            CollectionRun.id,
-            func.row_number()
-            .over(
-                partition_by=CollectionRun.campaign_id,
-                order_by=(CollectionRun.created_at.desc(), CollectionRun.id.desc()),
-            )
-            .label("rn"),
-        )
-        .where(CollectionRun.campaign_id.in_(ids))
-        .subquery()
-    )
-    last_runs = await session.scalars(
-        select(CollectionRun).join(newest, newest.c.id == CollectionRun.id).where(newest.c.rn == 1)
-    )
-    last = {r.campaign_id: r for r in last_runs}
-    return {
-        cid: CampaignStats(
-            posts_collected=posts.get(cid, 0), runs=runs.get(cid, 0), last_run=last_run_of(last.get(cid))
-        )
-        for cid in ids
-    }
+    return stats
 
 
 def to_out(campaign: Campaign, stats: CampaignStats | None = None) -> CampaignOut:

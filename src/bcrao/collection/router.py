@@ -9,7 +9,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Header, Query, Request, Response, status
 from fastapi.security import HTTPAuthorizationCredentials
 
-from bcrao.auth.deps import CurrentUser, bearer
+from bcrao.auth.deps import CurrentUser, TokenUserId, bearer, owned_by_caller
 from bcrao.campaigns.deps import OwnedCampaign
 from bcrao.collection import service
 from bcrao.collection.models import CollectionRun
@@ -42,8 +42,10 @@ FilterReason = Annotated[
 ]
 
 
-async def owned_run(task_id: uuid.UUID, user: CurrentUser, session: SessionDep) -> CollectionRun:
-    return await service.get_owned_run(session, user_id=user.id, run_id=task_id)
+async def owned_run(task_id: uuid.UUID, user_id: TokenUserId, session: SessionDep) -> CollectionRun:
+    return await owned_by_caller(
+        session, user_id=user_id, model=CollectionRun, resource_id=task_id, not_found=service.RunNotFound
+    )
 
 
 OwnedRun = Annotated[CollectionRun, Depends(owned_run)]

@@ -122,15 +122,6 @@ async def list_runs(
     return list(rows), total
 
 
-async def latest_run(session: AsyncSession, *, campaign_id: uuid.UUID) -> CollectionRun | None:
-    return await session.scalar(
-        select(CollectionRun)
-        .where(CollectionRun.campaign_id == campaign_id)
-        .order_by(CollectionRun.created_at.desc(), CollectionRun.id.desc())
-        .limit(1)
-    )
-
-
 async def request_cancel(session: AsyncSession, *, run: CollectionRun) -> bool:
     """Flag the run; return True when it was still queued and is now cancelled outright."""
     if run.status == "queued":

@@ -7,6 +7,7 @@ exact same filter the list endpoint does.
 
 from __future__ import annotations
 
+import inspect
 import uuid
 from datetime import datetime
 from typing import Annotated, Any, Literal
@@ -95,7 +96,17 @@ class PostFilters:
         return f"PostFilters({vars(self)!r})"
 
 
-PostFiltersDep = Annotated[PostFilters, Depends()]
+async def post_filters(**params: Any) -> PostFilters:
+    return PostFilters(**params)
+
+
+# The query parameters stay declared once, on PostFilters (they are its OpenAPI
+# description); the dependency is a coroutine because FastAPI runs a class dependency in
+# its thread pool, a thread hand-off per request for a few comparisons.
+post_filters.__signature__ = inspect.signature(PostFilters).replace(  # type: ignore[attr-defined]
+    return_annotation=PostFilters
+)
+PostFiltersDep = Annotated[PostFilters, Depends(post_filters)]
 
 
 class PostOut(BaseModel):

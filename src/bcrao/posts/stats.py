@@ -10,12 +10,12 @@ from __future__ import annotations
 from collections import Counter
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bcrao.auth.models import User
-from bcrao.campaigns import service as campaigns
 from bcrao.campaigns.models import Campaign
+from bcrao.campaigns.schemas import LastRun
 from bcrao.collection import service as collection
 from bcrao.collection.models import ARCHETYPES, CollectionRun, PostCount, RawPost
 from bcrao.config import Settings
@@ -24,18 +24,31 @@ from bcrao.posts.schemas import CollectionStats, Funnel, HistogramBucket
 BUCKETS = 10
 
 
+# Built once: the SQL never changes, only the campaign id does.
+_POST_GROUPS = select(
+    PostCount.archetype, PostCount.subreddit_key, PostCount.bucket, PostCount.posts, PostCount.score_sum
+).where(PostCount.campaign_id == bindparam("campaign_id"))
+_RUNS_NEWEST_FIRST = (
+    select(
+        CollectionRun.scraped,
+        CollectionRun.filtered,
+        CollectionRun.classified,
+        CollectionRun.stored,
+        CollectionRun.filter_reasons,
+        CollectionRun.id,
+        CollectionRun.status,
+        CollectionRun.created_at,
+        CollectionRun.finished_at,
+    )
+    .where(CollectionRun.campaign_id == bindparam("campaign_id"))
+    .order_by(CollectionRun.created_at.desc(), CollectionRun.id.desc())
+)
+
+
 async def _post_groups(session: AsyncSession, *, campaign_id: Any) -> list[tuple[str, str, int, int, float]]:
     """(archetype, subreddit, bucket, posts, score sum) from the counts the store step keeps."""
-    rows = await session.execute(
-        select(
-            PostCount.archetype,
-            PostCount.subreddit_key,
-            PostCount.bucket,
-            PostCount.posts,
-            PostCount.score_sum,
-        ).where(PostCount.campaign_id == campaign_id)
-    )
-    return [(a, s, int(b), int(n), float(total or 0)) for a, s, b, n, total in rows.tuples()]
+    rows = await session.execute(_POST_GROUPS, {"campaign_id": campaign_id})
+    return [(a, s, int(b), int(n), float(total or 0)) for a, s, b, n, total in rows]
 
 
 async def _spelling(session: AsyncSession, *, campaign_id: Any, key: str) -> str:
@@ -48,27 +61,25 @@ async def _spelling(session: AsyncSession, *, campaign_id: Any, key: str) -> str
     return name or key
 
 
-async def _run_totals(session: AsyncSession, *, campaign_id: Any) -> tuple[int, Funnel, dict[str, int]]:
-    rows = await session.execute(
-        select(
-            CollectionRun.scraped,
-            CollectionRun.filtered,
-            CollectionRun.classified,
-            CollectionRun.stored,
-            CollectionRun.filter_reasons,
-        ).where(CollectionRun.campaign_id == campaign_id)
-    )
+async def _run_totals(
+    session: AsyncSession, *, campaign_id: Any
+) -> tuple[int, Funnel, dict[str, int], LastRun | None]:
+    """Funnel and filter reasons summed over the runs, and the newest run, in one query."""
+    rows = await session.execute(_RUNS_NEWEST_FIRST, {"campaign_id": campaign_id})
     funnel = Funnel()
     reasons: Counter[str] = Counter()
     runs = 0
-    for scraped, filtered, classified, stored, filter_reasons in rows.tuples():
+    last: LastRun | None = None
+    for scraped, filtered, classified, stored, filter_reasons, run_id, status, created, finished in rows:
+        if last is None:
+            last = LastRun(task_id=run_id, status=status, created_at=created, finished_at=finished)
         runs += 1
         funnel.scraped += scraped
         funnel.filtered += filtered
         funnel.classified += classified
         funnel.stored += stored
         reasons.update({k: int(v) for k, v in (filter_reasons or {}).items()})
-    return runs, funnel, dict(sorted(reasons.items()))
+    return runs, funnel, dict(sorted(reasons.items())), last
 
 
 async def collection_stats(
@@ -90,8 +101,7 @@ async def collection_stats(
     for key, count in by_key.items():
         name = targets.get(key) or await _spelling(session, campaign_id=campaign.id, key=key)
         by_subreddit[name] = count
-    runs, funnel, reasons = await _run_totals(session, campaign_id=campaign.id)
-    last = await collection.latest_run(session, campaign_id=campaign.id)
+    runs, funnel, reasons, last = await _run_totals(session, campaign_id=campaign.id)
     return CollectionStats(
         total=total,
         by_archetype=by_archetype,
@@ -102,5 +112,5 @@ async def collection_stats(
         score_histogram=[HistogramBucket(min=i, max=i + 1, count=histogram[i]) for i in range(BUCKETS)],
         runs=runs,
         runs_remaining_this_week=await collection.runs_remaining(session, user=user, settings=settings),
-        last_run=campaigns.last_run_of(last),
+        last_run=last,
     )
