@@ -42,6 +42,7 @@ from bcrao.db import make_engine, make_sessionmaker
 from bcrao.migrate import upgrade
 from bcrao.posts import export, service, stats
 from bcrao.posts.schemas import PostFilters
+from bcrao.posts.search import search_terms
 
 CAMPAIGN_NAME = "bench-browse"
 SUBREDDITS = ["SaaS", "startups", "Entrepreneur", "smallbusiness", "marketing", "indiehackers",
@@ -51,7 +52,7 @@ DOMAIN_WORDS = ["churn", "pricing", "onboarding", "revenue", "customers", "found
 COLUMNS = ["id", "campaign_id", "user_id", "run_id", "subreddit", "subreddit_key", "reddit_post_id",
            "reddit_url", "author", "title", "raw_text", "upvotes", "comment_count", "upvote_ratio",
            "reddit_created_at", "archetype", "relevance_score", "success_score", "score_breakdown",
-           "is_ai_processed", "classifier", "collected_at"]  # fmt: skip
+           "is_ai_processed", "classifier", "collected_at", "search_terms"]  # fmt: skip
 
 SCENARIOS: dict[str, dict[str, Any]] = {
     "unfiltered, page 1": {},
@@ -107,14 +108,15 @@ def _rows(n: int, start: int, ids: dict[str, uuid.UUID], rng: random.Random, poo
         arch = rng.choices(["Unclassified", "Journey", "ProblemSolution", "Feedback"], [70, 10, 10, 10])[0]
         score = round(min(10.0, max(0.0, rng.gauss(4.5, 2.0))), 2)
         body = " ".join(rng.sample(bodies, 3))  # ~540 chars
+        title = rng.choice(titles)
         rows.append(
             (
                 uuid.uuid4(), ids["campaign"], ids["user"], ids["run"], sub, sub.lower(), f"b{i:07d}",
                 f"https://www.reddit.com/r/{sub}/comments/b{i:07d}/", f"user{i % 5000}",
-                rng.choice(titles), body, int(rng.paretovariate(1.2)) - 1, int(rng.paretovariate(1.4)) - 1,
+                title, body, int(rng.paretovariate(1.2)) - 1, int(rng.paretovariate(1.4)) - 1,
                 round(rng.uniform(0.5, 1.0), 2), now - timedelta(minutes=i), arch, round(score / 1.3, 2),
                 score, f'{{"total": {score}}}', arch != "Unclassified" and i % 5 == 0,
-                None if arch == "Unclassified" else "rules", now,
+                None if arch == "Unclassified" else "rules", now, search_terms(title, body),
             )
         )  # fmt: skip
     return rows
@@ -165,18 +167,27 @@ async def seed(url: str, count: int, *, reseed: bool) -> dict[str, uuid.UUID]:
         rng = random.Random(7)
         pools = (_fragments(rng, 4000, 7), _fragments(rng, 3000, 20))
         started = time.perf_counter()
-        # Building the trigram indexes once at the end is far faster than maintaining them per row.
-        await conn.execute("DROP INDEX IF EXISTS ix_raw_posts_title_trgm, ix_raw_posts_text_trgm")
+        # Building the word index once at the end is far faster than maintaining it per row.
+        await conn.execute("DROP INDEX IF EXISTS ix_raw_posts_search")
+        # asyncpg's binary COPY has no tsvector encoder: stage the words as text, then cast.
+        await conn.execute(
+            "CREATE TEMP TABLE seed_posts AS SELECT * FROM raw_posts WITH NO DATA;"
+            "ALTER TABLE seed_posts ALTER COLUMN search_terms TYPE text"
+        )
+        columns = ", ".join(COLUMNS)
         chunk = 50_000
         for start in range(0, count, chunk):
             rows = _rows(min(chunk, count - start), start, ids, rng, pools)
-            await conn.copy_records_to_table("raw_posts", records=rows, columns=COLUMNS)
+            await conn.copy_records_to_table("seed_posts", records=rows, columns=COLUMNS)
+            await conn.execute(
+                f"INSERT INTO raw_posts ({columns}) SELECT {columns.replace('search_terms', 'search_terms::tsvector')}"
+                " FROM seed_posts; TRUNCATE seed_posts"
+            )
             print(f"\rseed: {start + len(rows):,} posts", end="", flush=True)
         print(f" in {time.perf_counter() - started:.0f} s; indexing...", flush=True)
         await conn.execute("SET maintenance_work_mem = '512MB'")
-        await conn.execute("CREATE INDEX ix_raw_posts_title_trgm ON raw_posts USING gin (title gin_trgm_ops)")
         await conn.execute(
-            "CREATE INDEX ix_raw_posts_text_trgm ON raw_posts USING gin (raw_text gin_trgm_ops)"
+            "CREATE INDEX ix_raw_posts_search ON raw_posts USING gin (campaign_id, search_terms)"
         )
         # The store step keeps post_counts in step with every insert; COPY bypasses it, so
         # fill the counts the way migration 0002 does for existing posts.

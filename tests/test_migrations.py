@@ -2,9 +2,19 @@
 
 from __future__ import annotations
 
-from alembic import command
+import asyncio
+import uuid
+from datetime import UTC, datetime
 
+import pytest
+import sqlalchemy as sa
+from alembic import command
+from sqlalchemy.ext.asyncio import create_async_engine
+
+from bcrao.collection.models import RawPost
+from bcrao.db import Base
 from bcrao.migrate import alembic_config
+from bcrao.posts.search import matches_clause, query_words
 
 
 def test_models_and_migrations_agree(database_url):
@@ -19,3 +29,83 @@ def test_migrations_go_down_and_up_again(tmp_path):
     command.downgrade(cfg, "base")
     command.upgrade(cfg, "head")
     command.check(cfg)
+
+
+def _table_before_0003(name: str) -> sa.Table:
+    """The model's table as revision 0002 left it (no ``search_terms``), defaults included."""
+    columns = [c._copy() for c in Base.metadata.tables[name].columns if c.name != "search_terms"]
+    return sa.Table(name, sa.MetaData(), *columns)
+
+
+@pytest.fixture
+def empty_database_url(database_url, tmp_path):
+    """A database of its own on the suite's dialect (the shared one is already at head)."""
+    if not database_url.startswith("postgresql"):
+        yield f"sqlite+aiosqlite:///{tmp_path / 'm.db'}"
+        return
+    name = f"bcrao_mig_{uuid.uuid4().hex[:12]}"
+
+    async def admin(statement: str) -> None:
+        engine = create_async_engine(database_url, isolation_level="AUTOCOMMIT")
+        async with engine.connect() as conn:
+            await conn.execute(sa.text(statement))
+        await engine.dispose()
+
+    asyncio.run(admin(f"CREATE DATABASE {name}"))
+    yield sa.make_url(database_url).set(database=name).render_as_string(hide_password=False)
+    asyncio.run(admin(f"DROP DATABASE {name} WITH (FORCE)"))
+
+
+def test_0003_backfills_the_words_of_posts_stored_before_it(empty_database_url):
+    cfg = alembic_config(empty_database_url)
+    command.upgrade(cfg, "0002")
+    user_id, campaign_id = uuid.uuid4(), uuid.uuid4()
+
+    async def seed() -> None:
+        engine = create_async_engine(empty_database_url)
+        async with engine.begin() as conn:
+            await conn.execute(
+                _table_before_0003("users")
+                .insert()
+                .values(id=user_id, email="m@example.com", password_hash="x")
+            )
+            await conn.execute(
+                _table_before_0003("campaigns")
+                .insert()
+                .values(id=campaign_id, user_id=user_id, name="m", keywords=["x"], target_subreddits=["SaaS"])
+            )
+            common = {
+                "campaign_id": campaign_id,
+                "user_id": user_id,
+                "subreddit": "SaaS",
+                "subreddit_key": "saas",
+                "reddit_url": "https://www.reddit.com/r/SaaS/comments/x/",
+                "reddit_created_at": datetime(2026, 11, 1, tzinfo=UTC),
+            }
+            await conn.execute(
+                _table_before_0003("raw_posts").insert(),
+                [
+                    {**common, "reddit_post_id": "a", "title": "Churned users", "raw_text": "Pricing, again"},
+                    {**common, "reddit_post_id": "b", "title": "Hello", "raw_text": ""},
+                ],
+            )
+        await engine.dispose()
+
+    async def search(q: str) -> list[str]:
+        engine = create_async_engine(empty_database_url)
+        async with engine.connect() as conn:
+            clause = matches_clause(RawPost.search_terms, query_words([q]), conn.dialect.name)
+            rows = await conn.execute(
+                sa.select(RawPost.reddit_post_id).where(clause).order_by("reddit_post_id")
+            )
+            found = [r[0] for r in rows]
+        await engine.dispose()
+        return found
+
+    asyncio.run(seed())
+    command.upgrade(cfg, "head")
+    assert asyncio.run(search("churn")) == ["a"]
+    assert asyncio.run(search("PRICING")) == ["a"]
+    assert asyncio.run(search("hell")) == ["b"]
+    assert asyncio.run(search("again")) == ["a"]
+    command.downgrade(cfg, "0002")  # and back: the trigram indexes return on PostgreSQL

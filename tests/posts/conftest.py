@@ -7,6 +7,7 @@ of the service under test.
 
 from __future__ import annotations
 
+import re
 import uuid
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -180,8 +181,10 @@ SORT_COLUMNS = {
 
 
 def matches_words(post: dict[str, Any], q: str) -> bool:
-    haystacks = (post["title"].lower(), post["raw_text"].lower())
-    return all(any(w.lower() in h for h in haystacks) for w in q.split())
+    """The search oracle: every letter/digit run of the query begins a word of the post."""
+    post_words = re.split(r"[\W_]+", f"{post['title']} {post['raw_text']}".lower())
+    wanted = [w for w in re.split(r"[\W_]+", q.lower()) if w]
+    return all(any(word.startswith(w) for word in post_words) for w in wanted)
 
 
 def expected_ids(posts: list[dict[str, Any]], sort: str = "-success_score", **filters: Any) -> list[str]:

@@ -102,22 +102,32 @@ async def test_score_range_includes_exact_bounds(client, seeded):
         "ChUrN pricing",  # every word must appear, title or text
         "pricing churn story",
         "brutal",  # only in texts
-        "0%",  # % is literal: must not match "2024"
-        "e_t",  # _ is literal: "type_tag" matches, "one two" does not
+        "pric",  # a word start: "pricing", "Pricing,"
+        "ricing",  # not the middle of a word
+        "0%",  # punctuation separates words: "0" begins "0 to 1k", not "2024"
+        "e_t",  # "e" and "t" must each begin a word
         "snake_case",
+        "café",  # letters of any script
+        "FRANÇAIS",
         "nothing-matches-this",
+        "%%%",  # no letters or digits: no filter
     ],
 )
-async def test_search_matches_every_word_in_title_or_text(client, seeded, q):
+async def test_search_matches_word_starts_in_title_or_text(client, seeded, q):
     ids, body = await list_ids(client, seeded, q=q)
     expected = expected_ids(seeded.posts, q=q)
     assert ids == expected and body["total"] == len(expected)
 
 
-async def test_search_wildcards_are_literal(client, seeded):
-    percent, _ = await list_ids(client, seeded, q="0%")
-    assert [p["title"] for p in seeded.posts if str(p["id"]) in percent] == ["100% growth in a year"]
-    underscore, _ = await list_ids(client, seeded, q="e_t")
+async def test_search_matches_word_starts_only(client, seeded):
+    titles = {str(p["id"]): p["title"] for p in seeded.posts}
+    churned, _ = await list_ids(client, seeded, q="chur")
+    assert "Churn is killing our MRR" in {titles[i] for i in churned}
+    middle, _ = await list_ids(client, seeded, q="urn")
+    assert middle == []
+    percent, _ = await list_ids(client, seeded, q="100%")
+    assert [titles[i] for i in percent] == ["100% growth in a year"]
+    underscore, _ = await list_ids(client, seeded, q="type_tag")
     assert [p["raw_text"] for p in seeded.posts if str(p["id"]) in underscore] == ["type_tag in text"]
 
 

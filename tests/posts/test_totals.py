@@ -1,11 +1,17 @@
-"""List totals come from per-campaign counts plus exact edge counts: check every shape of range."""
+"""List totals come from per-campaign counts plus exact edge counts: check every shape of range;
+search totals are remembered only while the campaign's posts are unchanged."""
 
 from __future__ import annotations
 
+import uuid
+
 import pytest
 
-from bcrao.posts.service import full_buckets
-from tests.posts.conftest import expected_ids
+from bcrao.collection import store
+from bcrao.posts.schemas import PostFilters
+from bcrao.posts.service import SEARCH_TOTALS, full_buckets
+from bcrao.posts.totals import SearchTotals
+from tests.posts.conftest import expected_ids, post_rows
 
 RANGES = [
     {},
@@ -41,3 +47,49 @@ def test_full_buckets_are_the_ones_wholly_inside_the_range():
     assert full_buckets(9, 10) == [9]
     assert full_buckets(9, 9.99) == []
     assert full_buckets(2.5, 2.7) == []
+
+
+async def test_a_remembered_search_total_is_dropped_when_new_posts_arrive(app, client, seeded):
+    params = {"q": "churn", "per_page": 1}
+    first = (await client.get(seeded.url(), params=params, headers=seeded.headers)).json()["total"]
+    assert first == len(expected_ids(seeded.posts, q="churn"))
+    again = (await client.get(seeded.url(), params={**params, "page": 2}, headers=seeded.headers)).json()
+    assert again["total"] == first
+
+    # A later run stores two more churn posts (and one that does not match).
+    cid, uid = uuid.UUID(seeded.campaign_id), uuid.UUID(seeded.posts[0]["user_id"].hex)
+    rows = post_rows(cid, uid, [seeded.posts[0]["run_id"]])[:3]
+    for n, row in enumerate(rows):
+        row.update(id=uuid.uuid4(), reddit_post_id=f"t3_new{n}", title=["Churned again", "Churn", "Hi"][n])
+    async with app.state.runtime.sessionmaker() as session:
+        await store.insert_posts(session, campaign_id=cid, run_id=row["run_id"], rows=rows)
+        await session.commit()
+
+    after = (await client.get(seeded.url(), params=params, headers=seeded.headers)).json()["total"]
+    assert after == first + 2 == len(expected_ids([*seeded.posts, *rows], q="churn"))
+
+
+async def test_a_remembered_search_total_answers_without_counting_again(client, seeded):
+    params = {"q": "pricing", "archetype": "Feedback", "per_page": 1}
+    key_filters = PostFilters(q="pricing", archetype="Feedback")
+    cid = uuid.UUID(seeded.campaign_id)
+    first = (await client.get(seeded.url(), params=params, headers=seeded.headers)).json()["total"]
+    assert first == len(expected_ids(seeded.posts, q="pricing", archetype="Feedback"))
+    # Plant a different number under the same key and version: the list must answer with it.
+    key = (cid, "Feedback", None, None, None, key_filters.words)
+    SEARCH_TOTALS.put(key, len(seeded.posts), 12345)
+    planted = (await client.get(seeded.url(), params=params, headers=seeded.headers)).json()["total"]
+    assert planted == 12345
+    SEARCH_TOTALS.put(key, len(seeded.posts) - 1, 12345)  # filed under an older version: ignored
+    assert (await client.get(seeded.url(), params=params, headers=seeded.headers)).json()["total"] == first
+
+
+def test_search_totals_forget_the_least_recently_used_entry():
+    totals = SearchTotals(maxsize=2)
+    totals.put("a", 1, 10)
+    totals.put("b", 1, 20)
+    assert totals.get("a", 1) == 10  # "a" is now the most recently used
+    totals.put("c", 1, 30)
+    assert totals.get("b", 1) is None and totals.get("a", 1) == 10 and totals.get("c", 1) == 30
+    assert totals.get("a", 2) is None  # another version of the campaign
+    assert len(totals) == 2

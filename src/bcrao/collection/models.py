@@ -22,6 +22,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column
 
 from bcrao.db import Base, JSONType, UTCDateTime, new_id, utcnow
+from bcrao.posts.search import SearchTermsType, default_search_terms
 
 ACTIVE_STATUSES = ("queued", "running")
 TERMINAL_STATUSES = ("complete", "partial", "failed", "cancelled")
@@ -126,6 +127,10 @@ class RawPost(Base):
     is_ai_processed: Mapped[bool] = mapped_column(Boolean, default=False)
     classifier: Mapped[str | None] = mapped_column(String(20), nullable=True)
     collected_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # The post's words for ``q`` (see bcrao.posts.search); deferred: only queries read it.
+    search_terms: Mapped[str] = mapped_column(
+        SearchTermsType, default=default_search_terms, server_default=text("''"), deferred=True
+    )
 
 
 class RejectedSample(Base):

@@ -17,6 +17,7 @@ from pydantic import BaseModel
 
 from bcrao.campaigns.schemas import LastRun, normalize_subreddit
 from bcrao.errors import ValidationFailed
+from bcrao.posts.search import query_words
 
 Archetype = Literal["Journey", "ProblemSolution", "Feedback", "Unclassified"]
 SortKey = Literal["-success_score", "success_score", "-reddit_created_at", "-upvotes", "-comment_count"]
@@ -69,7 +70,10 @@ class PostFilters:
             str | None,
             Query(
                 max_length=200,
-                description="Words that must all appear in the title or text (case-insensitive substrings)",
+                description=(
+                    "Words that must each begin a word of the title or text (case-insensitive;"
+                    " 'churn' finds 'churned')"
+                ),
             ),
         ] = None,
         sort: Annotated[
@@ -87,9 +91,10 @@ class PostFilters:
                 raise ValidationFailed("subreddit", str(exc)) from None
         self.min_score = min_score
         self.max_score = max_score
-        self.words = tuple((q or "").split())
-        if len(self.words) > MAX_SEARCH_WORDS:
+        raw_words = (q or "").split()
+        if len(raw_words) > MAX_SEARCH_WORDS:
             raise ValidationFailed("q", f"at most {MAX_SEARCH_WORDS} search words")
+        self.words = tuple(query_words(raw_words))
         self.sort: str = sort
 
     def __repr__(self) -> str:

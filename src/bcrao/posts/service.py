@@ -10,12 +10,14 @@ import math
 import uuid
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, and_, func, or_, select
+from sqlalchemy import ColumnElement, Select, and_, func, or_, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bcrao.collection.models import PostCount, RawPost
 from bcrao.errors import NotFound
 from bcrao.posts.schemas import POST_FIELDS, SNIPPET_CHARS, PostDetail, PostFilters, PostList, PostOut
+from bcrao.posts.search import matches_clause
+from bcrao.posts.totals import SearchTotals, stored_posts
 
 # Sort key → (column, descending). The id tie-breaker runs in the same direction, so one
 # composite index serves the whole ORDER BY, forwards or backwards, and pages are stable.
@@ -34,35 +36,25 @@ class PostNotFound(NotFound):
     message = "Post not found"
 
 
-def escape_like(word: str) -> str:
-    """Make ``%`` and ``_`` (and the escape character itself) match literally."""
-    return word.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-
-
-def _contains(column: Any, word: str, dialect: str) -> ColumnElement[bool]:
-    pattern = f"%{escape_like(word)}%"
-    # ILIKE on PostgreSQL is served by the pg_trgm GIN indexes. SQLite's LIKE is already
-    # case-insensitive for ASCII, and SQLAlchemy's ilike() there would wrap both sides in
-    # lower(), which costs a full copy of every text for the same answer.
-    if dialect == "postgresql":
-        return column.ilike(pattern, escape="\\")
-    return column.like(pattern, escape="\\")
-
-
-def filter_clauses(
-    filters: PostFilters, *, campaign_id: uuid.UUID, dialect: str
-) -> list[ColumnElement[bool]]:
+def _scope_clauses(filters: PostFilters, *, campaign_id: uuid.UUID) -> list[ColumnElement[bool]]:
     where: list[ColumnElement[bool]] = [RawPost.campaign_id == campaign_id]
     if filters.archetype:
         where.append(RawPost.archetype == filters.archetype)
     if filters.subreddit_key:
         where.append(RawPost.subreddit_key == filters.subreddit_key)
+    return where
+
+
+def filter_clauses(
+    filters: PostFilters, *, campaign_id: uuid.UUID, dialect: str
+) -> list[ColumnElement[bool]]:
+    where = _scope_clauses(filters, campaign_id=campaign_id)
     if filters.min_score is not None:
         where.append(RawPost.success_score >= filters.min_score)
     if filters.max_score is not None:
         where.append(RawPost.success_score <= filters.max_score)
-    for word in filters.words:
-        where.append(or_(_contains(RawPost.title, word, dialect), _contains(RawPost.raw_text, word, dialect)))
+    if filters.words:
+        where.append(matches_clause(RawPost.search_terms, list(filters.words), dialect))
     return where
 
 
@@ -71,20 +63,24 @@ def full_buckets(low: float, high: float) -> list[int]:
     return [b for b in range(math.ceil(low), 10) if (b + 1 <= high if b < 9 else high >= 10)]
 
 
-async def counted_total(
-    session: AsyncSession, *, campaign_id: uuid.UUID, filters: PostFilters, where: list[ColumnElement[bool]]
-) -> int:
-    """The exact total without counting every matching post.
+async def _count(session: AsyncSession, where: list[ColumnElement[bool]]) -> int:
+    return await session.scalar(select(func.count()).select_from(RawPost).where(*where)) or 0
+
+
+async def counted_total(session: AsyncSession, *, campaign_id: uuid.UUID, filters: PostFilters) -> int:
+    """The exact total of a list without text search, without counting every matching post.
 
     Whole score buckets come from ``post_counts`` (kept by the store step); only posts in
-    the partly covered buckets at the edges of a score range are counted one by one, a
-    short index range scan. ``where`` is the full filter (without text search).
+    the partly covered buckets at the edges of a score range are counted one by one, each
+    edge as its own short index range scan (one query with ``OR`` would scan the whole range).
     """
     low = filters.min_score if filters.min_score is not None else 0.0
     high = filters.max_score if filters.max_score is not None else 10.0
+    scope = _scope_clauses(filters, campaign_id=campaign_id)
+    score = RawPost.success_score
     full = full_buckets(low, high)
     if not full:
-        return await session.scalar(select(func.count()).select_from(RawPost).where(*where)) or 0
+        return await _count(session, [*scope, score >= low, score <= high])
     counts_where: list[ColumnElement[bool]] = [
         PostCount.campaign_id == campaign_id,
         PostCount.bucket.in_(full),
@@ -93,18 +89,40 @@ async def counted_total(
         counts_where.append(PostCount.archetype == filters.archetype)
     if filters.subreddit_key:
         counts_where.append(PostCount.subreddit_key == filters.subreddit_key)
-    whole = (
+    total = int(
         await session.scalar(select(func.coalesce(func.sum(PostCount.posts), 0)).where(*counts_where)) or 0
     )
-    edges = [RawPost.success_score < full[0]]
+    if low < full[0]:
+        total += await _count(session, [*scope, score >= low, score < full[0]])
     if full[-1] < 9:
-        edges.append(RawPost.success_score >= full[-1] + 1)
-    partial = 0
-    if low < full[0] or full[-1] < 9:
-        partial = (
-            await session.scalar(select(func.count()).select_from(RawPost).where(*where, or_(*edges))) or 0
-        )
-    return int(whole) + int(partial)
+        total += await _count(session, [*scope, score >= full[-1] + 1, score <= high])
+    return total
+
+
+# One per process: totals are cheap to recompute and never shared across processes.
+SEARCH_TOTALS = SearchTotals()
+
+
+async def search_total(
+    session: AsyncSession,
+    *,
+    campaign_id: uuid.UUID,
+    filters: PostFilters,
+    where: list[ColumnElement[bool]],
+    totals: SearchTotals = SEARCH_TOTALS,
+) -> int:
+    """Count the matches of a text search, or reuse the count while the campaign is unchanged."""
+    key = (campaign_id, filters.archetype, filters.subreddit_key, filters.min_score, filters.max_score,
+           filters.words)  # fmt: skip
+    version = await stored_posts(session, campaign_id)
+    total = totals.get(key, version)
+    if total is None:
+        if dialect_of(session) == "postgresql":
+            # Room for an exact bitmap of ~100k matches: a lossy one rechecks whole pages.
+            await session.execute(text("SET LOCAL work_mem = '32MB'"))
+        total = await _count(session, where)
+        totals.put(key, version, total)
+    return total
 
 
 def order_by(sort: str) -> list[Any]:
@@ -152,9 +170,9 @@ async def list_posts(
 ) -> PostList:
     where = filter_clauses(filters, campaign_id=campaign_id, dialect=dialect_of(session))
     if filters.words:  # text search: only counting the matches can tell
-        total = await session.scalar(select(func.count()).select_from(RawPost).where(*where)) or 0
+        total = await search_total(session, campaign_id=campaign_id, filters=filters, where=where)
     else:
-        total = await counted_total(session, campaign_id=campaign_id, filters=filters, where=where)
+        total = await counted_total(session, campaign_id=campaign_id, filters=filters)
     posts: list[PostOut] = []
     order = order_by(filters.sort)
     offset = (page - 1) * per_page
