@@ -125,7 +125,8 @@ class ProgressStream(Response):
                 observer.stream_closed()
         await send(_body(b"", more=False))
 
-    def _sent(self, batch: Batch, opened_at: float) -> bytes:
+    def frames(self, batch: Batch, opened_at: float) -> bytes:
+        """The batch's bytes, reported to the observer as sent."""
         if self.observer is not None:
             self.observer.events_sent(batch.events, opened_at=opened_at)
         return batch.wire
@@ -141,7 +142,7 @@ class ProgressStream(Response):
             history.append(ProgressEvent(max(self.final_event_id, last + 1), status, self.finished))
             end = len(history) - 1
         events = history[: end + 1]
-        return self._sent(Batch(events, b"".join(e.wire for e in events)), opened_at)
+        return self.frames(Batch(events, b"".join(e.wire for e in events)), opened_at)
 
     async def _live(self, receive: Receive, send: Send, opened_at: float) -> None:
         feed = await self.bus.open_feed(self.run_id, self.after)
@@ -206,7 +207,7 @@ class _Client:
             while True:
                 batch = feed.take()
                 if batch is not None:
-                    chunk += stream._sent(batch, opened_at)
+                    chunk += stream.frames(batch, opened_at)
                 if self.ping_due:
                     self.ping_due = False
                     chunk += KEEPALIVE
