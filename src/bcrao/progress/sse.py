@@ -28,14 +28,18 @@ import asyncio
 import signal
 import time
 from collections.abc import Sequence
-from typing import Protocol
+from typing import Any, Protocol
 
 from starlette.responses import Response
 from starlette.types import Message, Receive, Scope, Send
 
 from bcrao.progress.bus import Batch, Feed, ProgressBus, ProgressEvent
 
-NO_BUFFERING = {"Cache-Control": "no-store", "X-Accel-Buffering": "no", "Connection": "keep-alive"}
+STREAM_HEADERS = {  # what sse-starlette sent: no caching, no proxy buffering
+    "Cache-Control": "no-store",
+    "X-Accel-Buffering": "no",
+    "Connection": "keep-alive",
+}
 KEEPALIVE = b": keepalive\r\n\r\n"
 DEFAULT_SEND_TIMEOUT = 30.0
 TICK = 0.25  # the housekeeper's resolution: keepalives, recycling, timeouts, shutdown
@@ -86,7 +90,7 @@ class ProgressStream(Response):
         run_id: str,
         *,
         after: int,
-        finished: dict | None,
+        finished: dict[str, Any] | None,
         retry_ms: int,
         keepalive: float,
         final_event_id: int = 0,
@@ -96,7 +100,7 @@ class ProgressStream(Response):
     ) -> None:
         self.status_code = 200
         self.background = None
-        self.init_headers(NO_BUFFERING)
+        self.init_headers(STREAM_HEADERS)
         self.bus = bus
         self.run_id = run_id
         self.after = after
