@@ -278,9 +278,16 @@ async def bench(url: str, args: argparse.Namespace) -> None:
                     session, campaign_id=ids["campaign"], filters=filters, page=page, per_page=20
                 )
 
+        # The first call of a search counts its matches; the repeats (paging, re-sorting,
+        # coming back) reuse the remembered total. Report both.
+        service.SEARCH_TOTALS.clear()
+        t0 = time.perf_counter()
+        await list_call()
+        first_ms = (time.perf_counter() - t0) * 1000
         p50, p95, out = await timed(args.reps, list_call)
-        results.append((f"list: {name}", p50, p95, f"total {out.total:,}"))
-        print(f"{results[-1][0]:40} p50 {p50:7.1f} ms  p95 {p95:7.1f} ms  ({results[-1][3]})", flush=True)
+        note = f"total {out.total:,}" + (f"; first call {first_ms:,.0f} ms" if filters.words else "")
+        results.append((f"list: {name}", p50, p95, note))
+        print(f"{results[-1][0]:40} p50 {p50:7.1f} ms  p95 {p95:7.1f} ms  ({note})", flush=True)
 
     async def stats_call() -> Any:
         async with maker() as session:
