@@ -14,7 +14,7 @@ from sqlalchemy.ext.asyncio import create_async_engine
 from bcrao.collection.models import RawPost
 from bcrao.db import Base
 from bcrao.migrate import alembic_config
-from bcrao.posts.search import matches_clause, query_words
+from bcrao.posts.search import match_params, matches_clause, query_words
 
 
 def test_models_and_migrations_agree(database_url):
@@ -94,10 +94,10 @@ def test_0003_backfills_the_words_of_posts_stored_before_it(empty_database_url):
     async def search(q: str) -> list[str]:
         engine = create_async_engine(empty_database_url)
         async with engine.connect() as conn:
-            clause = matches_clause(RawPost.search_terms, query_words([q]), conn.dialect.name)
-            rows = await conn.execute(
-                sa.select(RawPost.reddit_post_id).where(clause).order_by("reddit_post_id")
-            )
+            words = query_words([q])
+            clause = matches_clause(RawPost.search_terms, len(words), conn.dialect.name)
+            query = sa.select(RawPost.reddit_post_id).where(clause).order_by("reddit_post_id")
+            rows = await conn.execute(query, match_params(words, conn.dialect.name))
             found = [r[0] for r in rows]
         await engine.dispose()
         return found

@@ -20,7 +20,7 @@ import re
 from collections.abc import Iterable
 from typing import Any
 
-from sqlalchemy import ColumnElement, Text, and_, cast, literal
+from sqlalchemy import ColumnElement, Text, and_, bindparam, cast
 from sqlalchemy.dialects.postgresql import TSQUERY, TSVECTOR
 
 # Letters and digits (any script); punctuation and underscores separate words.
@@ -68,9 +68,17 @@ def query_words(words: Iterable[str]) -> list[str]:
     return list(seen)
 
 
-def matches_clause(column: Any, words: list[str], dialect: str) -> ColumnElement[bool]:
-    """Every word must begin one of the post's words."""
+def match_params(words: list[str], dialect: str) -> dict[str, str]:
+    """Bound values for ``matches_clause(column, len(words), dialect)``."""
     if dialect == "postgresql":
-        query = " & ".join(f"'{w}':*" for w in words)
-        return column.op("@@")(cast(literal(query, Text()), TSQUERY))
-    return and_(*(column.like(f"% {w}%") for w in words))
+        return {"q_tsquery": " & ".join(f"'{w}':*" for w in words)}
+    return {f"q_word{i}": f"% {w}%" for i, w in enumerate(words)}
+
+
+def matches_clause(column: Any, word_count: int, dialect: str) -> ColumnElement[bool]:
+    """Every word must begin one of the post's words (values from ``match_params``).
+
+    Bound parameters rather than literals, so one statement serves every query of a shape."""
+    if dialect == "postgresql":
+        return column.op("@@")(cast(bindparam("q_tsquery", type_=Text()), TSQUERY))
+    return and_(*(column.like(bindparam(f"q_word{i}", type_=Text())) for i in range(word_count)))

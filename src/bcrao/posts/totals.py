@@ -20,16 +20,19 @@ import uuid
 from collections import OrderedDict
 from collections.abc import Hashable
 
-from sqlalchemy import func, select
+from sqlalchemy import bindparam, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bcrao.collection.models import PostCount
 
+_STORED_POSTS = select(func.coalesce(func.sum(PostCount.posts), 0)).where(
+    PostCount.campaign_id == bindparam("campaign_id")
+)
+
 
 async def stored_posts(session: AsyncSession, campaign_id: uuid.UUID) -> int:
     """The campaign's post count from ``post_counts`` (a few hundred rows at most)."""
-    query = select(func.coalesce(func.sum(PostCount.posts), 0)).where(PostCount.campaign_id == campaign_id)
-    return int(await session.scalar(query) or 0)
+    return int(await session.scalar(_STORED_POSTS, {"campaign_id": campaign_id}) or 0)
 
 
 class SearchTotals:
