@@ -114,6 +114,7 @@ def serve(
         console.rule()
     else:
         console.print(f"Serving on [bold cyan]{url}[/]")
+    os.environ.setdefault("BCRAO_GC_FREEZE", "1")  # a long-lived server process: see freeze_startup_objects
     uvicorn.run(
         "bcrao.main:create_app",
         factory=True,

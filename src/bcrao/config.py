@@ -95,6 +95,10 @@ class Settings(BaseSettings):
     sse_max_connection_seconds: float = Field(
         0.0, ge=0, description="Close streams after this long (0 = never); clients resume with Last-Event-ID"
     )
+    gc_freeze: bool = Field(
+        False,
+        description="Freeze start-up objects out of the garbage collector (`bcrao serve` turns it on)",
+    )
     sample_latency_seconds: float = Field(
         0.0, ge=0, description="Simulated network latency per subreddit fetch of the sample source (demos)"
     )
