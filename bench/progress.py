@@ -620,6 +620,7 @@ def spawn_api(workdir: Path, db_url: str, redis_url: str, port: int) -> subproce
         "BCRAO_DATA_DIR": str(workdir / "data"),
         "BCRAO_ENVIRONMENT": "test",
         "BCRAO_LOG_LEVEL": "WARNING",
+        "BCRAO_GC_FREEZE": os.environ.get("BCRAO_GC_FREEZE", "1"),  # as `bcrao serve` sets it
         "PYTHONUNBUFFERED": "1",
     }
     with open(workdir / "api.log", "ab") as log:
