@@ -105,8 +105,9 @@ async def app_client(settings: Settings) -> AsyncIterator[httpx.AsyncClient]:
 
 
 @asynccontextmanager
-async def live_server(settings: Settings) -> AsyncIterator[str]:
-    """The app on a real socket (uvicorn in this event loop): for streaming and disconnects."""
+async def serve_in_loop(app, **config) -> AsyncIterator[tuple[str, object]]:
+    """Any ASGI app on a free loopback port, uvicorn running in this event loop; yields its
+    base URL and the ``uvicorn.Server`` (whose ``should_exit`` a test may set)."""
     import socket
 
     import uvicorn
@@ -114,20 +115,25 @@ async def live_server(settings: Settings) -> AsyncIterator[str]:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         port = sock.getsockname()[1]
-    application = create_app(settings, migrate_sqlite=False)
-    server = uvicorn.Server(
-        uvicorn.Config(application, host="127.0.0.1", port=port, log_level="warning", lifespan="on")
-    )
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, **config))
     task = asyncio.create_task(server.serve())
     while not server.started:
         if task.done():
             task.result()
         await asyncio.sleep(0.02)
     try:
-        yield f"http://127.0.0.1:{port}"
+        yield f"http://127.0.0.1:{port}", server
     finally:
         server.should_exit = True
         await asyncio.wait_for(task, 30)
+
+
+@asynccontextmanager
+async def live_server(settings: Settings) -> AsyncIterator[str]:
+    """The app on a real socket (uvicorn in this event loop): for streaming and disconnects."""
+    application = create_app(settings, migrate_sqlite=False)
+    async with serve_in_loop(application, log_level="warning", lifespan="on") as (url, _server):
+        yield url
 
 
 async def signup(

@@ -24,6 +24,7 @@ from starlette.routing import Route
 
 from bcrao.progress.bus import MemoryBus, ProgressEvent
 from bcrao.progress.sse import ProgressStream
+from tests.conftest import serve_in_loop
 
 RUN = "run-1"
 
@@ -51,21 +52,9 @@ async def serving(make_stream: Callable[[], ProgressStream]) -> AsyncIterator[tu
     async def endpoint(_request: Request) -> ProgressStream:
         return make_stream()
 
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
     app = Starlette(routes=[Route("/stream", endpoint)])
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="critical"))
-    task = asyncio.create_task(server.serve())
-    while not server.started:
-        if task.done():
-            task.result()
-        await asyncio.sleep(0.02)
-    try:
-        yield f"http://127.0.0.1:{port}", server
-    finally:
-        server.should_exit = True
-        await asyncio.wait_for(task, 10)
+    async with serve_in_loop(app, log_level="critical") as served:
+        yield served
 
 
 def stream_of(bus: MemoryBus, recorder: Recorder, **options) -> Callable[[], ProgressStream]:
