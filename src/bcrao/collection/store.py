@@ -23,8 +23,10 @@ from bcrao.collection.models import PostCount, RawPost, RejectedSample, SourceCu
 from bcrao.db import utcnow
 from bcrao.posts.search import search_terms
 
-# Keep each statement well under SQLite's bound-parameter limit (32,766) and PostgreSQL's (65,535).
-INSERT_BATCH = 500
+# Rows per statement: well under SQLite's bound-parameter limit (32,766), and on PostgreSQL
+# small enough that tokenizing the next batch on a thread overlaps most of the server's work
+# on the current one.
+INSERT_BATCH = 250
 
 
 @dataclass(slots=True)
