@@ -20,6 +20,7 @@ from sqlalchemy import ColumnElement, Integer, Select, and_, bindparam, func, or
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bcrao.collection.models import PostCount, RawPost
+from bcrao.db import core_execute, core_scalar
 from bcrao.errors import NotFound
 from bcrao.posts.schemas import POST_FIELDS, SNIPPET_CHARS, PostDetail, PostFilters, PostList, PostOut
 from bcrao.posts.search import match_params, matches_clause
@@ -151,12 +152,12 @@ async def counted_total(session: AsyncSession, *, campaign_id: uuid.UUID, filter
 
     async def edge(e_low: float, e_high: float, *, upper_inclusive: bool) -> int:
         statement = _edge_count_statement(*scoped, upper_inclusive)
-        return await session.scalar(statement, {**params, "e_low": e_low, "e_high": e_high}) or 0
+        return await core_scalar(session, statement, {**params, "e_low": e_low, "e_high": e_high}) or 0
 
     full = full_buckets(low, high)
     if not full:
         return await edge(low, high, upper_inclusive=True)
-    total = int(await session.scalar(_bucket_sum_statement(*scoped), {**params, "buckets": full}) or 0)
+    total = int(await core_scalar(session, _bucket_sum_statement(*scoped), {**params, "buckets": full}) or 0)
     if low < full[0]:
         total += await edge(low, full[0], upper_inclusive=False)
     if full[-1] < 9:
@@ -184,10 +185,10 @@ async def search_total(
         dialect = dialect_of(session)
         if dialect == "postgresql":
             # Room for an exact bitmap of ~100k matches: a lossy one rechecks whole pages.
-            await session.execute(_SEARCH_WORK_MEM)
+            await core_execute(session, _SEARCH_WORK_MEM)
         statement = _count_statement(shape_where(Shape.of(filters, dialect)))
         params = filter_params(filters, campaign_id=campaign_id, dialect=dialect)
-        total = await session.scalar(statement, params) or 0
+        total = await core_scalar(session, statement, params) or 0
         totals.put(key, version, total)
     return total
 
@@ -254,7 +255,7 @@ async def list_posts(
         dialect = dialect_of(session)
         statement = _page_statement(Shape.of(filters, dialect), filters.sort)
         params = filter_params(filters, campaign_id=campaign_id, dialect=dialect)
-        rows = await session.execute(statement, {**params, "p_offset": offset, "p_limit": per_page})
+        rows = await core_execute(session, statement, {**params, "p_offset": offset, "p_limit": per_page})
         # Straight from typed columns: validating every field of every row again would cost
         # more than the query.
         posts = [PostOut.model_construct(**row._mapping) for row in rows]
@@ -267,7 +268,7 @@ _POST_BY_ID = post_select(snippet=False, breakdown=True).where(
 
 
 async def get_post(session: AsyncSession, *, campaign_id: uuid.UUID, post_id: uuid.UUID) -> PostDetail:
-    row = (await session.execute(_POST_BY_ID, {"post_id": post_id, "campaign_id": campaign_id})).first()
+    row = (await core_execute(session, _POST_BY_ID, {"post_id": post_id, "campaign_id": campaign_id})).first()
     if row is None:
         raise PostNotFound()
     return PostDetail.model_construct(**row._mapping)

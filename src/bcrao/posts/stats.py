@@ -19,6 +19,7 @@ from bcrao.campaigns.schemas import LastRun
 from bcrao.collection import service as collection
 from bcrao.collection.models import ARCHETYPES, CollectionRun, PostCount, RawPost
 from bcrao.config import Settings
+from bcrao.db import core_execute
 from bcrao.posts.schemas import CollectionStats, Funnel, HistogramBucket
 
 BUCKETS = 10
@@ -47,7 +48,7 @@ _RUNS_NEWEST_FIRST = (
 
 async def _post_groups(session: AsyncSession, *, campaign_id: Any) -> list[tuple[str, str, int, int, float]]:
     """(archetype, subreddit, bucket, posts, score sum) from the counts the store step keeps."""
-    rows = await session.execute(_POST_GROUPS, {"campaign_id": campaign_id})
+    rows = await core_execute(session, _POST_GROUPS, {"campaign_id": campaign_id})
     return [(a, s, int(b), int(n), float(total or 0)) for a, s, b, n, total in rows]
 
 
@@ -65,7 +66,7 @@ async def _run_totals(
     session: AsyncSession, *, campaign_id: Any
 ) -> tuple[int, Funnel, dict[str, int], LastRun | None]:
     """Funnel and filter reasons summed over the runs, and the newest run, in one query."""
-    rows = await session.execute(_RUNS_NEWEST_FIRST, {"campaign_id": campaign_id})
+    rows = await core_execute(session, _RUNS_NEWEST_FIRST, {"campaign_id": campaign_id})
     funnel = Funnel()
     reasons: Counter[str] = Counter()
     runs = 0

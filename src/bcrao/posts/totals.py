@@ -24,6 +24,7 @@ from sqlalchemy import bindparam, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bcrao.collection.models import PostCount
+from bcrao.db import core_scalar
 
 _STORED_POSTS = select(func.coalesce(func.sum(PostCount.posts), 0)).where(
     PostCount.campaign_id == bindparam("campaign_id")
@@ -32,7 +33,7 @@ _STORED_POSTS = select(func.coalesce(func.sum(PostCount.posts), 0)).where(
 
 async def stored_posts(session: AsyncSession, campaign_id: uuid.UUID) -> int:
     """The campaign's post count from ``post_counts`` (a few hundred rows at most)."""
-    return int(await session.scalar(_STORED_POSTS, {"campaign_id": campaign_id}) or 0)
+    return int(await core_scalar(session, _STORED_POSTS, {"campaign_id": campaign_id}) or 0)
 
 
 class SearchTotals:
