@@ -51,14 +51,8 @@ def json_logs() -> Iterator[io.StringIO]:
 
 def observed_settings(make_settings: Callable[..., Settings], fake: FakeReddit) -> Settings:
     return make_settings(
+        **fake.app_settings(reddit_max_retries=1),
         log_json=True,
-        source="reddit",
-        reddit_client_id=fake.client_id,
-        reddit_client_secret=fake.client_secret,
-        reddit_oauth_url=fake.url,
-        reddit_www_url=fake.url,
-        reddit_timeout_seconds=2,
-        reddit_max_retries=1,
         llm_api_key=LLM_KEY,  # set but unused (rules classifier): must not leak either
         apify_token=APIFY_TOKEN,
     )

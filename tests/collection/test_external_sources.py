@@ -15,16 +15,7 @@ from tests.streaming import read_events, trigger, wait_for_run
 
 
 def reddit_settings(make_settings, fake_reddit, **overrides):
-    return make_settings(
-        source="reddit",
-        reddit_client_id=fake_reddit.client_id,
-        reddit_client_secret=fake_reddit.client_secret,
-        reddit_oauth_url=fake_reddit.url,
-        reddit_www_url=fake_reddit.url,
-        reddit_timeout_seconds=2,
-        reddit_max_retries=2,
-        **overrides,
-    )
+    return make_settings(**fake_reddit.app_settings(**overrides))
 
 
 async def stored_count(client, campaign_id: str) -> tuple[int, int]:

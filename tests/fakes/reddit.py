@@ -95,6 +95,19 @@ class FakeReddit:
         self._server.start()
         return self
 
+    def app_settings(self, **overrides: Any) -> dict[str, Any]:
+        """Settings that point the app's reddit source at this fake (short timeouts)."""
+        return {
+            "source": "reddit",
+            "reddit_client_id": self.client_id,
+            "reddit_client_secret": self.client_secret,
+            "reddit_oauth_url": self.url,
+            "reddit_www_url": self.url,
+            "reddit_timeout_seconds": 2,
+            "reddit_max_retries": 2,
+            **overrides,
+        }
+
     def stop(self) -> None:
         self._server.stop()
 

@@ -9,7 +9,7 @@ import pytest
 
 from bcrao.collection import store
 from bcrao.posts.schemas import PostFilters
-from bcrao.posts.service import SEARCH_TOTALS, full_buckets
+from bcrao.posts.service import SEARCH_TOTALS, full_buckets, search_key
 from bcrao.posts.totals import SearchTotals
 from tests.posts.conftest import expected_ids, post_rows
 
@@ -76,7 +76,7 @@ async def test_a_remembered_search_total_answers_without_counting_again(client, 
     first = (await client.get(seeded.url(), params=params, headers=seeded.headers)).json()["total"]
     assert first == len(expected_ids(seeded.posts, q="pricing", archetype="Feedback"))
     # Plant a different number under the same key and version: the list must answer with it.
-    key = (cid, "Feedback", None, None, None, key_filters.words)
+    key = search_key(cid, key_filters)
     SEARCH_TOTALS.put(key, len(seeded.posts), 12345)
     planted = (await client.get(seeded.url(), params=params, headers=seeded.headers)).json()["total"]
     assert planted == 12345

@@ -49,11 +49,15 @@ async def insert_posts(
     """
     batches = [rows[start : start + INSERT_BATCH] for start in range(0, len(rows), INSERT_BATCH)]
     if session.bind.dialect.name == "postgresql":
-        inserted_per_batch = await _copy_in_posts(session, campaign_id=campaign_id, batches=batches)
+        inserted_per_batch = await _copy_in_posts(session, batches=batches)
     else:
-        inserted_per_batch = [
-            await _insert_posts(session, campaign_id=campaign_id, rows=batch) for batch in batches
-        ]
+        inserted_per_batch = [await _insert_posts(session, rows=batch) for batch in batches]
+    new_rows: dict[str, dict[str, Any]] = {}  # the first of repeated ids is the one stored
+    for batch, inserted in zip(batches, inserted_per_batch, strict=True):
+        for row in batch:
+            if row["reddit_post_id"] in inserted:
+                new_rows.setdefault(row["reddit_post_id"], row)
+    await _count_new_posts(session, campaign_id=campaign_id, rows=list(new_rows.values()))
     stored = duplicates = 0
     for batch, inserted in zip(batches, inserted_per_batch, strict=True):
         conflicts = [r["reddit_post_id"] for r in batch if r["reddit_post_id"] not in inserted]
@@ -75,9 +79,7 @@ async def insert_posts(
     return StoreOutcome(stored=stored, duplicates=duplicates)
 
 
-async def _insert_posts(
-    session: AsyncSession, *, campaign_id: uuid.UUID, rows: Sequence[dict[str, Any]]
-) -> set[str]:
+async def _insert_posts(session: AsyncSession, *, rows: Sequence[dict[str, Any]]) -> set[str]:
     """SQLite: one cached statement executed with many parameter sets (SQLAlchemy's
     "insertmanyvalues" batches them into multi-row INSERTs without recompiling)."""
     table = RawPost.__table__
@@ -87,15 +89,11 @@ async def _insert_posts(
         .returning(table.c.reddit_post_id)
     )
     params = [{**row, "search_terms": search_terms(row["title"], row.get("raw_text"))} for row in rows]
-    inserted = set((await session.execute(stmt, params)).scalars().all())
-    await _count_new_posts(
-        session, campaign_id=campaign_id, rows=[r for r in rows if r["reddit_post_id"] in inserted]
-    )
-    return inserted
+    return set((await session.execute(stmt, params)).scalars().all())
 
 
 # PostgreSQL: binary COPY into a staging table, then one statement moves the rows into
-# raw_posts (skipping duplicates) and adds the new ones to post_counts. Per row this is a
+# raw_posts, skipping duplicates. Per row this is a
 # fraction of what a parameterised INSERT costs on both sides of the connection. The staging
 # table is a temporary table that lives as long as the pooled connection (so the moving
 # statement stays prepared); the move empties it, and every commit truncates it, so the
@@ -109,28 +107,13 @@ _CREATE_STAGE = (
     + ", ".join("search_terms::text AS search_terms" if c == "search_terms" else c for c in _COPY_COLUMNS)
     + " FROM raw_posts WITH NO DATA"
 )
-_BUCKET = (
-    "CASE WHEN success_score >= 9 THEN 9 WHEN success_score < 0 THEN 0 "
-    "ELSE CAST(floor(success_score) AS INTEGER) END"
-)  # = score_bucket()
 _MOVE_STAGED = f"""
-WITH staged AS (DELETE FROM {_STAGE} RETURNING *),
-inserted AS (
-    INSERT INTO raw_posts ({", ".join(_COPY_COLUMNS)})
-    SELECT {", ".join("search_terms::tsvector" if c == "search_terms" else c for c in _COPY_COLUMNS)}
-    FROM staged
-    ON CONFLICT (campaign_id, reddit_post_id) DO NOTHING
-    RETURNING reddit_post_id, archetype, subreddit_key, success_score
-),
-counted AS (
-    INSERT INTO post_counts (campaign_id, archetype, subreddit_key, bucket, posts, score_sum)
-    SELECT $1, archetype, subreddit_key, {_BUCKET}, count(*), sum(success_score)
-    FROM inserted GROUP BY archetype, subreddit_key, {_BUCKET}
-    ORDER BY archetype, subreddit_key, {_BUCKET}
-    ON CONFLICT (campaign_id, archetype, subreddit_key, bucket) DO UPDATE
-    SET posts = post_counts.posts + excluded.posts, score_sum = post_counts.score_sum + excluded.score_sum
-)
-SELECT reddit_post_id FROM inserted
+WITH staged AS (DELETE FROM {_STAGE} RETURNING *)
+INSERT INTO raw_posts ({", ".join(_COPY_COLUMNS)})
+SELECT {", ".join("search_terms::tsvector" if c == "search_terms" else c for c in _COPY_COLUMNS)}
+FROM staged
+ON CONFLICT (campaign_id, reddit_post_id) DO NOTHING
+RETURNING reddit_post_id
 """
 
 
@@ -139,7 +122,7 @@ def _copy_records(rows: Sequence[dict[str, Any]]) -> list[tuple[Any, ...]]:
     records = []
     for row in rows:
         values = {
-            **_COPY_DEFAULTS,
+            **_SCALAR_DEFAULTS,
             "id": row.get("id") or uuid.uuid4(),
             "collected_at": utcnow(),
             **row,
@@ -150,20 +133,15 @@ def _copy_records(rows: Sequence[dict[str, Any]]) -> list[tuple[Any, ...]]:
     return records
 
 
-_COPY_DEFAULTS: dict[str, Any] = {
-    **{c: None for c in _COPY_COLUMNS},
-    "raw_text": "",
-    "upvotes": 0,
-    "comment_count": 0,
-    "archetype": "Unclassified",
-    "relevance_score": 0.0,
-    "success_score": 0.0,
-    "is_ai_processed": False,
+# The model's plain-value defaults (COPY bypasses SQLAlchemy); callable ones are set above.
+_SCALAR_DEFAULTS: dict[str, Any] = {
+    c.name: c.default.arg if c.default is not None and c.default.is_scalar else None
+    for c in RawPost.__table__.columns
 }
 
 
 async def _copy_in_posts(
-    session: AsyncSession, *, campaign_id: uuid.UUID, batches: Sequence[Sequence[dict[str, Any]]]
+    session: AsyncSession, *, batches: Sequence[Sequence[dict[str, Any]]]
 ) -> list[set[str]]:
     """Stage and move batch after batch; the next batch's records (tokenizing, JSON) are
     built on a thread while PostgreSQL moves the previous one, so neither side waits."""
@@ -177,7 +155,7 @@ async def _copy_in_posts(
     records = _copy_records(batches[0])
     for following in [*batches[1:], None]:
         await raw.copy_records_to_table(_STAGE, records=records, columns=_COPY_COLUMNS)
-        move = raw.fetch(_MOVE_STAGED, campaign_id)
+        move = raw.fetch(_MOVE_STAGED)
         if following is None:
             moved = await move
         else:

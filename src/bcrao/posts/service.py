@@ -165,6 +165,12 @@ async def counted_total(session: AsyncSession, *, campaign_id: uuid.UUID, filter
     return total
 
 
+def search_key(campaign_id: uuid.UUID, filters: PostFilters) -> tuple[Any, ...]:
+    """What a remembered search total is filed under (the sort and page do not change it)."""
+    return (campaign_id, filters.archetype, filters.subreddit_key, filters.min_score, filters.max_score,
+            filters.words)  # fmt: skip
+
+
 # One per process: totals are cheap to recompute and never shared across processes.
 SEARCH_TOTALS = SearchTotals()
 
@@ -177,8 +183,7 @@ async def search_total(
     totals: SearchTotals = SEARCH_TOTALS,
 ) -> int:
     """Count the matches of a text search, or reuse the count while the campaign is unchanged."""
-    key = (campaign_id, filters.archetype, filters.subreddit_key, filters.min_score, filters.max_score,
-           filters.words)  # fmt: skip
+    key = search_key(campaign_id, filters)
     version = await stored_posts(session, campaign_id)
     total = totals.get(key, version)
     if total is None:
