@@ -32,7 +32,7 @@ from bcrao.auth.models import User
 from bcrao.campaigns.models import Campaign
 from bcrao.collection import store
 from bcrao.collection.models import CollectionRun
-from bcrao.db import make_engine, make_sessionmaker, session_scope
+from bcrao.db import make_engine, make_sessionmaker, new_id, session_scope
 from bcrao.migrate import upgrade
 from bcrao.sources.sample import load_corpus
 
@@ -47,7 +47,7 @@ def rows_for(n: int, campaign_id: uuid.UUID, user_id: uuid.UUID, run_id: uuid.UU
         p = posts[i % len(posts)]
         out.append(
             {
-                "id": uuid.uuid4(),
+                "id": new_id(),
                 "campaign_id": campaign_id,
                 "user_id": user_id,
                 "run_id": run_id,

@@ -12,7 +12,7 @@ from alembic import command
 from sqlalchemy.ext.asyncio import create_async_engine
 
 from bcrao.collection.models import RawPost
-from bcrao.db import Base
+from bcrao.db import Base, make_engine
 from bcrao.migrate import alembic_config
 from bcrao.posts.search import match_params, matches_clause, query_words
 
@@ -109,3 +109,55 @@ def test_0003_backfills_the_words_of_posts_stored_before_it(empty_database_url):
     assert asyncio.run(search("hell")) == ["b"]
     assert asyncio.run(search("again")) == ["a"]
     command.downgrade(cfg, "0002")  # and back: the trigram indexes return on PostgreSQL
+
+
+def test_0004_keeps_every_post_and_their_user_still_takes_them_along(empty_database_url):
+    cfg = alembic_config(empty_database_url)
+    command.upgrade(cfg, "0003")
+    user_id, campaign_id, run_id = uuid.uuid4(), uuid.uuid4(), uuid.uuid4()
+    tables = Base.metadata.tables
+
+    async def run(*statements: sa.Executable) -> list[int]:
+        engine = make_engine(empty_database_url)  # the product's engine: SQLite enforces keys
+        async with engine.begin() as conn:
+            for statement in statements:
+                await conn.execute(statement)
+            counts = [
+                (await conn.execute(sa.select(sa.func.count()).select_from(tables[name]))).scalar_one()
+                for name in ("campaigns", "collection_runs", "raw_posts")
+            ]
+        await engine.dispose()
+        return counts
+
+    seed = [
+        tables["users"].insert().values(id=user_id, email="m@example.com", password_hash="x"),
+        tables["campaigns"]
+        .insert()
+        .values(id=campaign_id, user_id=user_id, name="m", keywords=["x"], target_subreddits=["SaaS"]),
+        tables["collection_runs"]
+        .insert()
+        .values(id=run_id, campaign_id=campaign_id, user_id=user_id, source="sample", classifier="rules"),
+        *(
+            tables["raw_posts"]
+            .insert()
+            .values(
+                campaign_id=campaign_id,
+                user_id=user_id,
+                run_id=run_id,
+                subreddit="SaaS",
+                subreddit_key="saas",
+                reddit_post_id=post_id,
+                reddit_url="https://www.reddit.com/r/SaaS/comments/x/",
+                title="t",
+                reddit_created_at=datetime(2026, 11, 1, tzinfo=UTC),
+            )
+            for post_id in ("a", "b", "c")
+        ),
+    ]
+    assert asyncio.run(run(*seed)) == [1, 1, 3]
+    command.upgrade(cfg, "head")
+    assert asyncio.run(run()) == [1, 1, 3]
+    # The campaign key's cascade is what removes a deleted user's posts now.
+    assert asyncio.run(run(tables["users"].delete().where(tables["users"].c.id == user_id))) == [0, 0, 0]
+    command.downgrade(cfg, "0003")
+    command.upgrade(cfg, "head")

@@ -5,6 +5,7 @@ The same models and migrations serve SQLite (embedded default) and PostgreSQL (s
 
 from __future__ import annotations
 
+import os
 import time
 import uuid
 from collections.abc import AsyncIterator
@@ -64,7 +65,17 @@ def utcnow() -> datetime:
 
 
 def new_id() -> uuid.UUID:
-    return uuid.uuid4()
+    """A time-ordered UUID (version 7, RFC 9562): Unix milliseconds, the sub-millisecond
+    fraction (the RFC's "method 3"), then 62 random bits.
+
+    New rows then land at the right edge of every B-tree whose key ends in ``id`` (the
+    primary keys, and the tie-breaker of each post-list index) instead of on a random page
+    of each: bulk inserts touch far fewer pages on both databases.
+    """
+    ms, sub_ms = divmod(time.time_ns(), 1_000_000)
+    fraction = sub_ms * 4096 // 1_000_000  # 12 bits
+    random_bits = int.from_bytes(os.urandom(8)) & ((1 << 62) - 1)
+    return uuid.UUID(int=(ms & ((1 << 48) - 1)) << 80 | 7 << 76 | fraction << 64 | 2 << 62 | random_bits)
 
 
 # A pooled connection unused for longer than this is checked before it is handed out.
@@ -136,6 +147,11 @@ def _configure_sqlite(engine: AsyncEngine) -> None:
         cur.execute("PRAGMA journal_mode=WAL")  # readers do not block the writer
         cur.execute("PRAGMA synchronous=NORMAL")  # durable enough with WAL, much faster
         cur.execute("PRAGMA busy_timeout=30000")  # wait for the lock instead of failing
+        cur.execute("PRAGMA cache_size=-65536")  # up to 64 MiB of pages, not 2: indexes stay hot
+        # Checkpoint every ~40 MiB of WAL, not 4: a bulk insert rewrites the same index pages
+        # commit after commit, and each checkpoint writes a page once however often it changed.
+        cur.execute("PRAGMA wal_autocheckpoint=10000")
+        cur.execute("PRAGMA journal_size_limit=67108864")  # then shrink the WAL back to 64 MiB
         cur.close()
 
     @event.listens_for(engine.sync_engine, "begin")

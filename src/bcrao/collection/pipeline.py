@@ -25,7 +25,7 @@ from bcrao.collection.classify import Classification, RulesClassifier, select_fo
 from bcrao.collection.models import CollectionRun
 from bcrao.collection.prefilter import PreFilter
 from bcrao.collection.scoring import SubredditScorer
-from bcrao.db import session_scope, utcnow
+from bcrao.db import new_id, session_scope, utcnow
 from bcrao.sources.base import FetchRequest, NormalizedPost, PostSource, SourceError
 
 log = logging.getLogger("bcrao.pipeline")
@@ -331,7 +331,7 @@ class _RunContext:
             breakdown["relevance_score"] = item.relevance
             rows.append(
                 {
-                    "id": uuid.uuid4(),
+                    "id": new_id(),
                     "campaign_id": self.campaign.id,
                     "user_id": self.campaign.user_id,
                     "run_id": self.options.run_id,
