@@ -1,9 +1,10 @@
 """Pipeline throughput: CPU stages and storage, at 10k and 100k posts.
 
 - CPU: pre-filter + classify (rules) + score on one core (see pipeline_cpu.py).
-- Storage: the pipeline's own ``store.insert_posts`` (INSERT ... ON CONFLICT DO NOTHING
-  RETURNING, batches of 500, one transaction per subreddit-sized chunk of 1,000 rows) into
-  SQLite (a temp file, the embedded default's settings) and PostgreSQL.
+- Storage: the pipeline's own ``store.insert_posts`` (one transaction per subreddit-sized
+  chunk of 1,000 rows; multi-row INSERT ... RETURNING on SQLite, COPY into a staging table
+  and one moving statement on PostgreSQL) into SQLite (a temp file, the embedded default's
+  settings) and PostgreSQL.
 
 Usage:
   python bench/pipeline.py                                  # CPU + SQLite

@@ -143,7 +143,7 @@ async def _write_pipelined(
 # SQLite: one multi-row ``INSERT ... ON CONFLICT DO NOTHING RETURNING`` per batch, its
 # parameters converted by the columns' own SQLAlchemy bind processors (so values are stored
 # exactly as the ORM stores them) and passed straight to the driver.
-@functools.cache
+@functools.lru_cache(maxsize=64)
 def _sqlite_insert_sql(rows: int) -> str:
     values = "(" + ", ".join("?" * len(_COLUMNS)) + ")"
     return (
@@ -152,7 +152,7 @@ def _sqlite_insert_sql(rows: int) -> str:
     )
 
 
-@functools.cache
+@functools.lru_cache(maxsize=16)
 def _bind_processors(dialect: Dialect) -> list[Callable[[Any], Any] | None]:
     return [c.type.dialect_impl(dialect).bind_processor(dialect) for c in RawPost.__table__.columns]
 
