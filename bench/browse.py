@@ -38,7 +38,7 @@ from bcrao.auth.models import User
 from bcrao.campaigns.models import Campaign
 from bcrao.collection.models import RawPost
 from bcrao.config import Settings
-from bcrao.db import make_engine, make_sessionmaker
+from bcrao.db import make_engine, make_sessionmaker, new_id
 from bcrao.migrate import upgrade
 from bcrao.posts import export, service, stats
 from bcrao.posts.schemas import PostFilters
@@ -111,7 +111,7 @@ def _rows(n: int, start: int, ids: dict[str, uuid.UUID], rng: random.Random, poo
         title = rng.choice(titles)
         rows.append(
             (
-                uuid.uuid4(), ids["campaign"], ids["user"], ids["run"], sub, sub.lower(), f"b{i:07d}",
+                new_id(), ids["campaign"], ids["user"], ids["run"], sub, sub.lower(), f"b{i:07d}",
                 f"https://www.reddit.com/r/{sub}/comments/b{i:07d}/", f"user{i % 5000}",
                 title, body, int(rng.paretovariate(1.2)) - 1, int(rng.paretovariate(1.4)) - 1,
                 round(rng.uniform(0.5, 1.0), 2), now - timedelta(minutes=i), arch, round(score / 1.3, 2),
