@@ -219,7 +219,7 @@ async def _copy_in_posts(
 ) -> list[set[str]]:
     if not batches:
         return []
-    # Through the session first: that opens its transaction, which the COPY must be part of.
+    # Through the session (its transaction, begun by the campaign lock, must hold the COPY).
     await session.execute(text(_CREATE_STAGE))
     connection = await session.connection()
     raw = (await connection.get_raw_connection()).driver_connection
