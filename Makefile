@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(shell cat pyproject.toml | cksum | cut -d' ' -f1)
 PYTEST_ARGS ?=
 
-.PHONY: run test test-sqlite test-postgres lint bench install migrate worker clean
+.PHONY: run test test-sqlite test-postgres lint bench quality train install migrate worker clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PY) -m venv $(VENV)
@@ -44,6 +44,14 @@ worker: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python bench/pipeline.py
+
+## quality: filter and classifier figures on the held-out test split (bench/quality.md)
+quality: $(STAMP)
+	$(BIN)/python bench/quality.py
+
+## train: retrain the shipped model from data/labels (deterministic: same labels, same file)
+train: $(STAMP)
+	$(BIN)/python scripts/train_model.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache

@@ -30,8 +30,9 @@ class SourceName(StrEnum):
 
 
 class ClassifierName(StrEnum):
-    rules = "rules"
-    llm = "llm"
+    model = "model"  # the trained offline model (default)
+    rules = "rules"  # the hand-written cues (the first default, kept for comparison)
+    llm = "llm"  # an OpenAI-compatible model refines the top posts; the offline model labels the rest
 
 
 class Environment(StrEnum):
@@ -79,8 +80,10 @@ class Settings(BaseSettings):
 
     # Collection pipeline
     source: SourceName = SourceName.sample
-    classifier: ClassifierName = ClassifierName.rules
-    classify_fraction: float = Field(0.10, gt=0, le=1)
+    classifier: ClassifierName = ClassifierName.model
+    classify_fraction: float = Field(
+        0.10, gt=0, le=1, description="Share of kept posts (by relevance) the llm classifier refines"
+    )
     rejected_samples_per_reason: int = Field(20, ge=0)
     run_stale_after_seconds: int = Field(900, ge=2, description="A running run without heartbeat is failed")
     progress_ttl_seconds: int = Field(24 * 3600, ge=1, description="Progress history kept after a run ends")

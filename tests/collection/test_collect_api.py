@@ -24,7 +24,7 @@ async def test_trigger_returns_202_with_task_id_progress_url_and_stream_token(cl
     assert run["status"] == "complete"
     assert run["stored"] + run["duplicates"] == run["filtered"]
     assert sum(run["filter_reasons"].values()) == run["scraped"] - run["filtered"]
-    assert run["campaign_id"] == campaign["id"] and run["source"] == "sample" and run["classifier"] == "rules"
+    assert run["campaign_id"] == campaign["id"] and run["source"] == "sample" and run["classifier"] == "model"
 
 
 async def test_run_object_has_the_contract_fields(client, alice):

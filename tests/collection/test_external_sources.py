@@ -145,8 +145,10 @@ async def test_llm_failures_fall_back_to_rules_and_are_counted_without_losing_po
         posts = await _posts(client, campaign["id"])
         assert len(posts) == run["stored"]
         labelled = [p for p in posts if p["archetype"] != "Unclassified"]
-        assert len(labelled) == run["classified"]
-        assert sum(1 for p in labelled if p["classifier"] == "rules") == run["llm_usage"]["fallbacks"]
+        assert len(labelled) == len(posts) == run["classified"]  # the offline model labels every post
+        by_llm = sum(1 for p in labelled if p["classifier"] == "llm")
+        assert by_llm > 0 or run["llm_usage"]["fallbacks"] > 0
+        assert by_llm + run["llm_usage"]["fallbacks"] < run["classified"]  # the llm refines the top 20%
         assert all(p["is_ai_processed"] == (p["classifier"] == "llm") for p in labelled)
 
 
@@ -167,7 +169,10 @@ async def test_llm_answers_are_used_and_their_tokens_and_cost_recorded(make_sett
         usage = run["llm_usage"]
         assert usage["fallbacks"] == 0 and usage["prompt_tokens"] > 0 and usage["estimated_cost_usd"] > 0
         labelled = [p for p in await _posts(client, campaign["id"]) if p["archetype"] != "Unclassified"]
-        assert labelled and all(p["is_ai_processed"] and p["classifier"] == "llm" for p in labelled)
+        by_llm = [p for p in labelled if p["classifier"] == "llm"]
+        assert by_llm and all(p["is_ai_processed"] for p in by_llm)
+        rest = [p for p in labelled if p not in by_llm]
+        assert all(p["classifier"] == "model" and not p["is_ai_processed"] for p in rest)
 
 
 async def test_an_llm_that_stalls_past_the_timeout_falls_back_for_every_post(make_settings, db, fake_llm):
@@ -184,8 +189,9 @@ async def test_an_llm_that_stalls_past_the_timeout_falls_back_for_every_post(mak
         task = await trigger(client, campaign["id"], user["headers"])
         run = await wait_for_run(client, task["task_id"], user["headers"], timeout=90)
         assert run["status"] == "complete"
-        assert run["llm_usage"]["fallbacks"] == run["classified"] > 0
-        assert len(await _posts(client, campaign["id"])) == run["stored"]
+        assert 0 < run["llm_usage"]["fallbacks"] < run["classified"]  # the llm was asked about the top 10%
+        posts = await _posts(client, campaign["id"])
+        assert len(posts) == run["stored"] and all(p["classifier"] == "model" for p in posts)
 
 
 async def _posts(client, campaign_id: str) -> list[dict]:

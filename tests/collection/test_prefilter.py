@@ -24,6 +24,7 @@ def test_every_reject_reason_is_produced_by_a_crafted_post(make_post):
         "removed_or_deleted": make_post(text="[removed]"),
         "stickied": make_post(stickied=True, distinguished="moderator"),
         "nsfw": make_post(over_18=True),
+        "meta_thread": make_post(title="Share your startup - August edition"),
         "link_only": make_post(is_self=False, text="", url="https://techcrunch.com/some-article"),
         "too_short": make_post(title="Best CRM?", text="Title says it all."),
         "promotional": make_post(
@@ -38,7 +39,8 @@ def test_every_reject_reason_is_produced_by_a_crafted_post(make_post):
         ),
     }
     for expected, post in cases.items():
-        assert PreFilter(CAMPAIGN).evaluate(post).reason == expected, expected
+        # A judge that refuses every title: the short/link rules alone.
+        assert PreFilter(CAMPAIGN, title_judge=lambda p: False).evaluate(post).reason == expected, expected
 
     prefilter = PreFilter(CAMPAIGN)
     first = make_post(id="orig")
@@ -46,6 +48,29 @@ def test_every_reject_reason_is_produced_by_a_crafted_post(make_post):
     assert prefilter.evaluate(first).reason is None
     assert prefilter.evaluate(repost).reason == "duplicate_text"
     assert set(REASONS) == {*cases, "duplicate_text"}
+
+
+def test_the_shipped_model_keeps_link_and_title_only_posts_whose_title_says_something(make_post):
+    prefilter = PreFilter([])
+    image = "http://i.imgur.com/abc.jpg"
+    assert prefilter.evaluate(make_post(title="Best CRM?", text="")).reason is None
+    story = make_post(title="I quit my job to sell candles, AMA", text="", is_self=False, url=image)
+    assert prefilter.evaluate(story).reason is None
+    news = make_post(title="Apple reports Q3 earnings", text="", is_self=False, url="https://techcrunch.com/x")
+    assert prefilter.evaluate(news).reason == "link_only"
+
+
+def test_recurring_and_meta_threads_are_recognised(make_post):
+    prefilter = PreFilter([])
+    for title in (
+        "Share your startup - August edition",
+        "Weekly feedback thread",
+        "[Meta] This sub is turning into r/referrals",
+        "Traffic stats for June",
+        "New subreddit: r/IAMAFiction",
+    ):
+        assert prefilter.evaluate(make_post(title=title)).reason == "meta_thread", title
+    assert prefilter.evaluate(make_post(title="How I doubled my weekly revenue")).reason is None
 
 
 def test_deleted_author_and_removed_flag_count_as_removed(make_post):
@@ -130,7 +155,7 @@ def test_the_bundled_corpus_is_rejected_at_a_realistic_rate(corpus_decisions):
     reasons = Counter(d.reason for pairs in corpus_decisions.values() for _, d in pairs)
     total = sum(reasons.values())
     rejected = (total - reasons[None]) / total
-    assert 0.60 <= rejected <= 0.90
+    assert 0.45 <= rejected <= 0.90
     assert all(reasons[r] > 0 for r in REASONS), reasons
 
 

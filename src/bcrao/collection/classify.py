@@ -73,66 +73,127 @@ _TOOLS = "tool|tools|app|apps|software|crm|platform|service|stack|setup"
 
 _CUES: tuple[_Cue, ...] = (
     # Journey: someone telling what happened to them, with time and milestones.
-    _cue("Journey", "first-person past-tense narrative", 1.0,
-         f"i|we |just|finally|actually|eventually {_PAST}"),
-    _cue("Journey", "time passing (ago / later / year one)", 1.2,
-         f"{_COUNT} year|years|month|months|week|weeks|day|days ago|later; year|month|day|week one|two|#;"
-         f"in|since {_YEARS}; back in; fast forward; at first; since then"),
-    _cue("Journey", "milestone or revenue figure", 1.2,
-         "first |paying customer|customers|sale|dollar|user|users|hire|client|deal|paycheck;"
-         "hit|crossed|reached|passed|past #; # mrr|arr; milestone"),
-    _cue("Journey", "story / lessons framing", 1.3,
-         "journey; story; lessons; lesson; post-mortem; postmortem; recap; retrospective; looking back;"
-         "in hindsight; what happened; timeline; year in review; wish i knew; what i|we learned;"
-         "revenue|income|progress report|update; #|one|month|year year|# update"),
-    _cue("Journey", "life change (quit job, shut down, sold)", 1.0,
-         "quit|left my|a|our job|career|role|day; shut|shutting|shutdown |down;"
-         "sold my|our company|business|startup|saas|app|agency; full-time; went full-time; laid off;"
-         "profitable; burned|burnt out; burnout"),
-    _cue("Journey", "reflective feeling", 0.5,
-         "proud|terrified|devastated|humbling|surreal|unreal|hardest|happier|regret|relief|scared|grateful"
-         "|nervous|emotional|cried"),
+    _cue(
+        "Journey", "first-person past-tense narrative", 1.0, f"i|we |just|finally|actually|eventually {_PAST}"
+    ),
+    _cue(
+        "Journey",
+        "time passing (ago / later / year one)",
+        1.2,
+        f"{_COUNT} year|years|month|months|week|weeks|day|days ago|later; year|month|day|week one|two|#;"
+        f"in|since {_YEARS}; back in; fast forward; at first; since then",
+    ),
+    _cue(
+        "Journey",
+        "milestone or revenue figure",
+        1.2,
+        "first |paying customer|customers|sale|dollar|user|users|hire|client|deal|paycheck;"
+        "hit|crossed|reached|passed|past #; # mrr|arr; milestone",
+    ),
+    _cue(
+        "Journey",
+        "story / lessons framing",
+        1.3,
+        "journey; story; lessons; lesson; post-mortem; postmortem; recap; retrospective; looking back;"
+        "in hindsight; what happened; timeline; year in review; wish i knew; what i|we learned;"
+        "revenue|income|progress report|update; #|one|month|year year|# update",
+    ),
+    _cue(
+        "Journey",
+        "life change (quit job, shut down, sold)",
+        1.0,
+        "quit|left my|a|our job|career|role|day; shut|shutting|shutdown |down;"
+        "sold my|our company|business|startup|saas|app|agency; full-time; went full-time; laid off;"
+        "profitable; burned|burnt out; burnout",
+    ),
+    _cue(
+        "Journey",
+        "reflective feeling",
+        0.5,
+        "proud|terrified|devastated|humbling|surreal|unreal|hardest|happier|regret|relief|scared|grateful"
+        "|nervous|emotional|cried",
+    ),
     # ProblemSolution: asking for or offering a fix.
-    _cue("ProblemSolution", "asks how to do something", 1.4,
-         "how do|can|should|would|could|did i|we|you|one|people|teams; how to; best way to;"
-         "what's_the|what_is_the best|right|simplest|easiest|fastest|cheapest|sane"
-         " way|approach|setup|process|tool;"
-         "where do|would|should|can i|you|we start|begin|find"),
-    _cue("ProblemSolution", "asks for tools or recommendations", 1.3,
-         f"what {_TOOLS} do|should|would|are|is|did;"
-         "any|your tips|advice|recommendations|recommendation|suggestions|ideas|strategies"
-         "|alternatives|alternative;"
-         "recommend; recommendations; alternative|alternatives to;"
-         "is there a|an|any tool|way|app|software|service|process|plugin;"
-         "looking for |a|an|some tool|tools|app|software|way|solution|recommendations|advice;"
-         "what |has|actually worked|works for you; what's worked for you; what are people|you|teams using"),
-    _cue("ProblemSolution", "describes being stuck", 1.1,
-         "need|needs help|advice; help me; struggling; struggle; can't|cant figure; stuck; what am i missing;"
-         "any ideas; not working; doesn't work; nightmare; chaos; killing us|me; keeps breaking|failing"),
-    _cue("ProblemSolution", "problem vocabulary", 0.6,
-         "problem|issue|issues|error|errors|bug|bugs|slow|broken|breaks|fails|failing|leak|churn|drop-off"
-         "|bounce|bottleneck|blocker|hacked|spam|deliverability|overload|help"),
-    _cue("ProblemSolution", "offers a fix", 1.3,
-         f"here's|heres|this_is how we|i|you; how we|i {_FIXES}; we|i {_FIXES}; solved; solution; workaround;"
-         "the fix; step 1; happy to share"),
+    _cue(
+        "ProblemSolution",
+        "asks how to do something",
+        1.4,
+        "how do|can|should|would|could|did i|we|you|one|people|teams; how to; best way to;"
+        "what's_the|what_is_the best|right|simplest|easiest|fastest|cheapest|sane"
+        " way|approach|setup|process|tool;"
+        "where do|would|should|can i|you|we start|begin|find",
+    ),
+    _cue(
+        "ProblemSolution",
+        "asks for tools or recommendations",
+        1.3,
+        f"what {_TOOLS} do|should|would|are|is|did;"
+        "any|your tips|advice|recommendations|recommendation|suggestions|ideas|strategies"
+        "|alternatives|alternative;"
+        "recommend; recommendations; alternative|alternatives to;"
+        "is there a|an|any tool|way|app|software|service|process|plugin;"
+        "looking for |a|an|some tool|tools|app|software|way|solution|recommendations|advice;"
+        "what |has|actually worked|works for you; what's worked for you; what are people|you|teams using",
+    ),
+    _cue(
+        "ProblemSolution",
+        "describes being stuck",
+        1.1,
+        "need|needs help|advice; help me; struggling; struggle; can't|cant figure; stuck; what am i missing;"
+        "any ideas; not working; doesn't work; nightmare; chaos; killing us|me; keeps breaking|failing",
+    ),
+    _cue(
+        "ProblemSolution",
+        "problem vocabulary",
+        0.6,
+        "problem|issue|issues|error|errors|bug|bugs|slow|broken|breaks|fails|failing|leak|churn|drop-off"
+        "|bounce|bottleneck|blocker|hacked|spam|deliverability|overload|help",
+    ),
+    _cue(
+        "ProblemSolution",
+        "offers a fix",
+        1.3,
+        f"here's|heres|this_is how we|i|you; how we|i {_FIXES}; we|i {_FIXES}; solved; solution; workaround;"
+        "the fix; step 1; happy to share",
+    ),
     # Feedback: inviting or giving judgement, comparisons, opinions.
-    _cue("Feedback", "asks for feedback or a roast", 1.5,
-         "roast|critique|feedback|review|criticism; gut reaction|reactions; rate|grade my|this|these|our|the;"
-         "be brutal|honest|harsh"),
-    _cue("Feedback", "asks for opinions", 1.3,
-         "thoughts|opinion|opinions|agree|disagree|discuss; your take; change my mind; convince me;"
-         "is it just me; where do you stand; what do you |all think; what's|what_is your take|opinion|view;"
-         "am i wrong|crazy|the_only; anyone else notice|noticing|feel|think|seeing;"
-         "curious what|where|how people|you|founders"),
-    _cue("Feedback", "verdict words (overrated, worth it, myth)", 1.2,
-         "overrated|underrated|myth|waste|scam|dead|useless|trap|saturated|theater|overkill;"
-         "unpopular opinion; hot take; worth it|the|*ing; too complicated; less valuable; pros and cons;"
-         "good or bad"),
-    _cue("Feedback", "comparison or choice", 1.1,
-         "vs|versus|prefer|preferred; better|worse than; or just;"
-         "which one|is_better|would_you|do_you_prefer|feels|name|platform|model|option"),
-    _cue("Feedback", "hypothetical adoption (would you use / pay)", 1.3,
-         "would you use|pay|buy|pick|choose|trust|try|click|sign; make|makes sense; is it clear|confusing"),
+    _cue(
+        "Feedback",
+        "asks for feedback or a roast",
+        1.5,
+        "roast|critique|feedback|review|criticism; gut reaction|reactions; rate|grade my|this|these|our|the;"
+        "be brutal|honest|harsh",
+    ),
+    _cue(
+        "Feedback",
+        "asks for opinions",
+        1.3,
+        "thoughts|opinion|opinions|agree|disagree|discuss; your take; change my mind; convince me;"
+        "is it just me; where do you stand; what do you |all think; what's|what_is your take|opinion|view;"
+        "am i wrong|crazy|the_only; anyone else notice|noticing|feel|think|seeing;"
+        "curious what|where|how people|you|founders",
+    ),
+    _cue(
+        "Feedback",
+        "verdict words (overrated, worth it, myth)",
+        1.2,
+        "overrated|underrated|myth|waste|scam|dead|useless|trap|saturated|theater|overkill;"
+        "unpopular opinion; hot take; worth it|the|*ing; too complicated; less valuable; pros and cons;"
+        "good or bad",
+    ),
+    _cue(
+        "Feedback",
+        "comparison or choice",
+        1.1,
+        "vs|versus|prefer|preferred; better|worse than; or just;"
+        "which one|is_better|would_you|do_you_prefer|feels|name|platform|model|option",
+    ),
+    _cue(
+        "Feedback",
+        "hypothetical adoption (would you use / pay)",
+        1.3,
+        "would you use|pay|buy|pick|choose|trust|try|click|sign; make|makes sense; is it clear|confusing",
+    ),
 )
 
 _ABOUT_AUTHOR_STARTS = frozenset(["i", "i'm", "i've", "we", "we're", "we've", "my", "our"])
@@ -141,7 +202,7 @@ ABOUT_AUTHOR = "title is about the author (I / we / my)"
 ABOUT_AUTHOR_WEIGHT = 0.8
 
 
-def _title_about_author(tokens: list[str]) -> bool:
+def title_about_author(tokens: list[str]) -> bool:
     """ "I quit..." / "My first year" / "How I grew..." — but not "How do I...?"."""
     if not tokens:
         return False
@@ -155,12 +216,17 @@ def _title_about_author(tokens: list[str]) -> bool:
     )
 
 
+def cue_phrases(cues: Sequence[_Cue] = _CUES) -> PhraseSet:
+    """Every cue's phrases, labelled by the cue (the trained model uses them as features)."""
+    return PhraseSet({cue.label: cue.phrases for cue in cues})
+
+
 class RulesClassifier:
     name = "rules"
 
     def __init__(self, cues: Sequence[_Cue] = _CUES) -> None:
         self._cues = {cue.label: cue for cue in cues}
-        self._phrases = PhraseSet({cue.label: cue.phrases for cue in cues})
+        self._phrases = cue_phrases(cues)
 
     def classify(self, post: NormalizedPost) -> Classification:
         title, text = post.title or "", post.text or ""
@@ -176,7 +242,7 @@ class RulesClassifier:
             gained += cue.weight * min(body_hits.get(label, 0), BODY_CAP)
             scores[cue.archetype] += gained
             fired[cue.archetype].append((gained, label))
-        if _title_about_author(title_tokens):
+        if title_about_author(title_tokens):
             scores["Journey"] += ABOUT_AUTHOR_WEIGHT * TITLE_WEIGHT
             fired["Journey"].append((ABOUT_AUTHOR_WEIGHT * TITLE_WEIGHT, ABOUT_AUTHOR))
 

@@ -21,7 +21,8 @@ from sqlalchemy import update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bcrao.collection import store
-from bcrao.collection.classify import Classification, RulesClassifier, select_for_classification
+from bcrao.collection.classify import Classification, select_for_classification
+from bcrao.collection.model import ModelClassifier
 from bcrao.collection.models import CollectionRun
 from bcrao.collection.prefilter import PreFilter
 from bcrao.collection.scoring import SubredditScorer
@@ -122,18 +123,19 @@ class CollectionService:
         classify_fraction: float = 0.10,
         samples_per_reason: int = 20,
         llm: Any | None = None,
-        rules: RulesClassifier | None = None,
+        offline: Any | None = None,
     ) -> None:
         self.sessionmaker = sessionmaker
         self.source = source
         self.classify_fraction = classify_fraction
         self.samples_per_reason = samples_per_reason
-        self.llm = llm  # an LLMClassifier, or None for the offline rules classifier
-        self.rules = rules or RulesClassifier()
+        self.llm = llm  # an LLMClassifier refining the top fraction, or None
+        # Labels every kept post: the trained model (default) or the rules classifier.
+        self.offline = offline if offline is not None else ModelClassifier()
 
     @property
     def classifier_name(self) -> str:
-        return "llm" if self.llm is not None else "rules"
+        return "llm" if self.llm is not None else self.offline.name
 
     async def run(
         self,
@@ -296,10 +298,15 @@ class _RunContext:
         return survivors, samples
 
     async def _classify(self, survivors: list[_Survivor]) -> None:
-        chosen = select_for_classification(survivors, self.s.classify_fraction, key=lambda s: s.relevance)
-        if not chosen:
+        """Every kept post gets the offline label; the llm, when configured, refines the
+        most relevant ``classify_fraction`` of them."""
+        if not survivors:
             return
+        for item in survivors:
+            item.classification = self.s.offline.classify(item.post)
+        self.tally.classified += len(survivors)
         if self.s.llm is not None:
+            chosen = select_for_classification(survivors, self.s.classify_fraction, key=lambda s: s.relevance)
             batch = await self.s.llm.classify_many([c.post for c in chosen])
             for item, (label, by_llm) in zip(chosen, batch.results, strict=True):
                 item.classification, item.by_llm = label, by_llm
@@ -307,10 +314,6 @@ class _RunContext:
             self.tally.llm_completion_tokens += batch.completion_tokens
             self.tally.llm_cost_usd += batch.estimated_cost_usd
             self.tally.llm_fallbacks += batch.fallbacks
-        else:
-            for item in chosen:
-                item.classification = self.s.rules.classify(item.post)
-        self.tally.classified += len(chosen)
 
     def _score(
         self, fetched: Sequence[NormalizedPost], survivors: Sequence[_Survivor]
@@ -351,7 +354,7 @@ class _RunContext:
                     "success_score": score,
                     "score_breakdown": breakdown,
                     "is_ai_processed": item.by_llm,
-                    "classifier": ("llm" if item.by_llm else "rules") if label else None,
+                    "classifier": ("llm" if item.by_llm else self.s.offline.name) if label else None,
                     "collected_at": now,
                 }
             )

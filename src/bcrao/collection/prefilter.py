@@ -7,13 +7,19 @@ and the named reason lets the user audit what was thrown away.
 Rules run cheapest and most certain first; the first that matches wins:
 
 1. ``removed_or_deleted`` — removed by mods/Reddit or deleted by the author.
-2. ``stickied`` — pinned or moderator-distinguished posts (weekly threads, rules).
+2. ``stickied`` — pinned, moderator- or admin-distinguished posts (weekly threads, rules).
 3. ``nsfw`` — marked over 18.
-4. ``link_only`` — link posts and crossposts without a real body to read.
-5. ``too_short`` — title-only posts and one-liners (< ``MIN_WORDS`` words in all, or a
-   body under ``MIN_BODY_WORDS``).
+4. ``meta_thread`` — recurring and meta threads anyone may start ("Share your startup -
+   August edition", "Weekly feedback thread", "[Meta] ...", "New subreddit: ...", "traffic
+   results for June"): about the community, not from it.
+5. ``link_only`` / ``too_short`` — link posts (and crossposts) without a real body, and
+   title-only posts and one-liners, *unless their title carries a question, a story or an
+   opinion*. That judgement is the trained ``useful`` model's (``bcrao.collection.model``):
+   a title such as "I quit my job to sell candles, AMA" is worth reading on its own, "My
+   latest table" over an image is not, and no list of words tells them apart as well.
 6. ``promotional`` — two promotion cues (discount codes, "check out my", affiliate or
-   tracking links, ...) or one cue plus a URL.
+   tracking links, ...), or one cue plus a tracking link. Words that are simply a
+   community's topic (a crowdfunding site, a discount, a commission) are not cues.
 7. ``non_english`` — few English function words, or mostly non-ASCII letters.
 8. ``duplicate_text`` — same normalized title+text already passed in this run.
 
@@ -26,7 +32,7 @@ last two log-scaled so a long or viral post cannot dominate on that alone.
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 from bcrao.collection.text import (
@@ -45,6 +51,7 @@ REASONS = (
     "removed_or_deleted",
     "stickied",
     "nsfw",
+    "meta_thread",
     "link_only",
     "too_short",
     "promotional",
@@ -86,7 +93,6 @@ _PROMO = PhraseSet(
         + variants("limited", "time|spots|offer")
         + variants("sign up", "now|today|here")
         + variants("affiliate", "link|program")
-        + ["commission"]
         + ["dm me", "link in bio", "link in my bio", "link in profile", "support us with an upvote"]
         + variants("get", "#", "month|months", "free")
         + ["before it's gone", "exclusive discount"],
@@ -105,6 +111,39 @@ _PROMO_LINK_MARKERS = (
 )
 
 
+_RECURRING = (
+    "weekly|monthly|daily|biweekly|quarterly|annual|yearly"
+    "|monday|tuesday|wednesday|thursday|friday|saturday|sunday"
+)
+_MONTHS = "january|february|march|april|may|june|july|august|september|october|november|december"
+_META = PhraseSet(
+    {
+        "meta": variants(_RECURRING, "|#", "thread|threads|megathread|discussion|roundup|digest|check-in")
+        + variants(_RECURRING, "*", "thread|threads|discussion")
+        + variants(_RECURRING, "*", "*", "thread|threads")
+        + variants(_MONTHS, "|#", "edition|thread|megathread|roundup")
+        + variants(_MONTHS, "|#", "traffic|stats|statistics")
+        + variants("traffic|subreddit|sub", "stats|statistics|results|report")
+        + variants("share your", "startup|startups|project|projects|product|products|app|apps|side project")
+        + variants("new|official|our", "subreddit|sub|megathread")
+        + variants("state of the", "subreddit|sub|community")
+        + variants("mod|mods|moderator|moderators", "post|announcement|psa|note|update|applications|wanted")
+        + variants("looking for|need|needs|new", "mods|moderators")
+        + ["megathread", "mega thread", "read before posting", "subreddit rules", "rules update", "new rule"],
+    }
+)
+_META_FLAIRS = frozenset({"meta", "mod post", "modpost", "announcement", "announcements", "mod", "official"})
+
+
+def is_meta_thread(post: NormalizedPost, title_tokens: list[str]) -> bool:
+    """A recurring or meta thread: about the community rather than from one of its members."""
+    title = post.title.lstrip()
+    if title[:6].lower() in ("[meta]", "(meta)", "meta: ") or title[:5].lower() == "meta:":
+        return True
+    flair = (post.link_flair_text or "").strip().strip("[]").lower()
+    return flair in _META_FLAIRS or bool(_META.find(title_tokens))
+
+
 @dataclass(slots=True)
 class FilterDecision:
     reason: str | None
@@ -116,6 +155,15 @@ class FilterDecision:
         return self.reason is None
 
 
+def short_reason(post: NormalizedPost, title_words: int, body_words: int) -> str | None:
+    """``link_only`` / ``too_short`` when the post's worth rests on its title alone."""
+    if (not post.is_self or post.is_crosspost) and body_words < LINK_BODY_WORDS:
+        return "link_only"
+    if title_words + body_words < MIN_WORDS or body_words < MIN_BODY_WORDS:
+        return "too_short"
+    return None
+
+
 def _keyword_phrases(keywords: Sequence[str]) -> PhraseSet | None:
     """Campaign keywords as token phrases: case-insensitive and on word boundaries by
     construction, since posts and keywords go through the same tokenizer ("Node.js" in a
@@ -124,41 +172,58 @@ def _keyword_phrases(keywords: Sequence[str]) -> PhraseSet | None:
     return PhraseSet({"keyword": phrases}) if phrases else None
 
 
-class PreFilter:
-    """Evaluates one run's posts; remembers passed texts to catch reposts within the run."""
+TitleJudge = Callable[[NormalizedPost], bool]
 
-    def __init__(self, keywords: Sequence[str]) -> None:
+
+def _shipped_judge() -> TitleJudge:
+    from bcrao.collection.model import ModelClassifier
+
+    return ModelClassifier().keeps
+
+
+class PreFilter:
+    """Evaluates one run's posts; remembers passed texts to catch reposts within the run.
+
+    ``title_judge`` decides whether a link or very short post is worth keeping for its title
+    (default: the shipped model); ``None`` rejects them all, as the first rules did.
+    """
+
+    def __init__(self, keywords: Sequence[str], *, title_judge: TitleJudge | bool | None = True) -> None:
         self._keywords = _keyword_phrases(keywords)
         self._seen: set[str] = set()
+        self._judge: TitleJudge | None = (
+            _shipped_judge() if title_judge is True else (title_judge or None)  # type: ignore[assignment]
+        )
 
     def evaluate(self, post: NormalizedPost) -> FilterDecision:
         title, body = post.title or "", (post.text or "").strip()
         if post.removed or body in _REMOVED_BODIES or title.strip().lower() in _REMOVED_TITLES:
             return FilterDecision("removed_or_deleted", 0.0)
-        if post.stickied or post.distinguished == "moderator":
+        if post.stickied or post.distinguished in ("moderator", "admin"):
             return FilterDecision("stickied", 0.0)
         if post.over_18:
             return FilterDecision("nsfw", 0.0)
 
         title_tokens = tokenize(title)
+        if is_meta_thread(post, title_tokens):
+            return FilterDecision("meta_thread", 0.0)
         body_tokens = tokenize(body) if body else []
-        if (not post.is_self or post.is_crosspost) and len(body_tokens) < LINK_BODY_WORDS:
-            return FilterDecision("link_only", 0.0)
         n_words = len(title_tokens) + len(body_tokens)
-        if n_words < MIN_WORDS or len(body_tokens) < MIN_BODY_WORDS:
-            return FilterDecision("too_short", 0.0)
+        short = short_reason(post, len(title_tokens), len(body_tokens))
+        if short is not None and (self._judge is None or not self._judge(post)):
+            return FilterDecision(short, 0.0)
 
         tokens = title_tokens + body_tokens
         lowered = f"{title}\n{body}".lower()
         urls = count_urls(lowered)
         promo = _PROMO.find(tokens).total()
-        if urls:
-            promo += sum(marker in lowered for marker in _PROMO_LINK_MARKERS)
-        if promo >= 2 or (promo and urls):
+        tracking = sum(marker in lowered for marker in _PROMO_LINK_MARKERS) if urls else 0
+        if promo + tracking >= 2:
             return FilterDecision("promotional", 0.0)
 
         vocab = vocab_counts(tokens)
-        if vocab["stopwords"] / n_words < MIN_ENGLISH_RATIO or (
+        # Function words are too few to count in a title-only post; its letters still tell.
+        if (n_words >= MIN_WORDS and vocab["stopwords"] / n_words < MIN_ENGLISH_RATIO) or (
             not lowered.isascii()
             and len(NON_ASCII_LETTER_RE.findall(lowered)) / len(lowered) > MAX_NON_ASCII_RATIO
         ):

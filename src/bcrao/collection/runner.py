@@ -19,6 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bcrao.campaigns.models import Campaign
 from bcrao.collection import service
+from bcrao.collection.classify import RulesClassifier
 from bcrao.collection.models import CollectionRun
 from bcrao.collection.pipeline import CampaignSnapshot, CollectionService, RunCancelled, RunOptions
 from bcrao.config import ClassifierName, Settings
@@ -154,6 +155,7 @@ async def execute_run(
         classify_fraction=settings.classify_fraction,
         samples_per_reason=settings.rejected_samples_per_reason,
         llm=_llm(settings),
+        offline=_offline(settings),
     )
 
     async def should_cancel() -> bool:
@@ -198,9 +200,18 @@ async def execute_run(
     return status
 
 
+def _offline(settings: Settings) -> Any:
+    """The classifier every kept post gets: the trained model unless ``rules`` is asked for."""
+    if settings.classifier is ClassifierName.rules:
+        return RulesClassifier()
+    from bcrao.collection.model import ModelClassifier
+
+    return ModelClassifier()
+
+
 def _llm(settings: Settings) -> Any | None:
     if settings.classifier is not ClassifierName.llm:
         return None
     from bcrao.collection.llm import LLMClassifier
 
-    return LLMClassifier(settings)
+    return LLMClassifier(settings, fallback=_offline(settings))
