@@ -13,6 +13,7 @@ from bcrao.auth.deps import CurrentUser, TokenUserId, bearer, owned_by_caller
 from bcrao.campaigns.deps import OwnedCampaign
 from bcrao.collection import service
 from bcrao.collection.models import CollectionRun
+from bcrao.collection.prefilter import REASONS
 from bcrao.collection.runner import announce_terminal
 from bcrao.collection.schemas import (
     CollectAccepted,
@@ -36,7 +37,7 @@ router = APIRouter(tags=["collection"])
 FilterReason = Annotated[
     str | None,
     Query(
-        pattern="^(removed_or_deleted|stickied|nsfw|link_only|too_short|promotional|non_english|duplicate_text)$",
+        pattern="^(" + "|".join(REASONS) + ")$",
         description="Only samples rejected for this reason",
     ),
 ]
