@@ -41,6 +41,7 @@ class FakeLLM:
         self.latency = latency  # every answer takes this long, so concurrency is observable
         self.stall_seconds = stall_seconds
         self.mode: Mode = "good"
+        self.reject_json_schema = False  # answer json_schema requests with a 400, like providers without it
         self.requests: list[LoggedRequest] = []
         self.calls: list[ChatCall] = []
         self.in_flight = 0
@@ -117,6 +118,20 @@ class FakeLLM:
                     extra={k: v for k, v in body.items() if k not in ("model", "messages")},
                 )
             )
+        response_format = body.get("response_format") or {}
+        if self.reject_json_schema and response_format.get("type") == "json_schema":
+            return web.json_response(
+                {
+                    "error": {
+                        "message": "Invalid parameter: 'response_format' of type 'json_schema'"
+                        " is not supported.",
+                        "type": "invalid_request_error",
+                        "param": "response_format",
+                        "code": None,
+                    }
+                },
+                status=400,
+            )
         mode = self._mode_for(prompt)
         await asyncio.sleep(self.stall_seconds if mode == "stall" else self.latency)
         if mode == "500":
@@ -176,9 +191,15 @@ class FakeLLM:
 def archetype_for(prompt: str) -> str:
     """The fake model's judgement: the same simple cues every run, so tests can predict it.
 
-    Only the post part of the prompt counts (after the last ``Title:``), not the instructions.
+    Only the post counts, not the instructions: the JSON object of the last line (how the
+    product sends it), or else what follows the last ``Title:``.
     """
-    text = prompt.rsplit("Title:", 1)[-1].lower()
+    last = prompt.rsplit("\n", 1)[-1]
+    try:
+        post = json.loads(last)
+        text = f"{post['title']}\n{post['body']}".lower()
+    except (ValueError, KeyError, TypeError):
+        text = prompt.rsplit("Title:", 1)[-1].lower()
     if any(cue in text for cue in ("feedback", "roast", "thoughts?", "what do you think")):
         return "Feedback"
     if any(cue in text for cue in ("how do i", "what tool", "any advice", "struggling", "help")):
