@@ -100,6 +100,14 @@ def _length_bucket(n: int) -> str:
     return "250+"
 
 
+def _add_words(features: set[str], prefix: str, tokens: list[str]) -> None:
+    """Words and word pairs (pairs of two function words say nothing and are skipped)."""
+    features.update(prefix + tok for tok in tokens)
+    for a, b in pairwise(tokens):
+        if not (a in _STOP_PAIR and b in _STOP_PAIR):
+            features.add(f"{prefix}{a} {b}")
+
+
 def post_features(
     title: str,
     text: str,
@@ -112,20 +120,12 @@ def post_features(
     body_tokens = tokenize(text)[:BODY_TOKENS] if text else []
     features: set[str] = set()
     add = features.add
-    for tok in title_tokens:
-        add("t:" + tok)
-    for a, b in pairwise(title_tokens):
-        if not (a in _STOP_PAIR and b in _STOP_PAIR):
-            add(f"t:{a} {b}")
+    _add_words(features, "t:", title_tokens)
     if title_tokens:
         add("t0:" + title_tokens[0])
         if len(title_tokens) > 1:
             add(f"t01:{title_tokens[0]} {title_tokens[1]}")
-    for tok in body_tokens:
-        add("b:" + tok)
-    for a, b in pairwise(body_tokens):
-        if not (a in _STOP_PAIR and b in _STOP_PAIR):
-            add(f"b:{a} {b}")
+    _add_words(features, "b:", body_tokens)
 
     if is_self:
         add("s:self post" if body_tokens else "s:title only")
