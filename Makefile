@@ -22,6 +22,7 @@ run: $(STAMP)
 ## test: the whole suite on SQLite, then again on a throw-away PostgreSQL when its binaries exist
 test: $(STAMP)
 	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
 	$(MAKE) --no-print-directory test-sqlite
 	@if ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1; then \
 		$(MAKE) --no-print-directory test-postgres; \
@@ -35,6 +36,7 @@ test-postgres: $(STAMP)
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
 
 migrate: $(STAMP)
 	$(BIN)/bcrao migrate

@@ -56,7 +56,9 @@ def test_the_shipped_model_keeps_link_and_title_only_posts_whose_title_says_some
     assert prefilter.evaluate(make_post(title="Best CRM?", text="")).reason is None
     story = make_post(title="I quit my job to sell candles, AMA", text="", is_self=False, url=image)
     assert prefilter.evaluate(story).reason is None
-    news = make_post(title="Apple reports Q3 earnings", text="", is_self=False, url="https://techcrunch.com/x")
+    news = make_post(
+        title="Apple reports Q3 earnings", text="", is_self=False, url="https://techcrunch.com/x"
+    )
     assert prefilter.evaluate(news).reason == "link_only"
 
 
