@@ -80,6 +80,16 @@ def load_model() -> PostModel:
     return PostModel.from_document(json.loads(gzip.decompress(raw)))
 
 
+def keeps(post: NormalizedPost) -> bool:
+    """The shipped ``useful`` model's verdict on a link or very short post (the pre-filter's)."""
+    return _shipped().keeps(post)
+
+
+@lru_cache(maxsize=1)
+def _shipped() -> ModelClassifier:
+    return ModelClassifier()
+
+
 def features_of(post: NormalizedPost) -> set[str]:
     return post_features(post.title or "", post.text or "", is_self=post.is_self, url=post.url)
 

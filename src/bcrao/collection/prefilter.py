@@ -35,6 +35,7 @@ import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
+from bcrao.collection import model
 from bcrao.collection.text import (
     NON_ASCII_LETTER_RE,
     QUESTION_STARTERS,
@@ -138,7 +139,7 @@ _META_FLAIRS = frozenset({"meta", "mod post", "modpost", "announcement", "announ
 def is_meta_thread(post: NormalizedPost, title_tokens: list[str]) -> bool:
     """A recurring or meta thread: about the community rather than from one of its members."""
     title = post.title.lstrip()
-    if title[:6].lower() in ("[meta]", "(meta)", "meta: ") or title[:5].lower() == "meta:":
+    if title[:6].lower() in ("[meta]", "(meta)") or title[:5].lower() == "meta:":
         return True
     flair = (post.link_flair_text or "").strip().strip("[]").lower()
     return flair in _META_FLAIRS or bool(_META.find(title_tokens))
@@ -175,12 +176,6 @@ def _keyword_phrases(keywords: Sequence[str]) -> PhraseSet | None:
 TitleJudge = Callable[[NormalizedPost], bool]
 
 
-def _shipped_judge() -> TitleJudge:
-    from bcrao.collection.model import ModelClassifier
-
-    return ModelClassifier().keeps
-
-
 class PreFilter:
     """Evaluates one run's posts; remembers passed texts to catch reposts within the run.
 
@@ -188,12 +183,10 @@ class PreFilter:
     (default: the shipped model); ``None`` rejects them all, as the first rules did.
     """
 
-    def __init__(self, keywords: Sequence[str], *, title_judge: TitleJudge | bool | None = True) -> None:
+    def __init__(self, keywords: Sequence[str], *, title_judge: TitleJudge | None = model.keeps) -> None:
         self._keywords = _keyword_phrases(keywords)
         self._seen: set[str] = set()
-        self._judge: TitleJudge | None = (
-            _shipped_judge() if title_judge is True else (title_judge or None)  # type: ignore[assignment]
-        )
+        self._judge = title_judge
 
     def evaluate(self, post: NormalizedPost) -> FilterDecision:
         title, body = post.title or "", (post.text or "").strip()
