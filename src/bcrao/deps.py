@@ -24,17 +24,19 @@ async def get_runtime(request: Request) -> Runtime:
 
 
 async def get_session(request: Request) -> AsyncIterator[AsyncSession]:
-    """One session per request; commits when the route returns, rolls back on error."""
+    """One session per request; commits when the route returns, rolls back on error.
+
+    Function-scoped (see ``SessionDep``): the commit runs before the response is sent, so
+    a client that reads right after a 2xx sees its write, and a failed commit is an error
+    response rather than a 2xx for a write that never landed."""
     runtime: Runtime = request.app.state.runtime
-    maker = runtime.sessionmaker
-    if request.method in READ_METHODS:
-        maker = runtime.extras.get("read_sessionmaker", maker)
+    maker = runtime.read_sessionmaker if request.method in READ_METHODS else runtime.sessionmaker
     async with session_scope(maker) as session:
         yield session
 
 
 RuntimeDep = Annotated[Runtime, Depends(get_runtime)]
-SessionDep = Annotated[AsyncSession, Depends(get_session)]
+SessionDep = Annotated[AsyncSession, Depends(get_session, scope="function")]
 
 
 class PageParams:
