@@ -127,6 +127,8 @@ class Settings(BaseSettings):
     llm_api_key: SecretStr | None = None
     llm_model: str = "openai/gpt-4o-mini"
     llm_concurrency: int = Field(4, ge=1)
+    # Posts per request: the instructions are paid once per request (bench/README.md "LLM cost").
+    llm_batch_size: int = Field(8, ge=1, le=25)
     llm_timeout_seconds: float = Field(20.0, gt=0)
     llm_input_cost_per_mtok: float = Field(0.15, ge=0)
     llm_output_cost_per_mtok: float = Field(0.60, ge=0)

@@ -14,6 +14,7 @@ import json
 import secrets
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -21,7 +22,9 @@ from aiohttp import web
 
 from tests.fakes.server import LoggedRequest, LoopbackServer
 
-Mode = Literal["good", "garbage", "invalid_archetype", "500", "stall"]
+Mode = Literal["good", "garbage", "invalid_archetype", "omit", "500", "stall"]
+# Modes about one post of a request (its label is wrong or missing), not the whole request.
+POST_MODES = ("invalid_archetype", "omit")
 
 
 @dataclass(slots=True)
@@ -42,6 +45,8 @@ class FakeLLM:
         self.stall_seconds = stall_seconds
         self.mode: Mode = "good"
         self.reject_json_schema = False  # answer json_schema requests with a 400, like providers without it
+        # Usage is reported with this count; a bench may plug in a real tokenizer.
+        self.count_tokens: Callable[[str], int] = lambda text: max(1, len(text) // 4)
         self.requests: list[LoggedRequest] = []
         self.calls: list[ChatCall] = []
         self.in_flight = 0
@@ -146,7 +151,7 @@ class FakeLLM:
                 status=500,
             )
         content = self._content(mode, prompt)
-        prompt_tokens, completion_tokens = max(1, len(prompt) // 4), max(1, len(content) // 4)
+        prompt_tokens, completion_tokens = self.count_tokens(prompt), self.count_tokens(content)
         return web.json_response(
             {
                 "id": f"chatcmpl-{secrets.token_hex(12)}",
@@ -171,35 +176,62 @@ class FakeLLM:
         )
 
     def _mode_for(self, prompt: str) -> Mode:
+        """The request's mode: the first rule (other than a per-post ``invalid_archetype``)
+        whose text the prompt contains, else the default."""
         with self._lock:
             for text, mode in self._rules:
-                if text in prompt:
+                if mode not in POST_MODES and text in prompt:
                     return mode
             return self.mode
 
-    @staticmethod
-    def _content(mode: Mode, prompt: str) -> str:
+    def _post_mode(self, post_text: str) -> Mode:
+        with self._lock:
+            for text, mode in self._rules:
+                if mode in POST_MODES and text in post_text:
+                    return mode
+            return self.mode
+
+    def _content(self, mode: Mode, prompt: str) -> str:
+        """Whole-answer modes (garbage) spoil the request; ``invalid_archetype`` and ``omit``
+        spoil only the labels of the posts their rule names, as a real model errs on one post
+        of many."""
         if mode == "garbage":
             return "Sure! This post is clearly a journey, I'd say with high confidence."
-        if mode == "invalid_archetype":
-            return json.dumps({"archetype": "Rant", "confidence": 0.8, "reason": "an angry post"})
-        return json.dumps(
-            {"archetype": archetype_for(prompt), "confidence": 0.87, "reason": "cues in the title and body"}
-        )
+        labels = []
+        for item in sent_posts(prompt):
+            text = f"{item.get('title', '')}\n{item.get('body', '')}"
+            post_mode = self._post_mode(text)
+            if post_mode == "omit":
+                continue
+            archetype = "Rant" if post_mode == "invalid_archetype" else archetype_of(text)
+            labels.append(
+                {
+                    "id": item.get("id"),
+                    "archetype": archetype,
+                    "confidence": 0.87,
+                    "reason": "cues in the title and body",
+                }
+            )
+        return json.dumps({"labels": labels})
 
 
-def archetype_for(prompt: str) -> str:
-    """The fake model's judgement: the same simple cues every run, so tests can predict it.
-
-    Only the post counts, not the instructions: the JSON object of the last line (how the
-    product sends it), or else what follows the last ``Title:``.
-    """
+def sent_posts(prompt: str) -> list[dict[str, Any]]:
+    """The posts of a request: the JSON object on the prompt's last line (how the product
+    sends them); a prompt in any other shape is one post of plain text."""
     last = prompt.rsplit("\n", 1)[-1]
     try:
-        post = json.loads(last)
-        text = f"{post['title']}\n{post['body']}".lower()
+        posts = json.loads(last)["posts"]
+        if isinstance(posts, list):
+            return [p for p in posts if isinstance(p, dict)]
     except (ValueError, KeyError, TypeError):
-        text = prompt.rsplit("Title:", 1)[-1].lower()
+        pass
+    return [{"id": "1", "title": prompt.rsplit("Title:", 1)[-1], "body": ""}]
+
+
+def archetype_of(text: str) -> str:
+    """The fake model's judgement of one post: the same simple cues every run, so tests can
+    predict it. Only the post counts, never the instructions around it."""
+    text = text.lower()
     if any(cue in text for cue in ("feedback", "roast", "thoughts?", "what do you think")):
         return "Feedback"
     if any(cue in text for cue in ("how do i", "what tool", "any advice", "struggling", "help")):
