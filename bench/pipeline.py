@@ -1,6 +1,7 @@
 """Pipeline throughput: CPU stages and storage, at 10k and 100k posts.
 
-- CPU: pre-filter + classify (rules) + score on one core (see pipeline_cpu.py).
+- CPU: pre-filter + classify (the shipped model, every kept post) + score on one core
+  (see pipeline_cpu.py).
 - Storage: the pipeline's own ``store.insert_posts`` (one transaction per subreddit-sized
   chunk of 1,000 rows; multi-row INSERT ... RETURNING on SQLite, COPY into a staging table
   and one moving statement on PostgreSQL) into SQLite (a temp file, the embedded default's
@@ -120,19 +121,17 @@ def main() -> None:
     print(f"{'stage':<34}{'posts':>9}{'posts/s':>12}{'target':>10}")
     for n in sizes:
         result = run_cpu_bench(n)
-        print(
-            f"{'filter+classify(rules)+score':<34}{n:>9,}{result['posts_per_second']:>12,.0f}{'20,000':>10}"
-        )
+        print(f"{'filter+classify(model)+score':<34}{n:>9,}{result['posts_per_second']:>12,.0f}{'5,000':>10}")
     with tempfile.TemporaryDirectory() as tmp:
         url = f"sqlite+aiosqlite:///{tmp}/bench.db"
         upgrade(url)
         for n in sizes:
-            print(f"{'store into SQLite':<34}{n:>9,}{asyncio.run(store_bench(url, n)):>12,.0f}{'5,000':>10}")
+            print(f"{'store into SQLite':<34}{n:>9,}{asyncio.run(store_bench(url, n)):>12,.0f}{'2,000':>10}")
     if args.database_url:
         upgrade(args.database_url)
         for n in sizes:
             rate = asyncio.run(store_bench(args.database_url, n))
-            print(f"{'store into PostgreSQL':<34}{n:>9,}{rate:>12,.0f}{'10,000':>10}")
+            print(f"{'store into PostgreSQL':<34}{n:>9,}{rate:>12,.0f}{'2,000':>10}")
     else:
         print("store into PostgreSQL: skipped (give --database-url or run under scripts/with-postgres.sh)")
 

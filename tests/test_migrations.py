@@ -31,9 +31,15 @@ def test_migrations_go_down_and_up_again(tmp_path):
     command.check(cfg)
 
 
-def _table_before_0003(name: str) -> sa.Table:
-    """The model's table as revision 0002 left it (no ``search_terms``), defaults included."""
-    columns = [c._copy() for c in Base.metadata.tables[name].columns if c.name != "search_terms"]
+_ADDED_BY = {"search_terms": "0003", **dict.fromkeys(_LABEL_COLUMNS := (
+    "archetype_confidence", "archetype_source", "archetype_reasons"), "0005")}  # fmt: skip
+
+
+def _table_before(revision: str, name: str) -> sa.Table:
+    """The model's table as it was before ``revision`` (later columns left out), defaults included."""
+    columns = [
+        c._copy() for c in Base.metadata.tables[name].columns if _ADDED_BY.get(c.name, "0000") < revision
+    ]
     return sa.Table(name, sa.MetaData(), *columns)
 
 
@@ -65,12 +71,12 @@ def test_0003_backfills_the_words_of_posts_stored_before_it(empty_database_url):
         engine = create_async_engine(empty_database_url)
         async with engine.begin() as conn:
             await conn.execute(
-                _table_before_0003("users")
+                _table_before("0003", "users")
                 .insert()
                 .values(id=user_id, email="m@example.com", password_hash="x")
             )
             await conn.execute(
-                _table_before_0003("campaigns")
+                _table_before("0003", "campaigns")
                 .insert()
                 .values(id=campaign_id, user_id=user_id, name="m", keywords=["x"], target_subreddits=["SaaS"])
             )
@@ -83,7 +89,7 @@ def test_0003_backfills_the_words_of_posts_stored_before_it(empty_database_url):
                 "reddit_created_at": datetime(2026, 11, 1, tzinfo=UTC),
             }
             await conn.execute(
-                _table_before_0003("raw_posts").insert(),
+                _table_before("0003", "raw_posts").insert(),
                 [
                     {**common, "reddit_post_id": "a", "title": "Churned users", "raw_text": "Pricing, again"},
                     {**common, "reddit_post_id": "b", "title": "Hello", "raw_text": ""},
@@ -138,7 +144,7 @@ def test_0004_keeps_every_post_and_their_user_still_takes_them_along(empty_datab
         .insert()
         .values(id=run_id, campaign_id=campaign_id, user_id=user_id, source="sample", classifier="rules"),
         *(
-            tables["raw_posts"]
+            _table_before("0005", "raw_posts")
             .insert()
             .values(
                 campaign_id=campaign_id,
@@ -161,3 +167,60 @@ def test_0004_keeps_every_post_and_their_user_still_takes_them_along(empty_datab
     assert asyncio.run(run(tables["users"].delete().where(tables["users"].c.id == user_id))) == [0, 0, 0]
     command.downgrade(cfg, "0003")
     command.upgrade(cfg, "head")
+
+
+def test_0005_moves_the_label_out_of_the_score_breakdown(empty_database_url):
+    cfg = alembic_config(empty_database_url)
+    command.upgrade(cfg, "0004")
+    tables = Base.metadata.tables
+    posts = _table_before("0005", "raw_posts")
+    common = {
+        "campaign_id": uuid.uuid4(),
+        "user_id": uuid.uuid4(),
+        "subreddit": "SaaS",
+        "subreddit_key": "saas",
+        "reddit_url": "https://www.reddit.com/r/SaaS/comments/x/",
+        "title": "t",
+        "raw_text": "",
+        "upvotes": 0,
+        "comment_count": 0,
+        "relevance_score": 0.0,
+        "success_score": 1.0,
+        "reddit_created_at": datetime(2026, 11, 1, tzinfo=UTC),
+        "collected_at": datetime(2026, 11, 2, tzinfo=UTC),
+    }
+    rows = [
+        {**common, "id": uuid.uuid4(), "reddit_post_id": "a", "archetype": "Feedback",
+         "is_ai_processed": True, "classifier": "llm",
+         "score_breakdown": {"total": 1.0, "archetype_confidence": 0.8, "archetype_reasons": ["feedback"]}},
+        {**common, "id": uuid.uuid4(), "reddit_post_id": "b", "archetype": "Unclassified",
+         "is_ai_processed": False, "classifier": None, "score_breakdown": {"total": 1.0}},
+    ]  # fmt: skip
+
+    async def run(statement: sa.Executable) -> list[sa.Row]:
+        engine = make_engine(empty_database_url)
+        async with engine.begin() as conn:
+            result = await conn.execute(statement)
+            found = list(result) if result.returns_rows else []
+        await engine.dispose()
+        return found
+
+    asyncio.run(run(posts.insert().values(rows)))
+    command.upgrade(cfg, "head")
+    table = tables["raw_posts"]
+    found = asyncio.run(
+        run(
+            sa.select(
+                table.c.reddit_post_id,
+                table.c.archetype_confidence,
+                table.c.archetype_source,
+                table.c.archetype_reasons,
+                table.c.score_breakdown,
+            ).order_by(table.c.reddit_post_id)
+        )
+    )
+    assert [tuple(r) for r in found] == [
+        ("a", 0.8, "llm", ["feedback"], {"total": 1.0}),
+        ("b", None, None, [], {"total": 1.0}),
+    ]
+    command.downgrade(cfg, "0004")

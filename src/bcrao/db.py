@@ -78,6 +78,9 @@ def new_id() -> uuid.UUID:
     return uuid.UUID(int=(ms & ((1 << 48) - 1)) << 80 | 7 << 76 | fraction << 64 | 2 << 62 | random_bits)
 
 
+# Execution option of the read-only sessions (SQLite begins them deferred).
+READS_ONLY = "bcrao_reads_only"
+
 # A pooled connection unused for longer than this is checked before it is handed out.
 IDLE_PING_SECONDS = 1.0
 
@@ -156,9 +159,12 @@ def _configure_sqlite(engine: AsyncEngine) -> None:
 
     @event.listens_for(engine.sync_engine, "begin")
     def _on_begin(conn: Any) -> None:
-        # Take the write lock up front: a deferred transaction that upgrades to a writer
-        # fails with "database is locked" instead of waiting on busy_timeout.
-        conn.exec_driver_sql("BEGIN IMMEDIATE")
+        # A transaction that may write takes the write lock up front: a deferred one that
+        # upgrades to a writer fails with "database is locked" instead of waiting on
+        # busy_timeout. Reads (``make_read_sessionmaker``) begin deferred: under WAL they
+        # see a snapshot and never wait for, or hold up, the single writer.
+        reads_only = conn.get_execution_options().get(READS_ONLY, False)
+        conn.exec_driver_sql("BEGIN" if reads_only else "BEGIN IMMEDIATE")
 
 
 def make_sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
@@ -166,14 +172,15 @@ def make_sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
 
 
 def make_read_sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
-    """Sessions for work that only reads: on PostgreSQL, without BEGIN and COMMIT.
+    """Sessions for work that only reads.
 
-    Under READ COMMITTED every statement takes its own snapshot whether or not it runs in
-    a transaction, so wrapping reads in one buys no consistency; it costs two round trips.
-    SQLite keeps ordinary sessions (its connections begin with ``BEGIN IMMEDIATE``).
+    PostgreSQL: without BEGIN and COMMIT. Under READ COMMITTED every statement takes its own
+    snapshot whether or not it runs in a transaction, so wrapping reads in one buys no
+    consistency; it costs two round trips. SQLite: a deferred ``BEGIN`` instead of the
+    writers' ``BEGIN IMMEDIATE``, so a GET or a long export never takes the writer lock.
     """
     if engine.dialect.name != "postgresql":
-        return make_sessionmaker(engine)
+        return make_sessionmaker(engine.execution_options(**{READS_ONLY: True}))
     return make_sessionmaker(engine.execution_options(isolation_level="AUTOCOMMIT"))
 
 

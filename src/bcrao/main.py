@@ -17,7 +17,6 @@ from bcrao.auth.router import router as auth_router
 from bcrao.campaigns.router import router as campaigns_router
 from bcrao.collection.router import router as collection_router
 from bcrao.config import Settings, get_settings
-from bcrao.db import make_read_sessionmaker
 from bcrao.errors import ErrorResponse, install_error_handlers
 from bcrao.health import router as health_router
 from bcrao.metrics import install_metrics
@@ -63,7 +62,6 @@ def create_app(settings: Settings | None = None, *, migrate_sqlite: bool = True)
     settings = settings or get_settings()
     runtime = build_runtime(settings)
     runtime.executor = make_executor(runtime)
-    runtime.extras["read_sessionmaker"] = make_read_sessionmaker(runtime.engine)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:

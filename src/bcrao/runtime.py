@@ -6,7 +6,7 @@ need as arguments, so nothing else holds module-level state.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from redis.asyncio import Redis
@@ -15,7 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from bcrao.auth.ratelimit import AttemptCounter, MemoryAttemptCounter, RedisAttemptCounter
 from bcrao.auth.tokens import TokenSigner
 from bcrao.config import Settings
-from bcrao.db import make_engine, make_sessionmaker
+from bcrao.db import make_engine, make_read_sessionmaker, make_sessionmaker
 from bcrao.progress.bus import MemoryBus, ProgressBus, RedisBus
 
 
@@ -24,13 +24,13 @@ class Runtime:
     settings: Settings
     engine: AsyncEngine
     sessionmaker: async_sessionmaker[AsyncSession]
+    read_sessionmaker: async_sessionmaker[AsyncSession]  # for work that never writes
     signer: TokenSigner
     login_attempts: AttemptCounter
     bus: ProgressBus
     redis: Redis | None = None
     redis_reader: Redis | None = None
     executor: Any = None  # bcrao.tasks.executors.Executor, set by the app factory
-    extras: dict[str, Any] = field(default_factory=dict)
 
     async def aclose(self) -> None:
         if self.executor is not None:
@@ -82,6 +82,7 @@ def build_runtime(settings: Settings) -> Runtime:
         settings=settings,
         engine=engine,
         sessionmaker=make_sessionmaker(engine),
+        read_sessionmaker=make_read_sessionmaker(engine),
         signer=make_signer(settings),
         login_attempts=attempts,
         bus=bus,

@@ -123,8 +123,14 @@ async def test_a_run_filters_classifies_scores_and_stores_with_consistent_counts
     assert all(0 <= p.success_score <= 10 and p.score_breakdown for p in posts)
     # Every kept post is labelled by the offline model, with its confidence and reasons.
     assert tally.classified == tally.filtered and len(classified) == len(posts)
-    assert all(0 < p.score_breakdown["archetype_confidence"] <= 1 for p in posts)
-    assert all(p.score_breakdown["archetype_reasons"] for p in posts)
+    assert all(0 < p.archetype_confidence <= 1 for p in posts)
+    assert all(p.archetype_reasons for p in posts)
+    assert {p.archetype_source for p in posts} == {"model"}
+    # The breakdown holds the success score's parts only: they add up to its total.
+    for p in posts:
+        parts = {k: v for k, v in p.score_breakdown.items() if k != "total"}
+        total = p.score_breakdown["total"]
+        assert abs(sum(parts.values()) - total) < 0.05 or total in (0, 10)
 
 
 async def test_progress_reports_every_stage_in_order_with_growing_counters(maker):

@@ -106,6 +106,9 @@ def post_rows(campaign_id: uuid.UUID, user_id: uuid.UUID, run_ids: list[uuid.UUI
                 "is_ai_processed": arch != "Unclassified" and i % 2 == 0,
                 "classifier": None if arch == "Unclassified" else ("llm" if i % 2 == 0 else "rules"),
                 "collected_at": BASE_TIME + timedelta(days=1),
+                "archetype_confidence": None if arch == "Unclassified" else round(0.35 + (i % 7) / 10, 2),
+                "archetype_source": None if arch == "Unclassified" else ("llm" if i % 2 == 0 else "model"),
+                "archetype_reasons": [] if arch == "Unclassified" else ["churn", f"reason {i}"],
             }
         )
     return rows
@@ -177,6 +180,7 @@ SORT_COLUMNS = {
     "-reddit_created_at": ("reddit_created_at", True),
     "-upvotes": ("upvotes", True),
     "-comment_count": ("comment_count", True),
+    "-relevance_score": ("relevance_score", True),
 }
 
 
@@ -200,6 +204,12 @@ def expected_ids(posts: list[dict[str, Any]], sort: str = "-success_score", **fi
         if "max_score" in filters and p["success_score"] > filters["max_score"]:
             continue
         if "q" in filters and not matches_words(p, filters["q"]):
+            continue
+        if "min_confidence" in filters and (p["archetype_confidence"] or 0) < filters["min_confidence"]:
+            continue
+        if "min_confidence" in filters and p["archetype_confidence"] is None:
+            continue
+        if "archetype_source" in filters and p["archetype_source"] != filters["archetype_source"]:
             continue
         selected.append(p)
     column, descending = SORT_COLUMNS[sort]

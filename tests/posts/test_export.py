@@ -52,6 +52,8 @@ async def test_csv_round_trips_every_post_in_the_default_order(client, seeded):
         assert row["subreddit"] == post["subreddit"]
         assert row["run_id"] == str(post["run_id"])
         assert row["is_ai_processed"] == ("true" if post["is_ai_processed"] else "false")
+        assert row["archetype_reasons"] == "; ".join(post["archetype_reasons"])
+        assert row["archetype_source"] == (post["archetype_source"] or "")
         assert row["upvote_ratio"] == ("" if post["upvote_ratio"] is None else str(post["upvote_ratio"]))
         if not post["title"].startswith(("=", "+", "-", "@")):
             assert row["title"] == post["title"]  # newlines, commas, quotes and accents survive
@@ -88,9 +90,16 @@ async def test_jsonl_lines_are_detail_post_objects(client, seeded):
     assert [o["id"] for o in objects] == expected_ids(seeded.posts)
     for obj in objects:
         assert list(obj) == [*POST_FIELDS, "score_breakdown"]
-    first = objects[0]
-    detail = await client.get(seeded.url(f"/posts/{first['id']}"), headers=seeded.headers)
-    assert detail.json() == first
+    for obj in objects:  # one encoder: the line is the detail, label fields included
+        detail = await client.get(seeded.url(f"/posts/{obj['id']}"), headers=seeded.headers)
+        assert detail.json() == obj
+
+
+async def test_export_honours_the_label_filters(client, seeded):
+    params = {"min_confidence": 0.5, "archetype_source": "model"}
+    content, _ = await download(client, seeded, format="jsonl", **params)
+    objects = [json.loads(line) for line in content.decode().splitlines()]
+    assert [o["id"] for o in objects] == expected_ids(seeded.posts, **params) != []
 
 
 @pytest.mark.parametrize("fmt", ["csv", "jsonl"])

@@ -157,6 +157,42 @@ async def test_filters_combine(client, seeded, params, sort):
     assert ids == expected and body["total"] == len(expected) > 0
 
 
+@pytest.mark.parametrize(
+    "params",
+    [
+        {"min_confidence": 0.6},
+        {"min_confidence": 0.35},
+        {"min_confidence": 0},  # every labelled post, never an Unclassified one
+        {"archetype_source": "llm"},
+        {"archetype_source": "model", "min_confidence": 0.5, "archetype": "Feedback"},
+        {"archetype_source": "user"},  # nobody has corrected a label yet
+        {"min_confidence": 0.5, "q": "churn", "min_score": 5},
+    ],
+)
+async def test_label_filters_match_the_stored_confidence_and_source(client, seeded, params):
+    ids, body = await list_ids(client, seeded, **params)
+    assert ids == expected_ids(seeded.posts, **params)
+    assert body["total"] == len(ids)
+    for post in body["posts"]:
+        assert post["archetype_confidence"] >= params.get("min_confidence", 0)
+        assert post["archetype_source"] == params.get("archetype_source", post["archetype_source"])
+
+
+async def test_label_fields_are_on_every_post(client, seeded):
+    _, body = await list_ids(client, seeded)
+    for post in body["posts"]:
+        if post["archetype"] == "Unclassified":
+            assert (post["archetype_confidence"], post["archetype_source"], post["archetype_reasons"]) == (
+                None,
+                None,
+                [],
+            )
+        else:
+            assert 0 < post["archetype_confidence"] <= 1
+            assert post["archetype_source"] in ("model", "llm")
+            assert post["archetype_reasons"][0] == "churn"
+
+
 async def test_pages_partition_the_listing(client, seeded):
     everything = expected_ids(seeded.posts, "-upvotes")
     seen = []
@@ -204,6 +240,9 @@ async def test_empty_campaign_lists_nothing(client, alice):
         ({"per_page": 0}, "per_page"),
         ({"per_page": 101}, "per_page"),
         ({"q": "x" * 201}, "q"),
+        ({"min_confidence": 1.5}, "min_confidence"),
+        ({"min_confidence": -0.1}, "min_confidence"),
+        ({"archetype_source": "rules"}, "archetype_source"),
     ],
 )
 async def test_invalid_query_is_422_naming_the_field(client, seeded, params, field):

@@ -182,6 +182,13 @@ def test_founder_flow(page, server: Server, screenshots: Path, tmp_path: Path) -
             "document.querySelector('[data-testid=post-modal]').contains(document.activeElement)"
         )
     assert modal.locator(".bd-row").count() >= 5  # the score breakdown as bars
+    # ... only the score's own parts, and the label's reasons in their own section.
+    detail = api.get(f"/v1/campaigns/{campaign_id}/posts/{post_id}").json()
+    assert modal.locator(".bd-row").count() == len(detail["score_breakdown"]) - 1  # minus "total"
+    why = modal.locator("[data-testid=label-why]")
+    assert "Offline model" in why.inner_text()
+    assert f"{round(detail['archetype_confidence'] * 100)}%" in why.inner_text()
+    assert why.locator(".chip").all_inner_texts() == detail["archetype_reasons"]
     page.keyboard.press("Escape")
     modal.wait_for(state="detached")
     assert page.evaluate("document.activeElement.dataset.postId") == post_id
@@ -206,6 +213,29 @@ def test_founder_flow(page, server: Server, screenshots: Path, tmp_path: Path) -
     assert {r["archetype"] for r in rows} == {archetype}
     assert all(float(r["success_score"]) >= min_score for r in rows)
     assert {r["id"] for r in rows} == {p["id"] for p in expected["posts"]}
+
+    # --- label confidence: unsure labels are marked, and the filter hides them ---
+    shown = api.get(
+        f"/v1/campaigns/{campaign_id}/posts",
+        params={"archetype": archetype, "min_score": min_score, "per_page": 12},
+    ).json()["posts"]
+    unsure = [p["id"] for p in shown if p["archetype_confidence"] < 0.6]
+    marked = page.locator(".post-card:has([data-testid=low-confidence])")
+    assert sorted(marked.evaluate_all("cards => cards.map(c => c.dataset.postId)")) == sorted(unsure)
+    page.locator("#f-conf").select_option("0.8")
+    page.wait_for_url(re.compile(r"min_confidence=0.8"))
+    confident = api.get(
+        f"/v1/campaigns/{campaign_id}/posts",
+        params={"archetype": archetype, "min_score": min_score, "min_confidence": 0.8, "per_page": 100},
+    ).json()
+    assert confident["total"] <= expected["total"]
+    label = f"{confident['total']} post" if confident["total"] == 1 else f"{confident['total']} posts"
+    page.wait_for_function(
+        "t => document.querySelector('[data-testid=result-count]').textContent.startsWith(t)", arg=label
+    )
+    assert page.locator("[data-testid=low-confidence]").count() == 0
+    page.go_back()
+    page.wait_for_function("() => !location.hash.includes('min_confidence')")
 
     # --- a reload keeps the session and the filters ---
     filtered_url = page.url

@@ -100,6 +100,7 @@ class RawPost(Base):
         Index("ix_raw_posts_campaign_created", "campaign_id", "reddit_created_at", "id"),
         Index("ix_raw_posts_campaign_upvotes", "campaign_id", "upvotes", "id"),
         Index("ix_raw_posts_campaign_comments", "campaign_id", "comment_count", "id"),
+        Index("ix_raw_posts_campaign_relevance", "campaign_id", "relevance_score", "id"),
     )
 
     id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=new_id)
@@ -129,6 +130,11 @@ class RawPost(Base):
     is_ai_processed: Mapped[bool] = mapped_column(Boolean, default=False)
     classifier: Mapped[str | None] = mapped_column(String(20), nullable=True)
     collected_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # How sure the label is (the classifier's probability of its choice, 0-1; null while
+    # Unclassified), who chose it (``model`` | ``llm`` | ``user``) and the words that weighed most.
+    archetype_confidence: Mapped[float | None] = mapped_column(Float, nullable=True)
+    archetype_source: Mapped[str | None] = mapped_column(String(10), nullable=True)
+    archetype_reasons: Mapped[list[str] | None] = mapped_column(JSONType, nullable=True, default=list)
     # The post's words for ``q`` (see bcrao.posts.search); deferred: only queries read it.
     search_terms: Mapped[str] = mapped_column(
         SearchTermsType, default=default_search_terms, server_default=text("''"), deferred=True

@@ -325,13 +325,6 @@ class _RunContext:
             post = item.post
             score, breakdown = scorer.score(post)
             label = item.classification
-            if label is not None:
-                breakdown = {
-                    **breakdown,
-                    "archetype_confidence": round(label.confidence, 3),
-                    "archetype_reasons": label.reasons[:5],
-                }
-            breakdown["relevance_score"] = item.relevance
             rows.append(
                 {
                     "id": new_id(),
@@ -356,6 +349,9 @@ class _RunContext:
                     "is_ai_processed": item.by_llm,
                     "classifier": ("llm" if item.by_llm else self.s.offline.name) if label else None,
                     "collected_at": now,
+                    "archetype_confidence": round(label.confidence, 3) if label else None,
+                    "archetype_source": ("llm" if item.by_llm else "model") if label else None,
+                    "archetype_reasons": label.reasons[:5] if label else [],
                 }
             )
         return rows

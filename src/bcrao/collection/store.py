@@ -1,24 +1,21 @@
 """Writes of a run: de-duplicated post inserts, rejected samples, incremental cursors.
 
 De-duplication is the database's job: ``INSERT ... ON CONFLICT DO NOTHING RETURNING`` on
-(campaign_id, reddit_post_id) tells us exactly which rows are new, on both dialects (on
-PostgreSQL fed by a binary COPY, which is several times cheaper per row than parameters).
+(campaign_id, reddit_post_id) tells us exactly which rows are new, on both dialects, through
+one SQLAlchemy Core statement. Reddit delivers at most ~170 posts/s per API client; the
+store's throughput is in ``bench/README.md``.
 """
 
 from __future__ import annotations
 
-import asyncio
-import functools
-import json
 import uuid
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import and_, case, delete, select, text
+from sqlalchemy import and_, case, delete, select
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.engine import Dialect
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bcrao.campaigns.models import Campaign
@@ -26,17 +23,8 @@ from bcrao.collection.models import PostCount, RawPost, RejectedSample, SourceCu
 from bcrao.db import new_id, utcnow
 from bcrao.posts.search import search_terms
 
-# Rows per statement: well under SQLite's bound-parameter limit (32,766), and small enough
-# that building the next batch on a thread overlaps most of the database's work on this one.
-# The first batch of a call is built with nothing to overlap, so it is kept short.
-INSERT_BATCH = 250
-FIRST_BATCH = 50
-
-
-def _batches(rows: Sequence[dict[str, Any]]) -> list[Sequence[dict[str, Any]]]:
-    batches = [rows[:FIRST_BATCH]] if rows else []
-    batches += [rows[start : start + INSERT_BATCH] for start in range(FIRST_BATCH, len(rows), INSERT_BATCH)]
-    return batches
+# Rows per call (SQLAlchemy splits each into statements under the bound-parameter limits).
+INSERT_BATCH = 500
 
 
 class CampaignGone(LookupError):
@@ -61,13 +49,10 @@ async def insert_posts(
     A post already stored *by this same run* (a redelivered task re-doing its work) counts
     as stored, not duplicate, so a rerun's totals match an uninterrupted run's.
     """
-    batches = _batches(rows)
+    batches = [rows[start : start + INSERT_BATCH] for start in range(0, len(rows), INSERT_BATCH)]
     if rows:
         await _lock_campaign(session, campaign_id)
-    if session.bind.dialect.name == "postgresql":
-        inserted_per_batch = await _copy_in_posts(session, batches=batches)
-    else:
-        inserted_per_batch = await _insert_posts(session, batches=batches)
+    inserted_per_batch = [await _insert_batch(session, batch) for batch in batches]
     new_rows: dict[str, dict[str, Any]] = {}  # the first of repeated ids is the one stored
     for batch, inserted in zip(batches, inserted_per_batch, strict=True):
         for row in batch:
@@ -95,142 +80,35 @@ async def insert_posts(
     return StoreOutcome(stored=stored, duplicates=duplicates)
 
 
-# Both dialects bypass SQLAlchemy's per-row statement machinery for posts: a run stores them
-# by the thousand, and building parameters cost as much as the database's own work. Each
-# batch is built (tokenized, converted) on a thread while the database writes the previous
-# one: sqlite3 and asyncpg's server round trip both leave the GIL free meanwhile.
-_COLUMNS = [c.name for c in RawPost.__table__.columns]
-
-# The model's plain-value defaults; callable ones are set in ``_post_values``.
+# The model's plain-value defaults; callable ones are set in ``_post_values``. Every row of
+# one executemany must name the same columns, so defaults are filled here, not by Core.
 _SCALAR_DEFAULTS: dict[str, Any] = {
     c.name: c.default.arg if c.default is not None and c.default.is_scalar else None
     for c in RawPost.__table__.columns
 }
 
 
-def _post_values(row: dict[str, Any]) -> list[Any]:
-    """The row's values in ``_COLUMNS`` order, with the model's defaults filled in."""
+def _post_values(row: dict[str, Any]) -> dict[str, Any]:
     values = {**_SCALAR_DEFAULTS, **row}
     values["id"] = row.get("id") or new_id()
     values["collected_at"] = row.get("collected_at") or utcnow()
+    values["archetype_reasons"] = row.get("archetype_reasons") or []
     values["search_terms"] = search_terms(row["title"], row.get("raw_text"))
-    return [values[c] for c in _COLUMNS]
+    return values
 
 
-async def _write_pipelined(
-    batches: Sequence[Sequence[dict[str, Any]]],
-    build: Callable[[Sequence[dict[str, Any]]], Any],
-    apply: Callable[[Any], Awaitable[set[str]]],
-    stage: Callable[[Any], Awaitable[None]] | None = None,
-) -> list[set[str]]:
-    """For each batch: ``stage(built)`` alone (client-side work, such as encoding a COPY),
-    then ``apply(built)`` (the database's work) while the next batch is built on a thread."""
-    inserted_per_batch: list[set[str]] = []
-    if not batches:
-        return inserted_per_batch
-    built = build(batches[0])
-    for following in [*batches[1:], None]:
-        if stage is not None:
-            await stage(built)
-        if following is None:
-            inserted_per_batch.append(await apply(built))
-        else:
-            inserted, built = await asyncio.gather(apply(built), asyncio.to_thread(build, following))
-            inserted_per_batch.append(inserted)
-    return inserted_per_batch
-
-
-# SQLite: one multi-row ``INSERT ... ON CONFLICT DO NOTHING RETURNING`` per batch, its
-# parameters converted by the columns' own SQLAlchemy bind processors (so values are stored
-# exactly as the ORM stores them) and passed straight to the driver.
-@functools.lru_cache(maxsize=64)
-def _sqlite_insert_sql(rows: int) -> str:
-    values = "(" + ", ".join("?" * len(_COLUMNS)) + ")"
-    return (
-        f"INSERT INTO raw_posts ({', '.join(_COLUMNS)}) VALUES {', '.join([values] * rows)}"
-        " ON CONFLICT (campaign_id, reddit_post_id) DO NOTHING RETURNING reddit_post_id"
+async def _insert_batch(session: AsyncSession, rows: Sequence[dict[str, Any]]) -> set[str]:
+    """One ``INSERT ... ON CONFLICT DO NOTHING RETURNING`` (SQLAlchemy sends the batch as
+    multi-row VALUES statements): the reddit ids it actually inserted."""
+    table = RawPost.__table__
+    statement = (
+        _insert(session, table)
+        .on_conflict_do_nothing(index_elements=["campaign_id", "reddit_post_id"])
+        .returning(table.c.reddit_post_id)
     )
-
-
-@functools.lru_cache(maxsize=16)
-def _bind_processors(dialect: Dialect) -> list[Callable[[Any], Any] | None]:
-    return [c.type.dialect_impl(dialect).bind_processor(dialect) for c in RawPost.__table__.columns]
-
-
-async def _insert_posts(
-    session: AsyncSession, *, batches: Sequence[Sequence[dict[str, Any]]]
-) -> list[set[str]]:
     connection = await session.connection()
-    processors = _bind_processors(connection.dialect)
-
-    def build(rows: Sequence[dict[str, Any]]) -> tuple[int, list[Any]]:
-        flat: list[Any] = []
-        for row in rows:
-            flat.extend(
-                value if process is None else process(value)
-                for value, process in zip(_post_values(row), processors, strict=True)
-            )
-        return len(rows), flat
-
-    async def write(built: tuple[int, list[Any]]) -> set[str]:
-        rows, params = built
-        result = await connection.exec_driver_sql(_sqlite_insert_sql(rows), tuple(params))
-        return set(result.scalars().all())
-
-    return await _write_pipelined(batches, build, write)
-
-
-# PostgreSQL: binary COPY into a staging table, then one statement moves the rows into
-# raw_posts, skipping duplicates. Per row this is a fraction of what a parameterised INSERT
-# costs on both sides of the connection. The staging table is a temporary table that lives
-# as long as the pooled connection (so the moving statement stays prepared); the move empties
-# it, and every commit truncates it, so the dead rows of the moves never pile up (autovacuum
-# does not visit temporary tables). ``search_terms`` is staged as text and cast on the way:
-# asyncpg has no binary encoder for tsvector.
-_STAGE = "bcrao_post_stage"
-_CREATE_STAGE = (
-    f"CREATE TEMP TABLE IF NOT EXISTS {_STAGE} ON COMMIT DELETE ROWS AS SELECT "
-    + ", ".join("search_terms::text AS search_terms" if c == "search_terms" else c for c in _COLUMNS)
-    + " FROM raw_posts WITH NO DATA"
-)
-_MOVE_STAGED = f"""
-WITH staged AS (DELETE FROM {_STAGE} RETURNING *)
-INSERT INTO raw_posts ({", ".join(_COLUMNS)})
-SELECT {", ".join("search_terms::tsvector" if c == "search_terms" else c for c in _COLUMNS)}
-FROM staged
-ON CONFLICT (campaign_id, reddit_post_id) DO NOTHING
-RETURNING reddit_post_id
-"""
-_BREAKDOWN = _COLUMNS.index("score_breakdown")
-
-
-def _copy_records(rows: Sequence[dict[str, Any]]) -> list[tuple[Any, ...]]:
-    """Rows in asyncpg's binary COPY types (JSON as text)."""
-    records = []
-    for row in rows:
-        values = _post_values(row)
-        values[_BREAKDOWN] = json.dumps(values[_BREAKDOWN] or {})
-        records.append(tuple(values))
-    return records
-
-
-async def _copy_in_posts(
-    session: AsyncSession, *, batches: Sequence[Sequence[dict[str, Any]]]
-) -> list[set[str]]:
-    if not batches:
-        return []
-    # Through the session (its transaction, begun by the campaign lock, must hold the COPY).
-    await session.execute(text(_CREATE_STAGE))
-    connection = await session.connection()
-    raw = (await connection.get_raw_connection()).driver_connection
-
-    async def copy(records: list[tuple[Any, ...]]) -> None:
-        await raw.copy_records_to_table(_STAGE, records=records, columns=_COLUMNS)
-
-    async def move(_records: list[tuple[Any, ...]]) -> set[str]:
-        return {record["reddit_post_id"] for record in await raw.fetch(_MOVE_STAGED)}
-
-    return await _write_pipelined(batches, _copy_records, move, stage=copy)
+    result = await connection.execute(statement, [_post_values(row) for row in rows])
+    return set(result.scalars().all())
 
 
 async def _lock_campaign(session: AsyncSession, campaign_id: uuid.UUID) -> None:

@@ -44,14 +44,11 @@ async def list_posts(
 async def export_posts(
     campaign: OwnedCampaign,
     filters: PostFiltersDep,
-    session: SessionDep,
     runtime: RuntimeDep,
     fmt: Annotated[ExportFormat, Query(alias="format", description="csv (default) or jsonl")] = "csv",
 ) -> StreamingResponse:
-    # Authorized; end the request's transaction now so the stream, which opens its own
-    # sessions, does not wait on it (on SQLite it would hold the writer lock).
-    await session.commit()
-    body = export.export_posts(runtime.sessionmaker, campaign_id=campaign.id, filters=filters, fmt=fmt)
+    # Authorized; the stream reads through a session of its own (see bcrao.posts.export).
+    body = export.export_posts(runtime.read_sessionmaker, campaign_id=campaign.id, filters=filters, fmt=fmt)
     filename = export.filename_for(campaign.name, fmt)
     return StreamingResponse(
         body,

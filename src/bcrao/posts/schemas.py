@@ -13,14 +13,17 @@ from datetime import datetime
 from typing import Annotated, Any, Literal
 
 from fastapi import Depends, Query
-from pydantic import BaseModel
+from pydantic import BaseModel, field_serializer
 
 from bcrao.campaigns.schemas import LastRun, normalize_subreddit
 from bcrao.errors import ValidationFailed
 from bcrao.posts.search import query_words
 
 Archetype = Literal["Journey", "ProblemSolution", "Feedback", "Unclassified"]
-SortKey = Literal["-success_score", "success_score", "-reddit_created_at", "-upvotes", "-comment_count"]
+SortKey = Literal[
+    "-success_score", "success_score", "-reddit_created_at", "-upvotes", "-comment_count", "-relevance_score"
+]
+ArchetypeSource = Literal["model", "llm", "user"]
 ExportFormat = Literal["csv", "jsonl"]
 
 # Field order of the post object in API.md; also the CSV header.
@@ -44,6 +47,9 @@ POST_FIELDS = (
     "is_ai_processed",
     "classifier",
     "collected_at",
+    "archetype_confidence",
+    "archetype_source",
+    "archetype_reasons",
 )
 SNIPPET_CHARS = 300
 MAX_SEARCH_WORDS = 10
@@ -76,6 +82,14 @@ class PostFilters:
                 ),
             ),
         ] = None,
+        min_confidence: Annotated[
+            float | None,
+            Query(ge=0, le=1, description="Lowest archetype_confidence (0-1, inclusive)"),
+        ] = None,
+        archetype_source: Annotated[
+            ArchetypeSource | None,
+            Query(description="Only posts labelled by `model` (offline), `llm` or `user` (a correction)"),
+        ] = None,
         sort: Annotated[
             SortKey, Query(description="Sort order; ties are broken by post id")
         ] = "-success_score",
@@ -91,11 +105,18 @@ class PostFilters:
                 raise ValidationFailed("subreddit", str(exc)) from None
         self.min_score = min_score
         self.max_score = max_score
+        self.min_confidence = min_confidence
+        self.archetype_source = archetype_source
         raw_words = (q or "").split()
         if len(raw_words) > MAX_SEARCH_WORDS:
             raise ValidationFailed("q", f"at most {MAX_SEARCH_WORDS} search words")
         self.words = tuple(query_words(raw_words))
         self.sort: str = sort
+
+    @property
+    def counts_matches(self) -> bool:
+        """Filters that ``post_counts`` (archetype x subreddit x score bucket) cannot total."""
+        return bool(self.words) or self.min_confidence is not None or self.archetype_source is not None
 
     def __repr__(self) -> str:
         return f"PostFilters({vars(self)!r})"
@@ -134,6 +155,13 @@ class PostOut(BaseModel):
     is_ai_processed: bool
     classifier: str | None
     collected_at: datetime
+    archetype_confidence: float | None
+    archetype_source: ArchetypeSource | None
+    archetype_reasons: list[str]
+
+    @field_serializer("archetype_reasons")
+    def _reasons(self, reasons: list[str] | None) -> list[str]:
+        return reasons or []  # rows are built unvalidated (model_construct); stored NULL reads as []
 
 
 class PostDetail(PostOut):

@@ -16,7 +16,7 @@ import uuid
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import ColumnElement, Integer, Select, and_, bindparam, func, or_, select, text
+from sqlalchemy import ColumnElement, Integer, Select, bindparam, func, literal, select, text, tuple_
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bcrao.collection.models import PostCount, RawPost
@@ -34,6 +34,7 @@ SORTS: dict[str, tuple[Any, bool]] = {
     "-reddit_created_at": (RawPost.reddit_created_at, True),
     "-upvotes": (RawPost.upvotes, True),
     "-comment_count": (RawPost.comment_count, True),
+    "-relevance_score": (RawPost.relevance_score, True),
 }
 
 _COLUMNS = {name: getattr(RawPost, name) for name in POST_FIELDS}
@@ -52,6 +53,8 @@ class Shape:
     subreddit: bool
     min_score: bool
     max_score: bool
+    min_confidence: bool
+    source: bool
     words: int
 
     @classmethod
@@ -62,6 +65,8 @@ class Shape:
             subreddit=bool(filters.subreddit_key),
             min_score=filters.min_score is not None,
             max_score=filters.max_score is not None,
+            min_confidence=filters.min_confidence is not None,
+            source=filters.archetype_source is not None,
             words=len(filters.words),
         )
 
@@ -74,6 +79,8 @@ def filter_params(filters: PostFilters, *, campaign_id: uuid.UUID, dialect: str)
         "f_subreddit": filters.subreddit_key,
         "f_min_score": filters.min_score,
         "f_max_score": filters.max_score,
+        "f_min_confidence": filters.min_confidence,
+        "f_source": filters.archetype_source,
         **(match_params(list(filters.words), dialect) if filters.words else {}),
     }
 
@@ -94,6 +101,10 @@ def shape_where(shape: Shape) -> tuple[ColumnElement[bool], ...]:
         where.append(RawPost.success_score >= bindparam("f_min_score"))
     if shape.max_score:
         where.append(RawPost.success_score <= bindparam("f_max_score"))
+    if shape.min_confidence:
+        where.append(RawPost.archetype_confidence >= bindparam("f_min_confidence"))
+    if shape.source:
+        where.append(RawPost.archetype_source == bindparam("f_source"))
     if shape.words:
         where.append(matches_clause(RawPost.search_terms, shape.words, shape.dialect))
     return tuple(where)
@@ -168,7 +179,7 @@ async def counted_total(session: AsyncSession, *, campaign_id: uuid.UUID, filter
 def search_key(campaign_id: uuid.UUID, filters: PostFilters) -> tuple[Any, ...]:
     """What a remembered search total is filed under (the sort and page do not change it)."""
     return (campaign_id, filters.archetype, filters.subreddit_key, filters.min_score, filters.max_score,
-            filters.words)  # fmt: skip
+            filters.min_confidence, filters.archetype_source, filters.words)  # fmt: skip
 
 
 # One per process: totals are cheap to recompute and never shared across processes.
@@ -182,7 +193,8 @@ async def search_total(
     filters: PostFilters,
     totals: SearchTotals = SEARCH_TOTALS,
 ) -> int:
-    """Count the matches of a text search, or reuse the count while the campaign is unchanged."""
+    """Count the matches of a search (words, confidence, source), or reuse the count while
+    the campaign is unchanged."""
     key = search_key(campaign_id, filters)
     version = await stored_posts(session, campaign_id)
     total = totals.get(key, version)
@@ -209,11 +221,15 @@ def order_by(sort: str) -> list[Any]:
 
 
 def keyset_after(sort: str, last: Any, last_id: uuid.UUID) -> ColumnElement[bool]:
-    """Rows strictly after ``(last, last_id)`` in ``sort`` order (for batch-wise reading)."""
+    """Rows strictly after ``(last, last_id)`` in ``sort`` order (for batch-wise reading).
+
+    A row-value comparison, not the equivalent ``a < x OR (a = x AND id < y)``: both
+    databases seek the sort's index to it, where the OR form scans from the first row, so
+    every batch of an export re-read all the batches before it."""
     column, descending = SORTS[sort]
-    if descending:
-        return or_(column < last, and_(column == last, RawPost.id < last_id))
-    return or_(column > last, and_(column == last, RawPost.id > last_id))
+    key = tuple_(column, RawPost.id)
+    after = tuple_(literal(last, column.type), literal(last_id, RawPost.id.type))
+    return key < after if descending else key > after
 
 
 def post_select(*, snippet: bool, breakdown: bool = False) -> Select[Any]:
@@ -250,7 +266,7 @@ def dialect_of(session: AsyncSession) -> str:
 async def list_posts(
     session: AsyncSession, *, campaign_id: uuid.UUID, filters: PostFilters, page: int, per_page: int
 ) -> PostList:
-    if filters.words:  # text search: only counting the matches can tell
+    if filters.counts_matches:  # text search, confidence, source: only counting can tell
         total = await search_total(session, campaign_id=campaign_id, filters=filters)
     else:
         total = await counted_total(session, campaign_id=campaign_id, filters=filters)

@@ -13,9 +13,35 @@ const COMPONENT_MAX = {
   personal_voice: 1.5, jargon_penalty: 2, link_penalty: 2,
 };
 
-export function archetypeBadge(archetype) {
-  return h("span", { class: `badge arch-badge arch-${archetype}` },
-    h("span", { class: `badge-dot arch-bg-${archetype}`, "aria-hidden": "true" }), ARCHETYPE_LABEL[archetype] || archetype);
+// Below this the classifier was torn between archetypes (see docs/LABELS.md): say so.
+export const LOW_CONFIDENCE = 0.6;
+
+export function isLowConfidence(confidence) {
+  return typeof confidence === "number" && confidence < LOW_CONFIDENCE;
+}
+
+export function archetypeBadge(archetype, confidence) {
+  const low = isLowConfidence(confidence);
+  return h("span", {
+    class: ["badge arch-badge", `arch-${archetype}`, low && "is-unsure"],
+    title: typeof confidence === "number" ? `Label confidence ${Math.round(confidence * 100)}%` : null,
+  },
+  h("span", { class: `badge-dot arch-bg-${archetype}`, "aria-hidden": "true" }), ARCHETYPE_LABEL[archetype] || archetype,
+  low ? h("span", { class: "unsure-mark", dataset: { testid: "low-confidence" } }, " · unsure") : null);
+}
+
+const SOURCE_LABEL = { model: "Offline model", llm: "AI (LLM)", user: "You" };
+
+function labelSection(p) {
+  if (!p.archetype_source) return null;
+  const pct = typeof p.archetype_confidence === "number" ? Math.round(p.archetype_confidence * 100) + "%" : "—";
+  const reasons = p.archetype_reasons || [];
+  return h("section", { class: "label-why", "aria-labelledby": "label-why-h", dataset: { testid: "label-why" } },
+    h("h3", { id: "label-why-h" }, `Why “${ARCHETYPE_LABEL[p.archetype] || p.archetype}”`),
+    h("p", { class: "muted small" },
+      `Labelled by ${SOURCE_LABEL[p.archetype_source] || p.archetype_source}, confidence ${pct}`,
+      isLowConfidence(p.archetype_confidence) ? " — a close call between archetypes." : "."),
+    reasons.length ? h("ul", { class: "chip-list" }, ...reasons.map((r) => h("li", { class: "chip" }, r))) : null);
 }
 
 export function openPost(campaignId, postId) {
@@ -34,7 +60,7 @@ export function openPost(campaignId, postId) {
 
 function render(p) {
   const meta = h("div", { class: "post-meta" },
-    archetypeBadge(p.archetype),
+    archetypeBadge(p.archetype, p.archetype_confidence),
     h("span", { class: "meta-item" }, sub(p.subreddit)),
     h("span", { class: "meta-item" }, icon("user"), p.author ? "u/" + p.author : "[deleted]"),
     h("span", { class: "meta-item" }, icon("clock"), h("time", { datetime: p.reddit_created_at }, dateTime(p.reddit_created_at))));
@@ -44,9 +70,9 @@ function render(p) {
     fact("Comments", num(p.comment_count)),
     fact("Upvote ratio", p.upvote_ratio === null || p.upvote_ratio === undefined ? "—" : Math.round(p.upvote_ratio * 100) + "%"),
     fact("Relevance", p.relevance_score === null || p.relevance_score === undefined ? "—" : `${score(p.relevance_score)} / 10`),
-    fact("Labelled by", p.classifier ? (p.is_ai_processed ? "AI (" + p.classifier + ")" : "Rules") : "—"));
+    fact("Labelled by", SOURCE_LABEL[p.archetype_source] || (p.classifier ? p.classifier : "—")));
   const text = h("div", { class: "post-text" }, p.raw_text ? p.raw_text : h("em", { class: "muted" }, "No text body."));
-  const out = [meta, facts, text, breakdown(p.score_breakdown || {})];
+  const out = [meta, facts, text, labelSection(p), breakdown(p.score_breakdown || {})].filter(Boolean);
   if (p.reddit_url) {
     out.push(h("p", { class: "post-link" }, h("a", {
       class: "btn btn-secondary", href: p.reddit_url, target: "_blank", rel: "noopener noreferrer",

@@ -17,8 +17,11 @@ export const SORTS = [
   ["-reddit_created_at", "Newest"],
   ["-upvotes", "Most upvoted"],
   ["-comment_count", "Most discussed"],
+  ["-relevance_score", "Most relevant"],
 ];
-const FILTER_KEYS = ["archetype", "subreddit", "min_score", "max_score", "q", "sort", "page"];
+// Label confidence choices (the classifier's probability for the archetype it chose).
+export const CONFIDENCES = [["", "Any confidence"], ["0.6", "Confident (≥ 60%)"], ["0.8", "Very confident (≥ 80%)"]];
+const FILTER_KEYS = ["archetype", "subreddit", "min_score", "max_score", "min_confidence", "q", "sort", "page"];
 
 /** The post filters in a URL query, cleaned (defaults dropped, so URLs stay short). */
 export function readFilters(query) {
@@ -71,6 +74,7 @@ export function resultsSection({ campaign, onFilter }) {
   const maxRange = h("input", { type: "range", id: "f-max", min: 0, max: 10, step: 0.5, value: 10, "aria-label": "Maximum success score" });
   const rangeOut = h("output", { class: "range-out", for: "f-min f-max" }, "0 – 10");
   const sortSelect = h("select", { id: "f-sort" }, ...SORTS.map(([v, l]) => h("option", { value: v }, l)));
+  const confSelect = h("select", { id: "f-conf" }, ...CONFIDENCES.map(([v, l]) => h("option", { value: v }, l)));
   const reset = h("button", { type: "button", class: "btn btn-ghost btn-sm" }, "Reset filters");
   const filterBar = h("div", { class: "filters card" },
     h("div", { class: "filters-row" }, tabs),
@@ -83,6 +87,7 @@ export function resultsSection({ campaign, onFilter }) {
         h("div", { class: "dual-range", role: "group", "aria-labelledby": "range-label" },
           h("span", { class: "range-end", "aria-hidden": "true" }, "Min"), minRange,
           h("span", { class: "range-end", "aria-hidden": "true" }, "Max"), maxRange)),
+      h("div", { class: "control" }, h("label", { for: "f-conf", class: "control-label" }, "Label confidence"), confSelect),
       h("div", { class: "control" }, h("label", { for: "f-sort", class: "control-label" }, "Sort by"), sortSelect)),
     h("div", { class: "filters-foot" }, h("p", { class: "result-count", "aria-live": "polite", dataset: { testid: "result-count" } }), reset));
 
@@ -90,6 +95,7 @@ export function resultsSection({ campaign, onFilter }) {
   search.addEventListener("keydown", (e) => { if (e.key === "Enter") onFilter({ q: search.value.trim(), page: "" }); });
   subSelect.addEventListener("change", () => onFilter({ subreddit: subSelect.value, page: "" }));
   sortSelect.addEventListener("change", () => onFilter({ sort: sortSelect.value, page: "" }));
+  confSelect.addEventListener("change", () => onFilter({ min_confidence: confSelect.value, page: "" }));
   // Slide freely (label follows), commit on release: one URL entry per choice, not per pixel.
   minRange.addEventListener("input", () => {
     if (Number(minRange.value) > Number(maxRange.value)) maxRange.value = minRange.value;
@@ -262,7 +268,7 @@ export function resultsSection({ campaign, onFilter }) {
     const meter = h("span", { class: "score-meter", "aria-hidden": "true" }, h("span", { class: "score-meter-fill" }));
     meter.firstChild.style.width = (Number(p.success_score) || 0) * 10 + "%";
     return h("article", { class: "card post-card", dataset: { postId: p.id, archetype: p.archetype } },
-      h("div", { class: "post-card-top" }, archetypeBadge(p.archetype), h("div", { class: "score-wrap" }, sc, meter)),
+      h("div", { class: "post-card-top" }, archetypeBadge(p.archetype, p.archetype_confidence), h("div", { class: "score-wrap" }, sc, meter)),
       h("h3", { class: "post-title" }, open),
       snippet ? h("p", { class: "post-snippet" }, snippet) : null,
       h("div", { class: "post-card-foot" },
@@ -289,6 +295,11 @@ export function resultsSection({ campaign, onFilter }) {
     maxRange.value = filters.max_score ?? 10;
     showRange();
     sortSelect.value = filters.sort || "-success_score";
+    confSelect.value = filters.min_confidence || "";
+    if (confSelect.value !== (filters.min_confidence || "")) {
+      confSelect.append(h("option", { value: filters.min_confidence }, `≥ ${Math.round(Number(filters.min_confidence) * 100)}%`));
+      confSelect.value = filters.min_confidence;
+    }
   }
 
   return {
