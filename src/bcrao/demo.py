@@ -14,12 +14,17 @@ from bcrao.db import make_engine, make_sessionmaker, session_scope
 
 DEMO_EMAIL = "demo@bcrao.dev"
 DEMO_PASSWORD = "demo-password"
+# Real posts (bundled from the shared corpus, see bcrao.sources.sample): the first look is
+# at what the product really makes of real communities, not at templated text.
 DEMO_CAMPAIGN = CampaignCreate(
-    name="Churn & pricing research",
-    product_context="A subscription analytics tool that helps SaaS founders understand churn and pricing.",
+    name="Freelancer invoicing & bookkeeping research",
+    product_context=(
+        "An invoicing and bookkeeping tool for freelancers: send invoices, chase late payments,"
+        " track expenses and set money aside for taxes."
+    ),
     product_url="https://example.com",
-    keywords=["churn", "pricing", "MRR", "customers", "onboarding"],
-    target_subreddits=["SaaS", "startups", "Entrepreneur", "indiehackers", "smallbusiness"],
+    keywords=["invoice", "clients", "taxes", "bookkeeping", "budget", "freelance"],
+    target_subreddits=["Accounting", "forhire", "personalfinance", "Frugal", "jobs"],
 )
 
 

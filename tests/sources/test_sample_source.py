@@ -162,3 +162,46 @@ def test_the_generator_is_deterministic_and_matches_the_bundled_file():
     assert first == second
     assert first == resources.files("bcrao.data").joinpath("sample_posts.json.gz").read_bytes()
     assert len(first) < 3 * 1024 * 1024
+
+
+def _bundler():
+    spec = importlib.util.spec_from_file_location(
+        "bundle_real_posts", ROOT / "scripts" / "bundle_real_posts.py"
+    )
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_real_posts_are_bundled_credited_and_collected_under_their_own_names():
+    bundler = _bundler()
+    document = json.loads(
+        gzip.decompress(resources.files("bcrao.data").joinpath("real_posts.json.gz").read_bytes())
+    )
+    assert "PDDL" in document["credit"]
+    assert set(document["subreddits"]) == set(bundler.SUBREDDITS)
+    for name, listing in document["subreddits"].items():
+        assert len(listing) == bundler.PER_SUBREDDIT
+        assert all(
+            p["subreddit"] == name and p["permalink"].startswith(f"/r/{name}/comments/") for p in listing
+        )
+        assert name.lower() in load_corpus() and name in subreddits()
+    if bundler.CORPUS.is_dir():  # the shared corpus beside the repo: the file is what the script makes
+        assert bundler.build() == resources.files("bcrao.data").joinpath("real_posts.json.gz").read_bytes()
+        originals = {}
+        for name in bundler.SUBREDDITS:
+            with gzip.open(bundler.CORPUS / f"{name}.jsonl.gz", "rt") as fh:
+                originals.update((row["id"], row) for row in map(json.loads, fh))
+        for listing in document["subreddits"].values():
+            for post in listing:
+                original = originals[post["id"]]
+                assert (post["title"], post["selftext"]) == (original["title"], original["selftext"])
+
+
+async def test_the_demo_campaign_collects_real_posts():
+    from bcrao.demo import DEMO_CAMPAIGN
+
+    for name in DEMO_CAMPAIGN.target_subreddits:
+        result = await SampleSource().fetch(_request(name, limit=100))
+        assert len(result.posts) == 100 and not result.warnings
+        assert all(p.permalink.startswith(f"https://www.reddit.com/r/{name}/comments/") for p in result.posts)

@@ -1,7 +1,9 @@
 """The offline ``sample`` source: serves the bundled corpus as if it were Reddit.
 
 It is the default source, so a fresh install can run a whole collection with no network
-and no credentials, and tests get the same posts on every run. The corpus is stored in
+and no credentials, and tests get the same posts on every run. Two bundled files: a
+generated corpus of ten founder subreddits (exact, for tests) and real posts of five
+communities (for the demo and a first look at real quality). The corpus is stored in
 Reddit's own t3 shape and converted with the same ``from_reddit_json`` the live source uses,
 so the pipeline cannot tell the difference.
 """
@@ -23,6 +25,9 @@ from bcrao.sources.normalize import from_reddit_json
 
 CORPUS_PACKAGE = "bcrao.data"
 CORPUS_FILE = "sample_posts.json.gz"
+# Real posts of real communities (scripts/bundle_real_posts.py; PDDL, credited in the file):
+# what the demo campaign collects, so a first look shows the product's real quality.
+REAL_POSTS_FILE = "real_posts.json.gz"
 HISTORICAL_WINDOW = timedelta(days=365)
 
 
@@ -33,13 +38,14 @@ def load_corpus() -> dict[str, tuple[NormalizedPost, ...]]:
     Converted posts are shared between fetches, so ``fetch`` hands out copies: the pipeline
     owns what it receives and may not corrupt the cache.
     """
-    raw = resources.files(CORPUS_PACKAGE).joinpath(CORPUS_FILE).read_bytes()
-    document: dict[str, Any] = json.loads(gzip.decompress(raw))
     corpus: dict[str, tuple[NormalizedPost, ...]] = {}
-    for name, listing in document["subreddits"].items():
-        posts = [from_reddit_json(item) for item in listing]
-        posts.sort(key=_newest_first)
-        corpus[name.lower()] = tuple(posts)
+    for file in (CORPUS_FILE, REAL_POSTS_FILE):
+        raw = resources.files(CORPUS_PACKAGE).joinpath(file).read_bytes()
+        document: dict[str, Any] = json.loads(gzip.decompress(raw))
+        for name, listing in document["subreddits"].items():
+            posts = [from_reddit_json(item) for item in listing]
+            posts.sort(key=_newest_first)
+            corpus[name.lower()] = tuple(posts)
     return corpus
 
 
