@@ -6,13 +6,15 @@ from typing import Literal
 
 from pydantic import BaseModel, EmailStr, Field
 
+from bcrao.schemas import RequestBody
 
-class Credentials(BaseModel):
+
+class Credentials(RequestBody):
     email: EmailStr = Field(max_length=320)
     password: str = Field(min_length=8, max_length=1024)
 
 
-class LoginRequest(BaseModel):
+class LoginRequest(RequestBody):
     # No format rules on login: a wrong email is just a failed login (401), not a 422.
     email: str = Field(min_length=1, max_length=320)
     password: str = Field(min_length=1, max_length=1024)

@@ -14,7 +14,9 @@ from urllib.parse import urlsplit
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints, field_validator
 
-SUBREDDIT_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_]{1,20}$")
+from bcrao.schemas import RequestBody, single_line
+
+SUBREDDIT_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9_]{1,20}")  # always fullmatch: "$" matches before a "\n"
 _PREFIX_RE = re.compile(r"^/?r/", re.IGNORECASE)
 
 CampaignStatus = Literal["active", "paused", "archived"]
@@ -23,7 +25,7 @@ CampaignStatus = Literal["active", "paused", "archived"]
 def normalize_subreddit(value: str) -> str:
     """``r/SaaS``, ``/r/SaaS`` and ``SaaS`` are the same subreddit."""
     name = _PREFIX_RE.sub("", value.strip(), count=1).rstrip("/")
-    if not SUBREDDIT_RE.match(name):
+    if not SUBREDDIT_RE.fullmatch(name):
         raise ValueError(
             "must be a subreddit name: 2-21 letters, digits or underscores, optionally prefixed by r/"
         )
@@ -52,8 +54,12 @@ def _check_url(value: str | None) -> str | None:
 
 
 SubredditName = Annotated[str, StringConstraints(max_length=64), AfterValidator(normalize_subreddit)]
-Keyword = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=50)]
-Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]
+Keyword = Annotated[
+    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=50), AfterValidator(single_line)
+]
+Name = Annotated[
+    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100), AfterValidator(single_line)
+]
 ProductContext = Annotated[str, StringConstraints(max_length=5000)]
 ProductUrl = Annotated[str | None, StringConstraints(max_length=2048), AfterValidator(_check_url)]
 # Raw list lengths are bounded before de-duplication only to refuse absurd payloads.
@@ -75,7 +81,7 @@ def _subreddits_rule(values: list[str]) -> list[str]:
     return values
 
 
-class CampaignCreate(BaseModel):
+class CampaignCreate(RequestBody):
     model_config = ConfigDict(extra="forbid")
 
     name: Name
@@ -96,7 +102,7 @@ class CampaignCreate(BaseModel):
         return _subreddits_rule(value)
 
 
-class CampaignUpdate(BaseModel):
+class CampaignUpdate(RequestBody):
     """Any subset of the writable fields; only ``product_url`` may be set to null."""
 
     model_config = ConfigDict(extra="forbid")

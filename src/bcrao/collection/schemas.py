@@ -4,7 +4,9 @@ import uuid
 from datetime import datetime
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, StrictInt
+
+from bcrao.schemas import RequestBody
 
 Mode = Literal["hybrid", "fresh", "historical"]
 RunStatus = Literal["queued", "running", "complete", "partial", "failed", "cancelled"]
@@ -13,11 +15,12 @@ Stage = Literal[
 ]
 
 
-class CollectRequest(BaseModel):
+class CollectRequest(RequestBody):
     model_config = ConfigDict(extra="forbid")
 
     mode: Mode = "hybrid"
-    max_posts_per_subreddit: int = Field(100, ge=1, le=1000)
+    # Strict: ``true`` is not 1 and ``"50"`` is not 50.
+    max_posts_per_subreddit: StrictInt = Field(100, ge=1, le=1000)
 
 
 class CollectAccepted(BaseModel):

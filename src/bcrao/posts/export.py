@@ -15,12 +15,13 @@ import json
 import re
 import unicodedata
 import uuid
-from collections.abc import AsyncIterator, Iterable
+from collections.abc import AsyncIterator, Callable, Iterable
 from datetime import datetime
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from bcrao.db import core_execute
 from bcrao.posts.schemas import POST_FIELDS, PostFilters
 from bcrao.posts.service import SORTS, filter_clauses, keyset_after, order_by, post_select
 
@@ -38,40 +39,78 @@ def filename_for(campaign_name: str, fmt: str) -> str:
     return f"{slug}-posts.{fmt}"
 
 
-def _plain(value: Any) -> Any:
-    """A column value as JSON has it: UUIDs as text, UTC times with ``Z``, NULL lists as []."""
-    if isinstance(value, uuid.UUID):
-        return str(value)
-    if isinstance(value, datetime):
-        return value.isoformat().replace("+00:00", "Z")
-    return value
+def _text_id(value: uuid.UUID | None) -> str | None:
+    return None if value is None else str(value)
+
+
+def _utc_text(value: datetime) -> str:
+    return value.isoformat().replace("+00:00", "Z")
+
+
+def _reasons(value: list[str] | None) -> list[str]:
+    return value or []
+
+
+def _guarded(value: str | None) -> str | None:
+    """Text starting with ``= + - @`` (or tab/CR) would run as a formula when the file is
+    opened in a spreadsheet, so it gets a leading apostrophe."""
+    return "'" + value if value and value[0] in _FORMULA_START else value
+
+
+# Per field, what turns the column value into the post object's JSON value; then what turns
+# that into a CSV cell (None: as it is; numbers stay numbers, None is an empty cell). Looked up
+# once per field, not per cell: this runs for every cell of a million-row export.
+_TO_JSON: dict[str, Callable[[Any], Any]] = {
+    "id": _text_id,
+    "campaign_id": _text_id,
+    "run_id": _text_id,
+    "reddit_created_at": _utc_text,
+    "collected_at": _utc_text,
+    "archetype_reasons": _reasons,
+}
+_TO_CELL: dict[str, Callable[[Any], Any]] = {
+    **dict.fromkeys(("subreddit", "reddit_post_id", "reddit_url", "author", "title", "raw_text"), _guarded),
+    **dict.fromkeys(("archetype", "classifier", "archetype_source"), _guarded),
+    "is_ai_processed": lambda value: "true" if value else "false",
+    "archetype_reasons": lambda value: _guarded(LIST_SEPARATOR.join(value)),
+}
+
+
+def _then(first: Callable[[Any], Any], second: Callable[[Any], Any]) -> Callable[[Any], Any]:
+    return lambda value: second(first(value))
+
+
+_JSON_STEPS = [(i, _TO_JSON[name]) for i, name in enumerate(POST_FIELDS) if name in _TO_JSON]
+# One pass per CSV row: each field's JSON step, then its cell rule.
+_CELL_STEPS = [
+    (i, _then(_TO_JSON[name], _TO_CELL[name]) if name in _TO_JSON and name in _TO_CELL
+     else _TO_CELL.get(name) or _TO_JSON[name])
+    for i, name in enumerate(POST_FIELDS)
+    if name in _TO_JSON or name in _TO_CELL
+]  # fmt: skip
+
+
+def _json_values(row: Any) -> list[Any]:
+    values = list(row[: len(POST_FIELDS)])
+    for i, convert in _JSON_STEPS:
+        values[i] = convert(values[i])
+    return values
 
 
 def post_dict(row: Any, *, breakdown: bool) -> dict[str, Any]:
     """The post object (as in the detail) from a row of ``post_select``."""
-    data = {name: _plain(getattr(row, name)) for name in POST_FIELDS}
-    data["archetype_reasons"] = data["archetype_reasons"] or []
+    data = dict(zip(POST_FIELDS, _json_values(row), strict=True))
     if breakdown:
         data["score_breakdown"] = row.score_breakdown or {}
     return data
 
 
-def _csv_cell(value: Any) -> Any:
-    """Spreadsheet-safe: text starting with ``= + - @`` (or tab/CR) would run as a formula
-    when the file is opened, so it gets a leading apostrophe; numbers stay numbers; None is
-    an empty cell; booleans are ``true``/``false`` as in JSON; a list is one cell."""
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, list):
-        value = LIST_SEPARATOR.join(str(v) for v in value)
-    if isinstance(value, str) and value and value[0] in _FORMULA_START:
-        return "'" + value
-    return value
-
-
 def csv_cells(row: Any) -> list[Any]:
-    data = post_dict(row, breakdown=False)
-    return [_csv_cell(data[name]) for name in POST_FIELDS]
+    """One spreadsheet-safe CSV row: each field's JSON value, then its cell rule."""
+    cells = list(row[: len(POST_FIELDS)])
+    for i, convert in _CELL_STEPS:
+        cells[i] = convert(cells[i])
+    return cells
 
 
 class _CsvEncoder:
@@ -104,7 +143,7 @@ async def _batches_by_keyset(session: AsyncSession, query: Any, sort: str) -> As
     after = None
     while True:
         page = query if after is None else query.where(after)
-        rows = list(await session.execute(page.limit(BATCH)))
+        rows = list(await core_execute(session, page.limit(BATCH)))
         if not rows:
             return
         yield rows
