@@ -110,7 +110,7 @@ def serve(
         console.print(f"  Open      [bold cyan]{url}[/]")
         console.print(f"  Email     [bold]{email}[/]")
         console.print(f"  Password  [bold]{password}[/]")
-        console.print(f"  Campaign  {campaign} (real posts of five communities, bundled offline: press Start collection)")
+        console.print(f"  Campaign  {campaign} (real posts of five communities, offline)")
         console.rule()
     else:
         console.print(f"Serving on [bold cyan]{url}[/]")
