@@ -122,7 +122,10 @@ def serve(
         port=port,
         workers=workers,
         log_level=settings.log_level.lower(),
-        proxy_headers=True,
+        # X-Forwarded-For is believed only from the configured proxies (login throttling
+        # keys on the client address; a spoofed header must not reset it).
+        proxy_headers=bool(settings.trusted_proxies),
+        forwarded_allow_ips=",".join(settings.trusted_proxies) or None,
         # bcrao.middleware.AccessLog writes the one access line per request.
         access_log=False,
         server_header=False,

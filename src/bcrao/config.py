@@ -69,8 +69,15 @@ class Settings(BaseSettings):
     stream_token_ttl_seconds: int = Field(900, ge=10)
     jwt_issuer: str = "bcrao"
     jwt_audience: str = "bcrao-api"
+    # Login throttling (bcrao.auth.throttle): per account and address, per address, and
+    # failures per account from addresses that never logged in to it.
     login_max_attempts: int = Field(10, ge=1)
+    login_max_attempts_per_address: int = Field(50, ge=1)
+    login_max_failures_per_account: int = Field(50, ge=1)
     login_window_seconds: int = Field(900, ge=1)
+    # Reverse proxies whose X-Forwarded-For names the client (IPs or CIDRs). Empty: the TCP
+    # peer is the client, and no header can change that.
+    trusted_proxies: list[str] = Field(default_factory=list)
     max_body_bytes: int = Field(256 * 1024, ge=1024)
 
     # Plans: weekly run allowance (rolling 7 days); 0 means unlimited.

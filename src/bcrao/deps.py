@@ -35,8 +35,17 @@ async def get_session(request: Request) -> AsyncIterator[AsyncSession]:
         yield session
 
 
+async def get_read_session(request: Request) -> AsyncIterator[AsyncSession]:
+    """For a POST that only reads (login): no writer lock on SQLite while a password is
+    checked, so logins neither queue behind each other nor hold up a collection's writes."""
+    runtime: Runtime = request.app.state.runtime
+    async with session_scope(runtime.read_sessionmaker) as session:
+        yield session
+
+
 RuntimeDep = Annotated[Runtime, Depends(get_runtime)]
 SessionDep = Annotated[AsyncSession, Depends(get_session, scope="function")]
+ReadSessionDep = Annotated[AsyncSession, Depends(get_read_session, scope="function")]
 
 
 class PageParams:

@@ -71,12 +71,12 @@ def build_runtime(settings: Settings) -> Runtime:
     attempts: AttemptCounter
     bus: ProgressBus
     if redis is not None and reader is not None:
-        attempts = RedisAttemptCounter(redis, settings.login_window_seconds)
+        attempts = RedisAttemptCounter(redis)
         bus = RedisBus(
             redis, reader=reader, maxlen=settings.progress_maxlen, ttl_seconds=settings.progress_ttl_seconds
         )
     else:
-        attempts = MemoryAttemptCounter(settings.login_window_seconds)
+        attempts = MemoryAttemptCounter()
         bus = MemoryBus(maxlen=settings.progress_maxlen, ttl_seconds=settings.progress_ttl_seconds)
     return Runtime(
         settings=settings,

@@ -1,7 +1,9 @@
 """Fixed-window attempt counters (login throttling).
 
 In memory for one embedded process; in Redis when configured, so every API process
-behind a load balancer shares the same count.
+behind a load balancer shares the same count. Each call names its own window, so one
+store holds short throttle windows and the long-lived "this address has logged in here
+before" marks alike.
 """
 
 from __future__ import annotations
@@ -13,46 +15,70 @@ from redis.asyncio import Redis
 
 
 class AttemptCounter(Protocol):
-    async def hit(self, key: str) -> tuple[int, int]:
+    async def hit(self, key: str, window: int) -> tuple[int, int]:
         """Count one attempt; return (attempts in window, seconds until the window resets)."""
+        ...
+
+    async def peek(self, key: str) -> tuple[int, int]:
+        """(attempts in the current window, seconds until it resets) without counting one."""
         ...
 
     async def reset(self, key: str) -> None: ...
 
 
 class MemoryAttemptCounter:
-    def __init__(self, window_seconds: int) -> None:
-        self.window = window_seconds
-        self._hits: dict[str, tuple[float, int]] = {}
+    MAX_KEYS = 100_000  # bound memory under a credential-stuffing flood
 
-    async def hit(self, key: str) -> tuple[int, int]:
+    def __init__(self) -> None:
+        self._hits: dict[str, tuple[float, int, int]] = {}  # key -> (started, count, window)
+
+    def _current(self, key: str, now: float) -> tuple[float, int, int] | None:
+        entry = self._hits.get(key)
+        if entry is None or now - entry[0] >= entry[2]:
+            return None
+        return entry
+
+    async def hit(self, key: str, window: int) -> tuple[int, int]:
         now = time.monotonic()
-        started, count = self._hits.get(key, (now, 0))
-        if now - started >= self.window:
-            started, count = now, 0
-        self._hits[key] = (started, count + 1)
-        if len(self._hits) > 100_000:  # bound memory under a credential-stuffing flood
-            self._hits = {k: v for k, v in self._hits.items() if now - v[0] < self.window}
-        return count + 1, max(1, int(self.window - (now - started)))
+        started, count, window = self._current(key, now) or (now, 0, window)
+        self._hits[key] = (started, count + 1, window)
+        if len(self._hits) > self.MAX_KEYS:
+            self._hits = {k: v for k, v in self._hits.items() if now - v[0] < v[2]}
+        return count + 1, max(1, int(window - (now - started)))
+
+    async def peek(self, key: str) -> tuple[int, int]:
+        now = time.monotonic()
+        entry = self._current(key, now)
+        if entry is None:
+            return 0, 0
+        started, count, window = entry
+        return count, max(1, int(window - (now - started)))
 
     async def reset(self, key: str) -> None:
         self._hits.pop(key, None)
 
 
 class RedisAttemptCounter:
-    def __init__(self, redis: Redis, window_seconds: int, prefix: str = "bcrao:attempts:") -> None:
+    def __init__(self, redis: Redis, prefix: str = "bcrao:attempts:") -> None:
         self.redis = redis
-        self.window = window_seconds
         self.prefix = prefix
 
-    async def hit(self, key: str) -> tuple[int, int]:
+    async def hit(self, key: str, window: int) -> tuple[int, int]:
         k = self.prefix + key
         async with self.redis.pipeline(transaction=True) as pipe:
             pipe.incr(k)
-            pipe.expire(k, self.window, nx=True)
+            pipe.expire(k, window, nx=True)
             pipe.ttl(k)
             count, _, ttl = await pipe.execute()
         return int(count), max(1, int(ttl))
+
+    async def peek(self, key: str) -> tuple[int, int]:
+        k = self.prefix + key
+        async with self.redis.pipeline(transaction=False) as pipe:
+            pipe.get(k)
+            pipe.ttl(k)
+            count, ttl = await pipe.execute()
+        return (int(count), max(1, int(ttl))) if count is not None else (0, 0)
 
     async def reset(self, key: str) -> None:
         await self.redis.delete(self.prefix + key)

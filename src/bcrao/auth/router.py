@@ -6,8 +6,9 @@ from bcrao.auth import service
 from bcrao.auth.deps import CurrentUser
 from bcrao.auth.models import User
 from bcrao.auth.schemas import Credentials, LoginRequest, TokenResponse, UserOut, UserSummary
-from bcrao.deps import RuntimeDep, SessionDep
-from bcrao.errors import ErrorResponse, RateLimited
+from bcrao.auth.throttle import LoginThrottle
+from bcrao.deps import ReadSessionDep, RuntimeDep, SessionDep
+from bcrao.errors import ErrorResponse, Unauthorized
 from bcrao.runtime import Runtime
 
 router = APIRouter(prefix="/v1/auth", tags=["auth"])
@@ -38,15 +39,18 @@ async def signup(body: Credentials, runtime: RuntimeDep, session: SessionDep) ->
     responses={429: {"model": ErrorResponse, "description": "RATE_LIMITED: too many attempts"}},
 )
 async def login(
-    body: LoginRequest, request: Request, runtime: RuntimeDep, session: SessionDep
+    body: LoginRequest, request: Request, runtime: RuntimeDep, session: ReadSessionDep
 ) -> TokenResponse:
-    client_ip = request.client.host if request.client else "unknown"
-    key = f"login:{service.normalize_email(body.email)}:{client_ip}"
-    attempts, retry_after = await runtime.login_attempts.hit(key)
-    if attempts > runtime.settings.login_max_attempts:
-        raise RateLimited(retry_after)
-    user = await service.authenticate(session, email=body.email, password=body.password)
-    await runtime.login_attempts.reset(key)
+    address = request.client.host if request.client else "unknown"
+    email = service.normalize_email(body.email)
+    throttle = LoginThrottle(runtime.login_attempts, runtime.settings)
+    await throttle.before_attempt(email, address)
+    try:
+        user = await service.authenticate(session, email=email, password=body.password)
+    except Unauthorized:
+        await throttle.failed(email)
+        raise
+    await throttle.succeeded(email, address)
     return _token_response(runtime, user)
 
 
