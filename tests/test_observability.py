@@ -227,3 +227,24 @@ async def test_metrics_answer_even_when_the_database_does_not(settings: Settings
         await engine.dispose()
     assert values["bcrao_metrics_database_up"][()] == 0
     assert "bcrao_sse_clients" in values
+
+
+async def test_metrics_need_the_token_or_a_loopback_peer(make_settings, db):
+    import httpx
+
+    from bcrao.main import create_app
+
+    async def status(settings, peer: str, headers: dict | None = None) -> int:
+        app = create_app(settings, migrate_sqlite=False)
+        async with app.router.lifespan_context(app):
+            transport = httpx.ASGITransport(app=app, client=(peer, 5000))
+            async with httpx.AsyncClient(transport=transport, base_url="http://test") as client:
+                return (await client.get("/metrics", headers=headers or {})).status_code
+
+    open_settings = make_settings()
+    assert await status(open_settings, "127.0.0.1") == 200  # a scraper on the same machine
+    assert await status(open_settings, "203.0.113.9") == 404  # totals across users stay private
+    guarded = make_settings(metrics_token="s3cret-metrics-token")
+    assert await status(guarded, "127.0.0.1") == 404
+    assert await status(guarded, "203.0.113.9", {"Authorization": "Bearer wrong"}) == 404
+    assert await status(guarded, "203.0.113.9", {"Authorization": "Bearer s3cret-metrics-token"}) == 200

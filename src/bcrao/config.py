@@ -78,6 +78,9 @@ class Settings(BaseSettings):
     # Reverse proxies whose X-Forwarded-For names the client (IPs or CIDRs). Empty: the TCP
     # peer is the client, and no header can change that.
     trusted_proxies: list[str] = Field(default_factory=list)
+    # /metrics shows totals across users: with a token, only requests bearing it may read
+    # it; without one, only scrapers on the same machine (loopback peers).
+    metrics_token: SecretStr | None = None
     max_body_bytes: int = Field(256 * 1024, ge=1024)
 
     # Plans: weekly run allowance (rolling 7 days); 0 means unlimited.

@@ -17,6 +17,7 @@ in one process — tests do that — do not clash.
 from __future__ import annotations
 
 import asyncio
+import hmac
 import logging
 import math
 import time
@@ -35,6 +36,7 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bcrao.collection.models import CollectionRun, RawPost
+from bcrao.errors import NotFound
 from bcrao.progress.bus import ProgressEvent
 
 log = logging.getLogger("bcrao.metrics")
@@ -200,8 +202,23 @@ class Metrics:
 router = APIRouter(include_in_schema=False)
 
 
+LOOPBACK = frozenset({"127.0.0.1", "::1", "localhost"})
+
+
+def may_read_metrics(request: Request) -> bool:
+    """Totals across every user are for operators: with ``BCRAO_METRICS_TOKEN`` set, only a
+    request bearing it; without one, only a scraper on this machine (the TCP peer is loopback)."""
+    token = request.app.state.runtime.settings.metrics_token
+    if token is not None:
+        expected = f"Bearer {token.get_secret_value()}".encode()
+        return hmac.compare_digest(request.headers.get("authorization", "").encode(), expected)
+    return request.client is not None and request.client.host in LOOPBACK
+
+
 @router.get("/metrics")
 async def metrics_endpoint(request: Request) -> Response:
+    if not may_read_metrics(request):
+        raise NotFound()  # as if there were nothing here
     metrics: Metrics = request.app.state.metrics
     return Response(await metrics.render(), media_type=CONTENT_TYPE_PLAIN_0_0_4)
 
