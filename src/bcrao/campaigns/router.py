@@ -8,7 +8,8 @@ from bcrao.auth.deps import CurrentUser
 from bcrao.campaigns import service
 from bcrao.campaigns.deps import OwnedCampaign
 from bcrao.campaigns.schemas import CampaignCreate, CampaignList, CampaignOut, CampaignStatus, CampaignUpdate
-from bcrao.deps import PageDep, SessionDep
+from bcrao.collection import lifecycle
+from bcrao.deps import PageDep, RuntimeDep, SessionDep
 
 router = APIRouter(prefix="/v1/campaigns", tags=["campaigns"])
 
@@ -52,6 +53,10 @@ async def update_campaign(body: CampaignUpdate, campaign: OwnedCampaign, session
 
 
 @router.delete("/{campaign_id}", status_code=status.HTTP_204_NO_CONTENT, response_class=Response)
-async def delete_campaign(campaign: OwnedCampaign, session: SessionDep) -> Response:
+async def delete_campaign(campaign: OwnedCampaign, session: SessionDep, runtime: RuntimeDep) -> Response:
+    # Its active runs end first, and their watchers hear so once the deletion is committed.
+    ended = await lifecycle.end_for_deletion(session, campaign.id)
     await service.delete_campaign(session, campaign=campaign)
+    await session.commit()
+    await lifecycle.publish_ends(runtime.bus, ended)
     return Response(status_code=status.HTTP_204_NO_CONTENT)

@@ -11,10 +11,9 @@ from fastapi.security import HTTPAuthorizationCredentials
 
 from bcrao.auth.deps import CurrentUser, TokenUserId, bearer, owned_by_caller
 from bcrao.campaigns.deps import OwnedCampaign
-from bcrao.collection import service
+from bcrao.collection import lifecycle, service
 from bcrao.collection.models import CollectionRun
 from bcrao.collection.prefilter import REASONS
-from bcrao.collection.runner import announce_terminal
 from bcrao.collection.schemas import (
     CollectAccepted,
     CollectRequest,
@@ -26,7 +25,7 @@ from bcrao.collection.schemas import (
     event_stream_doc,
 )
 from bcrao.deps import PageDep, RuntimeDep, SessionDep
-from bcrao.errors import Conflict, ErrorResponse, ServiceUnavailable, Unauthorized
+from bcrao.errors import Conflict, ErrorResponse, Unauthorized
 from bcrao.progress.bus import TERMINAL_EVENTS
 from bcrao.progress.sse import ProgressStream, parse_resume_id
 
@@ -110,40 +109,9 @@ async def trigger_collection(
     runtime: RuntimeDep,
     body: CollectRequest | None = None,
 ) -> CollectAccepted:
-    run = await service.create_run(
-        session, user=user, campaign=campaign, options=body or CollectRequest(), settings=runtime.settings
+    run = await lifecycle.start(
+        session, runtime, user=user, campaign=campaign, options=body or CollectRequest()
     )
-    # Enqueue only after commit, or a fast worker could look for a run that is not there yet.
-    await session.commit()
-    await runtime.bus.publish(
-        str(run.id),
-        "progress",
-        {
-            "task_id": str(run.id),
-            "status": "queued",
-            "stage": "queued",
-            "subreddit": None,
-            "step": 0,
-            "total_steps": len(campaign.target_subreddits),
-            "scraped": 0,
-            "filtered": 0,
-            "classified": 0,
-            "stored": 0,
-            "duplicates": 0,
-            "errors": [],
-            "ts": run.created_at.isoformat().replace("+00:00", "Z"),
-        },
-    )
-    try:
-        await runtime.executor.submit(run.id)
-    except Exception as exc:
-        log.error("could not enqueue run %s: %s", run.id, type(exc).__name__)
-        await service.mark_failed(
-            session, run_id=run.id, from_status="queued", message="The collection could not be queued"
-        )
-        await session.commit()
-        await announce_terminal(runtime.sessionmaker, runtime.bus, run.id)
-        raise ServiceUnavailable("The task queue is unavailable; try again shortly") from None
     return CollectAccepted(
         task_id=run.id,
         progress_url=_progress_url(run.id),
@@ -193,11 +161,7 @@ async def new_stream_token(run: OwnedRun, user: CurrentUser, runtime: RuntimeDep
 async def cancel_run(run: OwnedRun, session: SessionDep, runtime: RuntimeDep) -> RunOut:
     if run.status in TERMINAL_EVENTS:
         raise Conflict(f"The run already ended ({run.status})")
-    cancelled_outright = await service.request_cancel(session, run=run)
-    if cancelled_outright:
-        await session.commit()
-        await announce_terminal(runtime.sessionmaker, runtime.bus, run.id)
-    return service.run_out(run)
+    return service.run_out(await lifecycle.cancel(session, runtime, run))
 
 
 @router.get("/v1/collection/{task_id}/progress", responses=_progress_responses(), response_class=Response)

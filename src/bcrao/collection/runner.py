@@ -6,7 +6,6 @@ API process, or a Celery worker with its own event loop and database engine).
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import time
 import uuid
@@ -18,7 +17,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bcrao.campaigns.models import Campaign
-from bcrao.collection import service
+from bcrao.collection import lifecycle, service
 from bcrao.collection.classify import RulesClassifier
 from bcrao.collection.models import CollectionRun
 from bcrao.collection.pipeline import CampaignSnapshot, CollectionService, RunCancelled, RunOptions
@@ -77,32 +76,6 @@ class Reporter:
                 run = await session.get(CollectionRun, self.run_id)
                 if run is not None and run.status == "running":
                     run.heartbeat_at = utcnow()
-
-
-async def announce_terminal(
-    session_maker: async_sessionmaker[AsyncSession], bus: ProgressBus, run_id: uuid.UUID, *, attempts: int = 8
-) -> None:
-    """Publish the run's terminal event from its committed final state, then remember its id.
-
-    Retried through a short outage (e.g. Redis restarting): watchers wait for this event.
-    If it still cannot be published, the stream endpoint rebuilds it from the database.
-    """
-    delay = 0.25
-    for attempt in range(attempts):
-        try:
-            async with session_scope(session_maker) as session:
-                run = await session.get(CollectionRun, run_id)
-                if run is None:
-                    return
-                event_id = await bus.publish(str(run_id), run.status, service.terminal_data(run))
-                await service.set_last_event_id(session, run_id=run_id, event_id=event_id)
-                return
-        except Exception as exc:
-            if attempt == attempts - 1:
-                log.error("terminal event of run %s not published: %s", run_id, type(exc).__name__)
-                return
-            await asyncio.sleep(delay)
-            delay = min(delay * 2, 5.0)
 
 
 async def execute_run(
@@ -191,13 +164,15 @@ async def execute_run(
                 },
             ]
         }
-    async with session_scope(sessionmaker) as session:
-        finished = await service.finish_run(session, run_id=run_id, status=status, columns=columns)
-    if not finished:
-        log.warning("run %s was finished elsewhere (reaped or deleted); not announcing", run_id)
-        return None
-    await announce_terminal(sessionmaker, bus, run_id)
-    return status
+    finished = await lifecycle.finish(
+        sessionmaker,
+        bus,
+        run_id,
+        status=status,
+        columns=columns,
+        retry_seconds=settings.run_finish_retry_seconds,
+    )
+    return status if finished else None
 
 
 def _offline(settings: Settings) -> Any:

@@ -122,24 +122,6 @@ async def list_runs(
     return list(rows), total
 
 
-async def request_cancel(session: AsyncSession, *, run: CollectionRun) -> bool:
-    """Flag the run; return True when it was still queued and is now cancelled outright."""
-    if run.status == "queued":
-        result = await session.execute(
-            update(CollectionRun)
-            .where(CollectionRun.id == run.id, CollectionRun.status == "queued")
-            .values(status="cancelled", cancel_requested=True, finished_at=utcnow())
-        )
-        if result.rowcount:
-            await session.refresh(run)
-            return True
-    await session.execute(
-        update(CollectionRun).where(CollectionRun.id == run.id).values(cancel_requested=True)
-    )
-    await session.refresh(run)
-    return False
-
-
 async def claim_run(session: AsyncSession, *, run_id: uuid.UUID, stale_after: timedelta) -> bool:
     """Take a queued run (or a running one whose executor went silent) for execution.
 

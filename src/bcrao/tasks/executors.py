@@ -8,8 +8,8 @@ import logging
 import uuid
 from typing import Protocol
 
-from bcrao.collection import service
-from bcrao.collection.runner import announce_terminal, execute_run
+from bcrao.collection import lifecycle, service
+from bcrao.collection.runner import execute_run
 from bcrao.config import Settings
 from bcrao.db import session_scope
 from bcrao.logs import task_id_var
@@ -86,7 +86,7 @@ class LocalExecutor:
                     session, run_id=run_id, from_status="running", message="The server stopped during the run"
                 )
             if failed:
-                await announce_terminal(self.runtime.sessionmaker, self.runtime.bus, run_id)
+                await lifecycle.announce(self.runtime.sessionmaker, self.runtime.bus, run_id)
 
 
 class CeleryExecutor:

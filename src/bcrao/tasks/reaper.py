@@ -8,9 +8,8 @@ from datetime import timedelta
 
 from sqlalchemy import select
 
-from bcrao.collection import service
+from bcrao.collection import lifecycle, service
 from bcrao.collection.models import ACTIVE_STATUSES, CollectionRun
-from bcrao.collection.runner import announce_terminal
 from bcrao.db import session_scope
 from bcrao.runtime import Runtime
 
@@ -48,7 +47,7 @@ async def reap_stale_runs(runtime: Runtime, *, everything_active: bool = False) 
             if not await service.mark_failed(session, run_id=run.id, from_status=run.status, message=reason):
                 continue
         log.warning("reaped stale run %s (was %s)", run.id, run.status)
-        await announce_terminal(runtime.sessionmaker, runtime.bus, run.id)
+        await lifecycle.announce(runtime.sessionmaker, runtime.bus, run.id)
         reaped += 1
     return reaped
 
