@@ -97,13 +97,13 @@ class Settings(BaseSettings):
     rejected_samples_per_reason: int = Field(20, ge=0)
     run_stale_after_seconds: int = Field(900, ge=2, description="A running run without heartbeat is failed")
     # A run beats every 5 s; silent this long, its executor is taken to be gone: a cancel
-    # ends it at once.
+    # ends it at once, and another worker takes it over (re-queued by the reaper loop).
     heartbeat_lost_seconds: int = Field(60, ge=2)
     # How long a worker keeps retrying to write a finished run's result through a database outage.
     run_finish_retry_seconds: float = Field(600.0, ge=0)
     progress_ttl_seconds: int = Field(24 * 3600, ge=1, description="Progress history kept after a run ends")
     progress_maxlen: int = Field(10_000, ge=100)
-    reaper_interval_seconds: float = Field(60.0, gt=0)
+    reaper_interval_seconds: float = Field(30.0, gt=0)
     celery_visibility_timeout: int = Field(
         3600, ge=1, description="Seconds before an unacked task is redelivered"
     )

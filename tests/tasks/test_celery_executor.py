@@ -81,13 +81,19 @@ async def test_a_run_triggered_through_one_api_process_streams_from_another(cele
             assert [e.id for e in tail] == [e.id for e in events[3:]]
 
 
-async def test_a_killed_worker_is_redelivered_and_completes_without_duplicates(celery_settings):
-    settings = celery_settings(
-        sample_latency_seconds=0.6,
-        celery_visibility_timeout=3,
-        run_stale_after_seconds=3,
-        reaper_interval_seconds=3600,
-    )
+@pytest.mark.parametrize(
+    "takeover",
+    [
+        # The broker redelivers the killed worker's message (a short visibility timeout).
+        {"celery_visibility_timeout": 3, "heartbeat_lost_seconds": 3, "reaper_interval_seconds": 3600},
+        # The default hour-long visibility timeout: the API's reaper loop sees the heartbeat
+        # stop and queues the run again for another worker.
+        {"heartbeat_lost_seconds": 4, "reaper_interval_seconds": 1},
+    ],
+    ids=["redelivered", "requeued-on-lost-heartbeat"],
+)
+async def test_a_killed_worker_is_redelivered_and_completes_without_duplicates(celery_settings, takeover):
+    settings = celery_settings(sample_latency_seconds=0.6, run_stale_after_seconds=3, **takeover)
     async with app_client(settings) as client:
         user = await signup(client)
         campaign = await make_campaign(client, user["headers"], target_subreddits=SUBS)

@@ -88,9 +88,11 @@ async def execute_run(
     hook: ProgressHook | None = None,
 ) -> str | None:
     """Run the collection; return its final status, or None when there was nothing to do."""
-    stale = timedelta(seconds=settings.run_stale_after_seconds)
+    # A running run silent for this long lost its executor (it beats every few seconds):
+    # this executor takes it over.
+    lost = timedelta(seconds=settings.heartbeat_lost_seconds)
     async with session_scope(sessionmaker) as session:
-        if not await service.claim_run(session, run_id=run_id, stale_after=stale):
+        if not await service.claim_run(session, run_id=run_id, stale_after=lost):
             current = await session.get(CollectionRun, run_id)
             if current is not None and current.status == "running" and not current.cancel_requested:
                 # Another executor's heartbeat is still fresh: it may be alive, or it just
@@ -120,7 +122,7 @@ async def execute_run(
         bus=bus,
         sessionmaker=sessionmaker,
         hook=hook,
-        heartbeat_every=min(5.0, settings.run_stale_after_seconds / 4),
+        heartbeat_every=min(5.0, settings.heartbeat_lost_seconds / 4),
     )
     pipeline = CollectionService(
         sessionmaker=sessionmaker,

@@ -176,6 +176,19 @@ async def stale_runs(session: AsyncSession, *, stale_after: timedelta) -> list[C
     return list(rows)
 
 
+async def lost_runs(session: AsyncSession, *, lost_after: timedelta) -> list[uuid.UUID]:
+    """Running runs whose heartbeat stopped ``lost_after`` ago (not yet cancelled)."""
+    cutoff = utcnow() - lost_after
+    rows = await session.scalars(
+        select(CollectionRun.id).where(
+            CollectionRun.status == "running",
+            or_(CollectionRun.heartbeat_at.is_(None), CollectionRun.heartbeat_at < cutoff),
+            CollectionRun.cancel_requested.is_(False),
+        )
+    )
+    return list(rows)
+
+
 async def mark_failed(session: AsyncSession, *, run_id: uuid.UUID, from_status: str, message: str) -> bool:
     run = await session.get(CollectionRun, run_id)
     if run is None or run.status != from_status:

@@ -52,10 +52,27 @@ async def reap_stale_runs(runtime: Runtime, *, everything_active: bool = False) 
     return reaped
 
 
+async def requeue_lost_runs(runtime: Runtime) -> int:
+    """Hand runs whose executor stopped beating to the queue again, so another worker takes
+    them over in about ``heartbeat_lost_seconds`` (the broker would redeliver a killed
+    worker's message only after its visibility timeout, an hour). The claim is atomic, so
+    a run that is in fact alive, or taken twice, still runs once."""
+    if runtime.settings.effective_executor != "celery":
+        return 0  # the local executor's runs live and die with this process
+    lost_after = timedelta(seconds=runtime.settings.heartbeat_lost_seconds)
+    async with runtime.sessionmaker() as session:
+        runs = await service.lost_runs(session, lost_after=lost_after)
+    for run_id in runs:
+        log.warning("run %s lost its executor; queueing it for another worker", run_id)
+        await runtime.executor.submit(run_id)
+    return len(runs)
+
+
 async def reaper_loop(runtime: Runtime) -> None:
     while True:
         await asyncio.sleep(runtime.settings.reaper_interval_seconds)
         try:
+            await requeue_lost_runs(runtime)
             await reap_stale_runs(runtime)
         except asyncio.CancelledError:
             raise

@@ -32,7 +32,7 @@ def collect_campaign_data(self, run_id: str) -> dict[str, Any]:
         # Redelivered while the previous attempt's heartbeat is still fresh: look again once
         # it would have gone stale. A live attempt keeps beating (we back off again); a dead
         # one does not (we take over); a finished run ends the retries.
-        countdown = get_settings().run_stale_after_seconds
+        countdown = get_settings().heartbeat_lost_seconds
         log.info("run %s is busy elsewhere; checking again in %ss", run_id, countdown)
         raise self.retry(countdown=countdown, max_retries=None) from None
     finally:
