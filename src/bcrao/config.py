@@ -110,6 +110,8 @@ class Settings(BaseSettings):
     celery_worker_concurrency: int = Field(2, ge=1)
     sse_keepalive_seconds: float = Field(15.0, gt=0)
     sse_retry_ms: int = 2000
+    # Open progress streams per user and API process; beyond it a new stream is a 429.
+    sse_max_streams_per_user: int = Field(20, ge=1)
     sse_max_connection_seconds: float = Field(
         0.0, ge=0, description="Close streams after this long (0 = never); clients resume with Last-Event-ID"
     )

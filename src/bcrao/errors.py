@@ -95,8 +95,10 @@ class RateLimited(AppError):
     code = "RATE_LIMITED"
     message = "Too many attempts; try again later"
 
-    def __init__(self, retry_after: int) -> None:
-        super().__init__(details={"retry_after": retry_after}, headers={"Retry-After": str(retry_after)})
+    def __init__(self, retry_after: int, message: str | None = None) -> None:
+        super().__init__(
+            message, details={"retry_after": retry_after}, headers={"Retry-After": str(retry_after)}
+        )
 
 
 class PayloadTooLarge(AppError):

@@ -17,6 +17,7 @@ from bcrao.auth.tokens import TokenSigner
 from bcrao.config import Settings
 from bcrao.db import make_engine, make_read_sessionmaker, make_sessionmaker
 from bcrao.progress.bus import MemoryBus, ProgressBus, RedisBus
+from bcrao.progress.sse import StreamSlots
 
 
 @dataclass
@@ -28,6 +29,7 @@ class Runtime:
     signer: TokenSigner
     login_attempts: AttemptCounter
     bus: ProgressBus
+    stream_slots: StreamSlots
     redis: Redis | None = None
     redis_reader: Redis | None = None
     executor: Any = None  # bcrao.tasks.executors.Executor, set by the app factory
@@ -88,4 +90,5 @@ def build_runtime(settings: Settings) -> Runtime:
         bus=bus,
         redis=redis,
         redis_reader=reader,
+        stream_slots=StreamSlots(settings.sse_max_streams_per_user),
     )

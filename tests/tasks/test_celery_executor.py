@@ -110,6 +110,7 @@ async def test_a_killed_worker_is_redelivered_and_completes_without_duplicates(c
         with running_worker(settings, name="survivor"):
             run = await wait_for_run(client, tid, user["headers"], timeout=90)
         assert run["status"] == "complete"
+        assert run["resumed"] is True and run["attempt"] >= 2  # the run says it was taken over
         async with client.app.state.runtime.sessionmaker() as s:
             rows = await s.scalar(
                 select(func.count())
@@ -129,5 +130,7 @@ async def test_a_killed_worker_is_redelivered_and_completes_without_duplicates(c
         assert run["stored"] + run["duplicates"] == run["filtered"]
         events = await read_events(client, tid, headers=user["headers"])
         assert [e for e in events if e.event in TERMINAL][-1].event == "complete"
+        progress = [e.data for e in events if e.event == "progress" and e.data["status"] == "running"]
+        assert progress[0]["resumed"] is False and progress[-1]["resumed"] is True  # why counters restarted
         ids = [e.id for e in events]
         assert ids == sorted(set(ids))

@@ -25,7 +25,7 @@ from bcrao.collection.schemas import (
     event_stream_doc,
 )
 from bcrao.deps import PageDep, RuntimeDep, SessionDep
-from bcrao.errors import Conflict, ErrorResponse, Unauthorized
+from bcrao.errors import Conflict, ErrorResponse, RateLimited, Unauthorized
 from bcrao.progress.bus import TERMINAL_EVENTS
 from bcrao.progress.sse import ProgressStream, parse_resume_id
 
@@ -190,6 +190,9 @@ async def stream_progress(
     resume = parse_resume_id(last_event_id_header, last_event_id)
     if finished is not None and final_event_id and resume >= final_event_id:
         return Response(status_code=status.HTTP_204_NO_CONTENT)
+    slots = runtime.stream_slots
+    if not slots.acquire(user_id):
+        raise RateLimited(5, f"Too many open progress streams for this account (at most {slots.per_user})")
     return ProgressStream(
         runtime.bus,
         str(task_id),
@@ -200,4 +203,5 @@ async def stream_progress(
         final_event_id=final_event_id,
         max_seconds=runtime.settings.sse_max_connection_seconds,
         observer=getattr(request.app.state, "metrics", None),
+        on_close=lambda: slots.release(user_id),
     )

@@ -50,8 +50,10 @@ class Reporter:
         sessionmaker: async_sessionmaker[AsyncSession],
         hook: ProgressHook | None = None,
         heartbeat_every: float = 5.0,
+        attempt: int = 1,
     ) -> None:
         self.run_id = run_id
+        self.attempt = attempt
         self.heartbeat_every = heartbeat_every
         self.bus = bus
         self.sessionmaker = sessionmaker
@@ -60,7 +62,14 @@ class Reporter:
 
     async def __call__(self, fields: dict[str, Any]) -> None:
         """Progress is best effort: a bus or backend hiccup must never stop the collection."""
-        data = {"task_id": str(self.run_id), "status": "running", **fields, "ts": iso_now()}
+        data = {
+            "task_id": str(self.run_id),
+            "status": "running",
+            **fields,
+            "attempt": self.attempt,
+            "resumed": self.attempt > 1,
+            "ts": iso_now(),
+        }
         try:
             await self.bus.publish(str(self.run_id), "progress", data)
         except Exception as exc:
@@ -115,6 +124,9 @@ async def execute_run(
         options = RunOptions(
             run_id=run.id, mode=run.mode, max_posts_per_subreddit=run.max_posts_per_subreddit
         )
+        attempt = run.attempts
+        if attempt > 1:
+            log.warning("run %s resumed (attempt %s): its executor was lost", run_id, attempt)
 
     # Beat well inside the stale timeout so a live run is never mistaken for a dead one.
     reporter = Reporter(
@@ -123,6 +135,7 @@ async def execute_run(
         sessionmaker=sessionmaker,
         hook=hook,
         heartbeat_every=min(5.0, settings.heartbeat_lost_seconds / 4),
+        attempt=attempt,
     )
     pipeline = CollectionService(
         sessionmaker=sessionmaker,

@@ -66,6 +66,11 @@ class RunOut(BaseModel):
     errors: list[RunError]
     warnings: list[str]
     llm_usage: LLMUsage
+    # The executor's attempt at this run: above 1 it was taken over after its executor was
+    # lost, and its counters started again from the first subreddit (the posts stored before
+    # count as stored by it, so the totals end where an uninterrupted run's would).
+    attempt: int = 1
+    resumed: bool = False
     created_at: datetime
     started_at: datetime | None
     finished_at: datetime | None
@@ -109,6 +114,8 @@ class ProgressData(BaseModel):
     errors: list[RunError] = []
     warnings: list[str] | None = None
     wait_seconds: float | None = None
+    attempt: int = 1
+    resumed: bool = False
     ts: datetime
 
 

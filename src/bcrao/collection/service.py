@@ -258,6 +258,8 @@ def run_out(run: CollectionRun) -> RunOut:
             estimated_cost_usd=run.llm_cost_usd,
             fallbacks=run.llm_fallbacks,
         ),
+        attempt=max(1, run.attempts or 0),
+        resumed=(run.attempts or 0) > 1,
         created_at=run.created_at,
         started_at=run.started_at,
         finished_at=run.finished_at,

@@ -27,7 +27,7 @@ from __future__ import annotations
 import asyncio
 import signal
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any, Protocol
 
 from starlette.responses import Response
@@ -97,6 +97,7 @@ class ProgressStream(Response):
         max_seconds: float = 0.0,
         send_timeout: float = DEFAULT_SEND_TIMEOUT,
         observer: StreamObserver | None = None,
+        on_close: Callable[[], None] | None = None,
     ) -> None:
         self.status_code = 200
         self.background = None
@@ -111,8 +112,16 @@ class ProgressStream(Response):
         self.max_seconds = max_seconds
         self.send_timeout = send_timeout
         self.observer = observer
+        self.on_close = on_close
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        try:
+            await self._respond(scope, receive, send)
+        finally:
+            if self.on_close is not None:
+                self.on_close()
+
+    async def _respond(self, scope: Scope, receive: Receive, send: Send) -> None:
         await send({"type": "http.response.start", "status": self.status_code, "headers": self.raw_headers})
         if scope.get("method") == "HEAD":  # headers only: a HEAD must not open a stream
             await send(_body(b"", more=False))
@@ -296,3 +305,27 @@ def _server_stopping() -> bool:
     bound method of ``uvicorn.Server``), as no ASGI message announces a shutdown."""
     server = getattr(signal.getsignal(signal.SIGTERM), "__self__", None)
     return bool(getattr(server, "should_exit", False))
+
+
+class StreamSlots:
+    """Open streams per user in this process: one account must not be able to hold
+    thousands of connections (and their memory) on a run. Each process counts its own;
+    a deployment's total per user is this times the API processes."""
+
+    def __init__(self, per_user: int) -> None:
+        self.per_user = per_user
+        self._open: dict[Any, int] = {}
+
+    def acquire(self, user_id: Any) -> bool:
+        count = self._open.get(user_id, 0)
+        if count >= self.per_user:
+            return False
+        self._open[user_id] = count + 1
+        return True
+
+    def release(self, user_id: Any) -> None:
+        count = self._open.get(user_id, 0) - 1
+        if count > 0:
+            self._open[user_id] = count
+        else:
+            self._open.pop(user_id, None)
