@@ -141,3 +141,44 @@ async def test_postgres_going_away_is_a_fast_503_and_everything_recovers(make_se
         assert after == before
         again = await trigger(http, campaign["id"], user["headers"])
         assert (await wait_for_run(http, again["task_id"], user["headers"]))["status"] in TERMINAL
+
+
+@pytest.mark.parametrize("pool", ["prefork", "threads"])
+async def test_a_redis_restart_under_a_running_task_loses_no_run(make_settings, db, persistent_redis, pool):
+    """The prefork worker (``bcrao worker``'s default) rides out the restart. The threads
+    pool does not: kombu (5.7) acks the finished task on a channel whose connection is gone
+    (AttributeError 'hostname') and the worker exits; its supervisor's replacement takes the
+    run over once the heartbeat stops. Either way the run completes."""
+    from tests.conftest import app_client
+    from tests.tasks.workers import running_worker
+
+    settings = make_settings(
+        redis_url=persistent_redis.url,
+        executor="celery",
+        sample_latency_seconds=0.6,
+        heartbeat_lost_seconds=6,
+        reaper_interval_seconds=1,
+    )
+    async with app_client(settings) as client:
+        user = await signup(client)
+        campaign = await make_campaign(client, user["headers"], target_subreddits=SUBS)
+        with running_worker(settings, name="w1", pool=pool) as worker:
+            task = await trigger(client, campaign["id"], user["headers"])
+            for _ in range(200):
+                run = (await client.get(f"/v1/collection/{task['task_id']}", headers=user["headers"])).json()
+                if run["status"] == "running" and run["scraped"] > 0:
+                    break
+                await asyncio.sleep(0.05)
+            persistent_redis.stop()
+            await asyncio.sleep(1.0)
+            persistent_redis.start()
+            await asyncio.sleep(3.0)
+            survived = worker.process.poll() is None
+            if survived:
+                run = await wait_for_run(client, task["task_id"], user["headers"], timeout=120)
+        if not survived:
+            with running_worker(settings, name="w2"):  # what `restart: unless-stopped` does
+                run = await wait_for_run(client, task["task_id"], user["headers"], timeout=120)
+        assert run["status"] == "complete", (survived, run)
+        if pool == "prefork":
+            assert survived
