@@ -182,3 +182,34 @@ async def test_a_redis_restart_under_a_running_task_loses_no_run(make_settings, 
         assert run["status"] == "complete", (survived, run)
         if pool == "prefork":
             assert survived
+
+
+async def test_postgres_stopped_mid_run_the_run_still_finishes_and_streams_end(
+    make_settings, db, is_postgres
+):
+    if not is_postgres or "BCRAO_TEST_PG_DATA" not in os.environ:
+        pytest.skip("needs the throw-away PostgreSQL of scripts/with-postgres.sh")
+    settings = make_settings(sample_latency_seconds=0.5)
+    async with live_server(settings) as url, httpx.AsyncClient(base_url=url, timeout=30) as http:
+        user = await signup(http)
+        campaign = await make_campaign(http, user["headers"], target_subreddits=SUBS)
+        task = await trigger(http, campaign["id"], user["headers"])
+        first = await read_events(http, task["task_id"], params={"token": task["stream_token"]}, limit=2)
+        stream = asyncio.create_task(
+            read_events(http, task["task_id"], timeout=150,
+                        params={"token": task["stream_token"], "last_event_id": first[-1].id})
+        )  # fmt: skip
+        await asyncio.sleep(0.5)  # the stream is open (it reads the database only to start)
+        _pg_ctl("stop")
+        try:
+            await asyncio.sleep(10)
+        finally:
+            _pg_ctl("start")
+        back = time.monotonic()
+        events = await stream
+        assert events[-1].event in TERMINAL
+        assert time.monotonic() - back < 120
+        run = await wait_for_run(http, task["task_id"], user["headers"], timeout=30)
+        assert run["status"] == events[-1].event
+        if run["status"] == "failed":  # with a reason a founder can read
+            assert run["errors"] and run["errors"][-1]["message"]

@@ -105,8 +105,10 @@ async def finish(
     status: str,
     columns: dict[str, Any],
     retry_seconds: float,
+    add_error: dict[str, str] | None = None,
 ) -> bool:
-    """Write the final state (only if the run is still ours) and announce it.
+    """Write the final state (only if the run is still ours, ``add_error`` appended to its
+    errors) and announce it.
 
     A database that went away mid-run must not leave the run "running" until the reaper
     notices: the write is retried with backoff for ``retry_seconds``. Returns False when the
@@ -116,7 +118,11 @@ async def finish(
     while True:
         try:
             async with session_scope(session_maker) as session:
-                finished = await service.finish_run(session, run_id=run_id, status=status, columns=columns)
+                values = dict(columns)
+                if add_error is not None:
+                    current = await session.get(CollectionRun, run_id)
+                    values["errors"] = [*(current.errors if current else []), add_error]
+                finished = await service.finish_run(session, run_id=run_id, status=status, columns=values)
             break
         except Exception as exc:
             if time.monotonic() + delay > deadline:

@@ -14,6 +14,7 @@ from datetime import timedelta
 from typing import Any
 
 from sqlalchemy import select
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bcrao.campaigns.models import Campaign
@@ -158,6 +159,7 @@ async def execute_run(
         return row is None or bool(row[0]) or row[1] != "running"
 
     columns: dict[str, Any]
+    failure: dict[str, str] | None = None
     try:
         tally = await pipeline.run(snapshot, options, reporter, should_cancel)
         status, columns = tally.outcome(len(snapshot.target_subreddits)), tally.run_columns()
@@ -165,29 +167,25 @@ async def execute_run(
         status, columns = "cancelled", {}  # counters stay as last committed: they match what was stored
     except Exception as exc:
         log.exception("run %s failed", run_id)
-        status = "failed"
-        async with sessionmaker() as s:
-            current = await s.get(CollectionRun, run_id)
-            errors = list(current.errors) if current else []
-        columns = {
-            "errors": [
-                *errors,
-                {
-                    "subreddit": "",
-                    "code": "internal_error",
-                    "message": f"{type(exc).__name__}: the run stopped unexpectedly",
-                },
-            ]
-        }
+        # Nothing here may need the database: it may be what just failed.
+        status, columns = "failed", {}
+        failure = {"subreddit": "", "code": "internal_error", "message": _failure_message(exc)}
     finished = await lifecycle.finish(
         sessionmaker,
         bus,
         run_id,
         status=status,
         columns=columns,
+        add_error=failure,
         retry_seconds=settings.run_finish_retry_seconds,
     )
     return status if finished else None
+
+
+def _failure_message(exc: Exception) -> str:
+    if isinstance(exc, OSError | DBAPIError):
+        return "The database became unreachable during the collection; the posts stored before that are kept"
+    return f"{type(exc).__name__}: the run stopped unexpectedly"
 
 
 def _offline(settings: Settings) -> Any:
