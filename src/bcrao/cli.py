@@ -87,6 +87,7 @@ def serve(
 
     from bcrao.logs import configure_logging
     from bcrao.migrate import upgrade
+    from bcrao.server import BoundedHttpToolsProtocol
 
     settings = settings_or_exit()
     if workers > 1 and not settings.redis_url:
@@ -129,6 +130,10 @@ def serve(
         # bcrao.middleware.AccessLog writes the one access line per request.
         access_log=False,
         server_header=False,
+        # Bounded connections (bcrao.server): header deadline, idle keep-alive, a cap.
+        http=BoundedHttpToolsProtocol,
+        timeout_keep_alive=settings.http_keepalive_timeout_seconds,
+        limit_concurrency=settings.http_max_connections,
     )
 
 

@@ -82,6 +82,14 @@ class Settings(BaseSettings):
     # it; without one, only scrapers on the same machine (loopback peers).
     metrics_token: SecretStr | None = None
     max_body_bytes: int = Field(256 * 1024, ge=1024)
+    # Connection bounds of `bcrao serve` (bcrao.server, bcrao.middleware.BodyReadTimeout):
+    # a request's headers must be complete this long after its first byte; its body may not
+    # pause longer than this; connections idle between requests close after this; and one
+    # process holds at most this many connections (503 beyond).
+    http_header_timeout_seconds: float = Field(10.0, gt=0)
+    http_body_timeout_seconds: float = Field(15.0, gt=0)
+    http_keepalive_timeout_seconds: int = Field(5, ge=1)
+    http_max_connections: int = Field(4096, ge=10)
 
     # Plans: weekly run allowance (rolling 7 days); 0 means unlimited.
     plan_trial_runs_per_week: int = Field(5, ge=0)

@@ -20,7 +20,7 @@ from bcrao.config import Settings, get_settings
 from bcrao.errors import ErrorResponse, install_error_handlers
 from bcrao.health import router as health_router
 from bcrao.metrics import install_metrics
-from bcrao.middleware import AccessLog, BodySizeLimit, RequestId
+from bcrao.middleware import AccessLog, BodyReadTimeout, BodySizeLimit, RequestId
 from bcrao.migrate import upgrade
 from bcrao.posts.router import router as posts_router
 from bcrao.runtime import build_runtime
@@ -109,6 +109,7 @@ def create_app(settings: Settings | None = None, *, migrate_sqlite: bool = True)
             allow_headers=["Authorization", "Content-Type", "Last-Event-ID"],
         )
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
+    app.add_middleware(BodyReadTimeout, seconds=settings.http_body_timeout_seconds)
     app.add_middleware(AccessLog)  # inside RequestId, so its lines carry the request id
     app.add_middleware(RequestId)
     mount_web(app)

@@ -9,6 +9,7 @@ than creating and running one more coroutine frame per layer and per send. Only 
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import json
 import logging
@@ -84,6 +85,63 @@ class BodySizeLimit:
 
 
 class _TooLarge(Exception):
+    pass
+
+
+class BodyReadTimeout:
+    """A request body must keep arriving: a gap longer than ``seconds`` between its chunks
+    is a 408 and the end of the connection, not a socket held open by a stalled client.
+    Only the body is timed; a stream's wait for the client to disconnect is not."""
+
+    def __init__(self, app: ASGIApp, seconds: float) -> None:
+        self.app = app
+        self.seconds = seconds
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope.get("method") in ("GET", "HEAD"):
+            await self.app(scope, receive, send)
+            return
+        body_done = started = timed_out = False
+
+        async def timed_receive() -> Message:
+            nonlocal body_done, timed_out
+            if body_done:
+                return await receive()
+            try:
+                message = await asyncio.wait_for(receive(), self.seconds)
+            except TimeoutError:
+                timed_out = True
+                raise _SlowBody() from None
+            if message["type"] != "http.request" or not message.get("more_body", False):
+                body_done = True
+            return message
+
+        def guarded_send(message: Message) -> Awaitable[None]:
+            nonlocal started
+            if timed_out and not started:
+                return _dropped()
+            started = started or message["type"] == "http.response.start"
+            return send(message)
+
+        with contextlib.suppress(_SlowBody):
+            await self.app(scope, timed_receive, guarded_send)
+        if timed_out and not started:
+            body = _error_body(408, "REQUEST_TIMEOUT", f"The request body stalled for {self.seconds:g} s")
+            await send(
+                {
+                    "type": "http.response.start",
+                    "status": 408,
+                    "headers": [
+                        (b"content-type", b"application/json"),
+                        (b"content-length", str(len(body)).encode()),
+                        (b"connection", b"close"),
+                    ],
+                }
+            )
+            await send({"type": "http.response.body", "body": body})
+
+
+class _SlowBody(Exception):
     pass
 
 
