@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import socket
 import subprocess
+import tempfile
 import time
 from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
@@ -24,10 +25,13 @@ def free_port() -> int:
 def api_process(settings: Settings) -> Iterator[str]:
     """`bcrao serve` in its own process, as a deployment runs it; yields its base URL."""
     port = free_port()
+    # A file, not a pipe: nobody reads a pipe while the test runs, and a server whose log
+    # pipe fills up blocks on its next access line.
+    log = tempfile.TemporaryFile(mode="w+")  # noqa: SIM115 (closed in the finally below)
     process = subprocess.Popen(
         [BCRAO, "serve", "--port", str(port)],
         env=settings_env(settings),
-        stdout=subprocess.PIPE,
+        stdout=log,
         stderr=subprocess.STDOUT,
         text=True,
     )
@@ -36,9 +40,8 @@ def api_process(settings: Settings) -> Iterator[str]:
         deadline = time.monotonic() + 60
         while True:
             if process.poll() is not None:
-                raise RuntimeError(
-                    "api process exited:\n" + (process.stdout.read() if process.stdout else "")
-                )
+                log.seek(0)
+                raise RuntimeError("api process exited:\n" + log.read()[-20000:])
             try:
                 if httpx.get(f"{url}/healthz", timeout=1).status_code == 200:
                     break
@@ -54,6 +57,7 @@ def api_process(settings: Settings) -> Iterator[str]:
             process.wait(15)
         except subprocess.TimeoutExpired:
             process.kill()
+        log.close()
 
 
 @contextmanager
