@@ -213,3 +213,49 @@ async def test_postgres_stopped_mid_run_the_run_still_finishes_and_streams_end(
         assert run["status"] == events[-1].event
         if run["status"] == "failed":  # with a reason a founder can read
             assert run["errors"] and run["errors"][-1]["message"]
+
+
+async def test_postgres_stopped_during_writes_loses_no_answered_write(make_settings, db, is_postgres):
+    if not is_postgres or "BCRAO_TEST_PG_DATA" not in os.environ:
+        pytest.skip("needs the throw-away PostgreSQL of scripts/with-postgres.sh")
+    from tests.conftest import CAMPAIGN
+
+    async with live_server(make_settings()) as url, httpx.AsyncClient(base_url=url, timeout=30) as http:
+        user = await signup(http)
+        answered: list[str] = []
+        stop = asyncio.Event()
+
+        async def writer(n: int) -> None:
+            i = 0
+            while not stop.is_set():
+                i += 1
+                try:
+                    resp = await http.post(
+                        "/v1/campaigns", json={**CAMPAIGN, "name": f"w{n}-{i}"}, headers=user["headers"]
+                    )
+                except httpx.HTTPError:
+                    continue
+                if resp.status_code == 201:
+                    answered.append(resp.json()["id"])
+                else:
+                    assert resp.status_code == 503, resp.text  # refused, never half-done
+                    await asyncio.sleep(0.05)
+
+        writers = [asyncio.create_task(writer(n)) for n in range(4)]
+        await asyncio.sleep(1.0)
+        before_stop = len(answered)
+        _pg_ctl("stop")
+        try:
+            await asyncio.sleep(2.0)
+        finally:
+            _pg_ctl("start")
+        await asyncio.sleep(2.0)
+        stop.set()
+        await asyncio.gather(*writers)
+        assert before_stop > 0 and len(answered) > before_stop
+        missing = [
+            cid
+            for cid in answered
+            if (await http.get(f"/v1/campaigns/{cid}", headers=user["headers"])).status_code != 200
+        ]
+        assert missing == []
