@@ -31,14 +31,20 @@ def test_migrations_go_down_and_up_again(tmp_path):
     command.check(cfg)
 
 
-_ADDED_BY = {"search_terms": "0003", **dict.fromkeys(_LABEL_COLUMNS := (
-    "archetype_confidence", "archetype_source", "archetype_reasons"), "0005")}  # fmt: skip
+_ADDED_BY = {  # table.column -> the revision that added it
+    "raw_posts.search_terms": "0003",
+    **{f"raw_posts.{c}": "0005" for c in ("archetype_confidence", "archetype_source", "archetype_reasons")},
+    **{f"raw_posts.{c}": "0006" for c in ("matched_keywords", "comments_collected")},
+    **{f"rejected_samples.{c}": "0006" for c in ("text_preview", "reddit_url")},
+}
 
 
 def _table_before(revision: str, name: str) -> sa.Table:
     """The model's table as it was before ``revision`` (later columns left out), defaults included."""
     columns = [
-        c._copy() for c in Base.metadata.tables[name].columns if _ADDED_BY.get(c.name, "0000") < revision
+        c._copy()
+        for c in Base.metadata.tables[name].columns
+        if _ADDED_BY.get(f"{name}.{c.name}", "0000") < revision
     ]
     return sa.Table(name, sa.MetaData(), *columns)
 

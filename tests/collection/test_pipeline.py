@@ -126,6 +126,13 @@ async def test_a_run_filters_classifies_scores_and_stores_with_consistent_counts
     assert all(0 < p.archetype_confidence <= 1 for p in posts)
     assert all(p.archetype_reasons for p in posts)
     assert {p.archetype_source for p in posts} == {"model"}
+    # Which campaign keywords each post mentions, as whole words of its title or text.
+    from bcrao.collection.text import tokenize
+
+    for p in posts:
+        words = set(tokenize(f"{p.title}\n{p.raw_text}"))
+        assert p.matched_keywords == [k for k in ("churn", "pricing", "customers") if k in words]
+    assert any(p.matched_keywords for p in posts) and not all(p.matched_keywords for p in posts)
     # The breakdown holds the success score's parts only: they add up to its total.
     for p in posts:
         parts = {k: v for k, v in p.score_breakdown.items() if k != "total"}

@@ -109,6 +109,7 @@ def post_rows(campaign_id: uuid.UUID, user_id: uuid.UUID, run_ids: list[uuid.UUI
                 "archetype_confidence": None if arch == "Unclassified" else round(0.35 + (i % 7) / 10, 2),
                 "archetype_source": None if arch == "Unclassified" else ("llm" if i % 2 == 0 else "model"),
                 "archetype_reasons": [] if arch == "Unclassified" else ["churn", f"reason {i}"],
+                "matched_keywords": [k for k in ("churn", "pricing") if k in f"{title} {text}".lower()],
             }
         )
     return rows
@@ -152,6 +153,8 @@ async def seed(app, client, owner: dict, **campaign_overrides: Any) -> Seed:
                         reddit_post_id=f"r_{reason[:4]}{n}",
                         subreddit="SaaS",
                         title=f"{reason} sample {n}",
+                        text_preview=f"{reason} sample {n} text",
+                        reddit_url=f"https://www.reddit.com/r/SaaS/comments/r_{reason[:4]}{n}/",
                     )
                 )
         rows = post_rows(cid, uid, [r.id for r in runs])
@@ -210,6 +213,8 @@ def expected_ids(posts: list[dict[str, Any]], sort: str = "-success_score", **fi
         if "min_confidence" in filters and p["archetype_confidence"] is None:
             continue
         if "archetype_source" in filters and p["archetype_source"] != filters["archetype_source"]:
+            continue
+        if "mentions_keywords" in filters and bool(p["matched_keywords"]) != filters["mentions_keywords"]:
             continue
         selected.append(p)
     column, descending = SORT_COLUMNS[sort]

@@ -167,15 +167,22 @@ async def test_filters_combine(client, seeded, params, sort):
         {"archetype_source": "model", "min_confidence": 0.5, "archetype": "Feedback"},
         {"archetype_source": "user"},  # nobody has corrected a label yet
         {"min_confidence": 0.5, "q": "churn", "min_score": 5},
+        {"mentions_keywords": True},
+        {"mentions_keywords": False},
+        {"mentions_keywords": True, "archetype": "Journey", "sort": "-relevance_score"},
     ],
 )
 async def test_label_filters_match_the_stored_confidence_and_source(client, seeded, params):
     ids, body = await list_ids(client, seeded, **params)
-    assert ids == expected_ids(seeded.posts, **params)
+    expected = {k: v for k, v in params.items() if k != "sort"}
+    assert ids == expected_ids(seeded.posts, params.get("sort", "-success_score"), **expected)
     assert body["total"] == len(ids)
     for post in body["posts"]:
-        assert post["archetype_confidence"] >= params.get("min_confidence", 0)
+        if "min_confidence" in params:
+            assert post["archetype_confidence"] >= params["min_confidence"]
         assert post["archetype_source"] == params.get("archetype_source", post["archetype_source"])
+        if "mentions_keywords" in params:
+            assert bool(post["matched_keywords"]) is params["mentions_keywords"]
 
 
 async def test_label_fields_are_on_every_post(client, seeded):

@@ -24,7 +24,12 @@ async def test_lists_every_sample_of_the_run_grouped_by_reason(client, seeded):
     assert body["total"] == total and body["page"] == 1 and body["per_page"] == 20
     assert len(body["rejected"]) == total
     assert [r["reason"] for r in body["rejected"]] == sorted(r["reason"] for r in body["rejected"])
-    assert set(body["rejected"][0]) == {"reddit_post_id", "subreddit", "title", "reason"}
+    assert set(body["rejected"][0]) == {
+        "reddit_post_id", "subreddit", "title", "reason", "text_preview", "reddit_url"
+    }  # fmt: skip
+    for sample in body["rejected"]:  # enough to judge the verdict, and a link to check it
+        assert sample["text_preview"] == f"{sample['title']} text"
+        assert sample["reddit_url"] == f"https://www.reddit.com/r/SaaS/comments/{sample['reddit_post_id']}/"
 
 
 @pytest.mark.parametrize(("reason", "count"), REJECTED)

@@ -237,6 +237,23 @@ def test_founder_flow(page, server: Server, screenshots: Path, tmp_path: Path) -
     page.go_back()
     page.wait_for_function("() => !location.hash.includes('min_confidence')")
 
+    # --- only posts that mention the campaign's keywords, each saying which ---
+    page.locator("#f-kw").select_option("true")
+    page.wait_for_url(re.compile(r"mentions_keywords=true"))
+    mentioning = api.get(
+        f"/v1/campaigns/{campaign_id}/posts",
+        params={"archetype": archetype, "min_score": min_score, "mentions_keywords": "true", "per_page": 12},
+    ).json()
+    label = f"{mentioning['total']} post" if mentioning["total"] == 1 else f"{mentioning['total']} posts"
+    page.wait_for_function(
+        "t => document.querySelector('[data-testid=result-count]').textContent.startsWith(t)", arg=label
+    )
+    page.wait_for_function("() => !document.querySelector('.post-grid').classList.contains('is-loading')")
+    shown_mentions = page.locator(".post-card [data-testid=mentions]").all_inner_texts()
+    assert shown_mentions == [", ".join(p["matched_keywords"]) for p in mentioning["posts"]]
+    page.go_back()
+    page.wait_for_function("() => !location.hash.includes('mentions_keywords')")
+
     # --- a reload keeps the session and the filters ---
     filtered_url = page.url
     page.reload()

@@ -135,6 +135,10 @@ class RawPost(Base):
     archetype_confidence: Mapped[float | None] = mapped_column(Float, nullable=True)
     archetype_source: Mapped[str | None] = mapped_column(String(10), nullable=True)
     archetype_reasons: Mapped[list[str] | None] = mapped_column(JSONType, nullable=True, default=list)
+    # The campaign's keywords the post mentions (as the campaign spells them) and how many
+    # of its comments are stored (0 until comments are collected).
+    matched_keywords: Mapped[list[str] | None] = mapped_column(JSONType, nullable=True, default=list)
+    comments_collected: Mapped[int] = mapped_column(Integer, default=0, server_default=text("0"))
     # The post's words for ``q`` (see bcrao.posts.search); deferred: only queries read it.
     search_terms: Mapped[str] = mapped_column(
         SearchTermsType, default=default_search_terms, server_default=text("''"), deferred=True
@@ -153,6 +157,8 @@ class RejectedSample(Base):
     reddit_post_id: Mapped[str] = mapped_column(String(16))
     subreddit: Mapped[str] = mapped_column(String(32))
     title: Mapped[str] = mapped_column(Text)
+    text_preview: Mapped[str | None] = mapped_column(Text, nullable=True)
+    reddit_url: Mapped[str | None] = mapped_column(String(2048), nullable=True)
 
 
 class SourceCursor(Base):

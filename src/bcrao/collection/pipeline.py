@@ -106,10 +106,14 @@ class RunTally:
         return "partial" if self.errors else "complete"
 
 
+TEXT_PREVIEW_CHARS = 300  # of a rejected sample's text: enough to judge the verdict
+
+
 @dataclass(slots=True)
 class _Survivor:
     post: NormalizedPost
     relevance: float
+    matched_keywords: tuple[str, ...] = ()
     classification: Classification | None = None
     by_llm: bool = False
 
@@ -278,7 +282,7 @@ class _RunContext:
         for i, post in enumerate(posts, start=1):
             decision = self.prefilter.evaluate(post)
             if decision.reason is None:
-                survivors.append(_Survivor(post, decision.relevance_score))
+                survivors.append(_Survivor(post, decision.relevance_score, decision.matched_keywords))
                 self.tally.filtered += 1
             else:
                 self.tally.filter_reasons[decision.reason] += 1
@@ -291,6 +295,8 @@ class _RunContext:
                             "reddit_post_id": post.id,
                             "subreddit": post.subreddit,
                             "title": post.title[:500],
+                            "text_preview": (post.text or "")[:TEXT_PREVIEW_CHARS],
+                            "reddit_url": post.permalink[:2048],
                         }
                     )
             if i % PROGRESS_EVERY_POSTS == 0 or time.monotonic() - self._last_emit > PROGRESS_EVERY_SECONDS:
@@ -352,6 +358,7 @@ class _RunContext:
                     "archetype_confidence": round(label.confidence, 3) if label else None,
                     "archetype_source": ("llm" if item.by_llm else "model") if label else None,
                     "archetype_reasons": label.reasons[:5] if label else [],
+                    "matched_keywords": list(item.matched_keywords),
                 }
             )
         return rows

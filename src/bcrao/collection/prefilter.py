@@ -150,6 +150,7 @@ class FilterDecision:
     reason: str | None
     relevance_score: float
     signals: dict[str, float] = field(default_factory=dict)
+    matched_keywords: tuple[str, ...] = ()  # the campaign's keywords in the title or text
 
     @property
     def passed(self) -> bool:
@@ -169,8 +170,9 @@ def _keyword_phrases(keywords: Sequence[str]) -> PhraseSet | None:
     """Campaign keywords as token phrases: case-insensitive and on word boundaries by
     construction, since posts and keywords go through the same tokenizer ("Node.js" in a
     post matches the keyword "node.js", "pricing" does not match "repricing")."""
-    phrases = sorted({" ".join(tokenize(k)) for k in keywords if k and tokenize(k)})
-    return PhraseSet({"keyword": phrases}) if phrases else None
+    # Each phrase labelled by the keyword as the campaign spells it: a match says which.
+    phrases = {k: [" ".join(tokenize(k))] for k in keywords if k and tokenize(k)}
+    return PhraseSet(phrases) if phrases else None
 
 
 TitleJudge = Callable[[NormalizedPost], bool]
@@ -185,6 +187,7 @@ class PreFilter:
 
     def __init__(self, keywords: Sequence[str], *, title_judge: TitleJudge | None = model.keeps) -> None:
         self._keywords = _keyword_phrases(keywords)
+        self._keyword_order = tuple(dict.fromkeys(keywords))
         self._seen: set[str] = set()
         self._judge = title_judge
 
@@ -227,8 +230,12 @@ class PreFilter:
             return FilterDecision("duplicate_text", 0.0)
         self._seen.add(key)
 
+        matched: tuple[str, ...] = ()
+        if self._keywords is not None:
+            found = self._keywords.find(tokens)
+            matched = tuple(k for k in self._keyword_order if found[k])
         signals = self._relevance(post, title, body, title_tokens, tokens, vocab)
-        return FilterDecision(None, round(min(10.0, sum(signals.values())), 2), signals)
+        return FilterDecision(None, round(min(10.0, sum(signals.values())), 2), signals, matched)
 
     def _relevance(
         self,

@@ -88,6 +88,8 @@ class RejectedOut(BaseModel):
     subreddit: str
     title: str
     reason: str
+    text_preview: str  # the first 300 characters of the text ("" for samples stored before)
+    reddit_url: str | None
 
 
 class RejectedList(BaseModel):

@@ -225,7 +225,12 @@ async def list_rejected(
     return RejectedList(
         rejected=[
             RejectedOut(
-                reddit_post_id=r.reddit_post_id, subreddit=r.subreddit, title=r.title, reason=r.reason
+                reddit_post_id=r.reddit_post_id,
+                subreddit=r.subreddit,
+                title=r.title,
+                reason=r.reason,
+                text_preview=r.text_preview or "",
+                reddit_url=r.reddit_url,
             )
             for r in rows
         ],

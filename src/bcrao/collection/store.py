@@ -93,6 +93,7 @@ def _post_values(row: dict[str, Any]) -> dict[str, Any]:
     values["id"] = row.get("id") or new_id()
     values["collected_at"] = row.get("collected_at") or utcnow()
     values["archetype_reasons"] = row.get("archetype_reasons") or []
+    values["matched_keywords"] = row.get("matched_keywords") or []
     values["search_terms"] = search_terms(row["title"], row.get("raw_text"))
     return values
 

@@ -28,7 +28,7 @@ from bcrao.posts.service import SORTS, filter_clauses, keyset_after, order_by, p
 BATCH = 1000
 CSV_BOM = "\ufeff"  # lets spreadsheet apps detect UTF-8
 _FORMULA_START = "=+-@\t\r"
-LIST_SEPARATOR = "; "  # a list field in one CSV cell: archetype_reasons
+LIST_SEPARATOR = "; "  # a list field in one CSV cell: archetype_reasons, matched_keywords
 MEDIA_TYPES = {"csv": "text/csv; charset=utf-8", "jsonl": "application/x-ndjson; charset=utf-8"}
 
 
@@ -47,7 +47,8 @@ def _utc_text(value: datetime) -> str:
     return value.isoformat().replace("+00:00", "Z")
 
 
-def _reasons(value: list[str] | None) -> list[str]:
+def _list_or_empty(value: list[str] | None) -> list[str]:
+    """A list column (reasons, keywords) stored NULL reads as []."""
     return value or []
 
 
@@ -66,13 +67,15 @@ _TO_JSON: dict[str, Callable[[Any], Any]] = {
     "run_id": _text_id,
     "reddit_created_at": _utc_text,
     "collected_at": _utc_text,
-    "archetype_reasons": _reasons,
+    **dict.fromkeys(("archetype_reasons", "matched_keywords"), _list_or_empty),
 }
 _TO_CELL: dict[str, Callable[[Any], Any]] = {
     **dict.fromkeys(("subreddit", "reddit_post_id", "reddit_url", "author", "title", "raw_text"), _guarded),
     **dict.fromkeys(("archetype", "classifier", "archetype_source"), _guarded),
     "is_ai_processed": lambda value: "true" if value else "false",
-    "archetype_reasons": lambda value: _guarded(LIST_SEPARATOR.join(value)),
+    **dict.fromkeys(
+        ("archetype_reasons", "matched_keywords"), lambda value: _guarded(LIST_SEPARATOR.join(value))
+    ),
 }
 
 

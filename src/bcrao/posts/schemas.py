@@ -50,6 +50,8 @@ POST_FIELDS = (
     "archetype_confidence",
     "archetype_source",
     "archetype_reasons",
+    "matched_keywords",
+    "comments_collected",
 )
 SNIPPET_CHARS = 300
 MAX_SEARCH_WORDS = 10
@@ -90,6 +92,12 @@ class PostFilters:
             ArchetypeSource | None,
             Query(description="Only posts labelled by `model` (offline), `llm` or `user` (a correction)"),
         ] = None,
+        mentions_keywords: Annotated[
+            bool | None,
+            Query(
+                description="true: only posts that mention a campaign keyword; false: only those that do not"
+            ),
+        ] = None,
         sort: Annotated[
             SortKey, Query(description="Sort order; ties are broken by post id")
         ] = "-success_score",
@@ -107,6 +115,7 @@ class PostFilters:
         self.max_score = max_score
         self.min_confidence = min_confidence
         self.archetype_source = archetype_source
+        self.mentions_keywords = mentions_keywords
         raw_words = (q or "").split()
         if len(raw_words) > MAX_SEARCH_WORDS:
             raise ValidationFailed("q", f"at most {MAX_SEARCH_WORDS} search words")
@@ -116,7 +125,12 @@ class PostFilters:
     @property
     def counts_matches(self) -> bool:
         """Filters that ``post_counts`` (archetype x subreddit x score bucket) cannot total."""
-        return bool(self.words) or self.min_confidence is not None or self.archetype_source is not None
+        return (
+            bool(self.words)
+            or self.min_confidence is not None
+            or self.archetype_source is not None
+            or self.mentions_keywords is not None
+        )
 
     def __repr__(self) -> str:
         return f"PostFilters({vars(self)!r})"
@@ -158,10 +172,12 @@ class PostOut(BaseModel):
     archetype_confidence: float | None
     archetype_source: ArchetypeSource | None
     archetype_reasons: list[str]
+    matched_keywords: list[str]
+    comments_collected: int
 
-    @field_serializer("archetype_reasons")
-    def _reasons(self, reasons: list[str] | None) -> list[str]:
-        return reasons or []  # rows are built unvalidated (model_construct); stored NULL reads as []
+    @field_serializer("archetype_reasons", "matched_keywords")
+    def _lists(self, values: list[str] | None) -> list[str]:
+        return values or []  # rows are built unvalidated (model_construct); stored NULL reads as []
 
 
 class PostDetail(PostOut):

@@ -55,6 +55,7 @@ class Shape:
     max_score: bool
     min_confidence: bool
     source: bool
+    mentions: bool | None
     words: int
 
     @classmethod
@@ -67,6 +68,7 @@ class Shape:
             max_score=filters.max_score is not None,
             min_confidence=filters.min_confidence is not None,
             source=filters.archetype_source is not None,
+            mentions=filters.mentions_keywords,
             words=len(filters.words),
         )
 
@@ -105,6 +107,10 @@ def shape_where(shape: Shape) -> tuple[ColumnElement[bool], ...]:
         where.append(RawPost.archetype_confidence >= bindparam("f_min_confidence"))
     if shape.source:
         where.append(RawPost.archetype_source == bindparam("f_source"))
+    if shape.mentions is not None:
+        length = func.jsonb_array_length if shape.dialect == "postgresql" else func.json_array_length
+        mentions = func.coalesce(length(RawPost.matched_keywords), 0) > 0
+        where.append(mentions if shape.mentions else ~mentions)
     if shape.words:
         where.append(matches_clause(RawPost.search_terms, shape.words, shape.dialect))
     return tuple(where)
@@ -179,7 +185,8 @@ async def counted_total(session: AsyncSession, *, campaign_id: uuid.UUID, filter
 def search_key(campaign_id: uuid.UUID, filters: PostFilters) -> tuple[Any, ...]:
     """What a remembered search total is filed under (the sort and page do not change it)."""
     return (campaign_id, filters.archetype, filters.subreddit_key, filters.min_score, filters.max_score,
-            filters.min_confidence, filters.archetype_source, filters.words)  # fmt: skip
+            filters.min_confidence, filters.archetype_source, filters.mentions_keywords,
+            filters.words)  # fmt: skip
 
 
 # One per process: totals are cheap to recompute and never shared across processes.

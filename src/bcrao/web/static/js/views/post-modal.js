@@ -70,7 +70,8 @@ function render(p) {
     fact("Comments", num(p.comment_count)),
     fact("Upvote ratio", p.upvote_ratio === null || p.upvote_ratio === undefined ? "—" : Math.round(p.upvote_ratio * 100) + "%"),
     fact("Relevance", p.relevance_score === null || p.relevance_score === undefined ? "—" : `${score(p.relevance_score)} / 10`),
-    fact("Labelled by", SOURCE_LABEL[p.archetype_source] || (p.classifier ? p.classifier : "—")));
+    fact("Labelled by", SOURCE_LABEL[p.archetype_source] || (p.classifier ? p.classifier : "—")),
+    fact("Your keywords", (p.matched_keywords || []).length ? p.matched_keywords.join(", ") : "none mentioned"));
   const text = h("div", { class: "post-text" }, p.raw_text ? p.raw_text : h("em", { class: "muted" }, "No text body."));
   const out = [meta, facts, text, labelSection(p), breakdown(p.score_breakdown || {})].filter(Boolean);
   if (p.reddit_url) {

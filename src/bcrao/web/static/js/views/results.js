@@ -21,7 +21,8 @@ export const SORTS = [
 ];
 // Label confidence choices (the classifier's probability for the archetype it chose).
 export const CONFIDENCES = [["", "Any confidence"], ["0.6", "Confident (≥ 60%)"], ["0.8", "Very confident (≥ 80%)"]];
-const FILTER_KEYS = ["archetype", "subreddit", "min_score", "max_score", "min_confidence", "q", "sort", "page"];
+export const MENTIONS = [["", "Any post"], ["true", "Mentions my keywords"], ["false", "Does not mention them"]];
+const FILTER_KEYS = ["archetype", "subreddit", "min_score", "max_score", "min_confidence", "mentions_keywords", "q", "sort", "page"];
 
 /** The post filters in a URL query, cleaned (defaults dropped, so URLs stay short). */
 export function readFilters(query) {
@@ -75,6 +76,7 @@ export function resultsSection({ campaign, onFilter }) {
   const rangeOut = h("output", { class: "range-out", for: "f-min f-max" }, "0 – 10");
   const sortSelect = h("select", { id: "f-sort" }, ...SORTS.map(([v, l]) => h("option", { value: v }, l)));
   const confSelect = h("select", { id: "f-conf" }, ...CONFIDENCES.map(([v, l]) => h("option", { value: v }, l)));
+  const kwSelect = h("select", { id: "f-kw" }, ...MENTIONS.map(([v, l]) => h("option", { value: v }, l)));
   const reset = h("button", { type: "button", class: "btn btn-ghost btn-sm" }, "Reset filters");
   const filterBar = h("div", { class: "filters card" },
     h("div", { class: "filters-row" }, tabs),
@@ -88,6 +90,7 @@ export function resultsSection({ campaign, onFilter }) {
           h("span", { class: "range-end", "aria-hidden": "true" }, "Min"), minRange,
           h("span", { class: "range-end", "aria-hidden": "true" }, "Max"), maxRange)),
       h("div", { class: "control" }, h("label", { for: "f-conf", class: "control-label" }, "Label confidence"), confSelect),
+      h("div", { class: "control" }, h("label", { for: "f-kw", class: "control-label" }, "Keywords"), kwSelect),
       h("div", { class: "control" }, h("label", { for: "f-sort", class: "control-label" }, "Sort by"), sortSelect)),
     h("div", { class: "filters-foot" }, h("p", { class: "result-count", "aria-live": "polite", dataset: { testid: "result-count" } }), reset));
 
@@ -96,6 +99,7 @@ export function resultsSection({ campaign, onFilter }) {
   subSelect.addEventListener("change", () => onFilter({ subreddit: subSelect.value, page: "" }));
   sortSelect.addEventListener("change", () => onFilter({ sort: sortSelect.value, page: "" }));
   confSelect.addEventListener("change", () => onFilter({ min_confidence: confSelect.value, page: "" }));
+  kwSelect.addEventListener("change", () => onFilter({ mentions_keywords: kwSelect.value, page: "" }));
   // Slide freely (label follows), commit on release: one URL entry per choice, not per pixel.
   minRange.addEventListener("input", () => {
     if (Number(minRange.value) > Number(maxRange.value)) maxRange.value = minRange.value;
@@ -200,10 +204,13 @@ export function resultsSection({ campaign, onFilter }) {
         try {
           const res = await api.get(`/v1/collection/${lastRun.task_id}/rejected`, { per_page: 50 });
           samples.replaceChildren(res.rejected.length
-            ? h("ul", { class: "sample-list" }, ...res.rejected.map((r) => h("li", {},
+            ? h("ul", { class: "sample-list" }, ...res.rejected.map((r) => h("li", { dataset: { testid: "rejected-sample" } },
               h("span", { class: "tag tag-muted" }, FILTER_REASON_LABEL[r.reason] || humanize(r.reason)),
-              h("span", { class: "sample-title" }, r.title || "(no title)"),
-              h("span", { class: "muted small" }, " · " + sub(r.subreddit)))))
+              r.reddit_url
+                ? h("a", { class: "sample-title", href: r.reddit_url, target: "_blank", rel: "noopener noreferrer" }, r.title || "(no title)")
+                : h("span", { class: "sample-title" }, r.title || "(no title)"),
+              h("span", { class: "muted small" }, " · " + sub(r.subreddit)),
+              r.text_preview ? h("p", { class: "sample-preview muted small" }, r.text_preview) : null)))
             : h("p", { class: "muted small" }, "The last run kept no samples."));
           if (res.total > res.rejected.length) samples.append(h("p", { class: "muted small" }, `Showing ${res.rejected.length} of ${res.total} samples.`));
           btn.remove();
@@ -275,7 +282,10 @@ export function resultsSection({ campaign, onFilter }) {
         h("span", { class: "sub-name" }, sub(p.subreddit)),
         h("span", { class: "meta-item", title: "Upvotes" }, icon("up"), num(p.upvotes), h("span", { class: "visually-hidden" }, " upvotes")),
         h("span", { class: "meta-item", title: "Comments" }, icon("comment"), num(p.comment_count), h("span", { class: "visually-hidden" }, " comments")),
-        h("span", { class: "meta-item muted" }, date(p.reddit_created_at))));
+        h("span", { class: "meta-item muted" }, date(p.reddit_created_at)),
+        (p.matched_keywords || []).length
+          ? h("span", { class: "meta-item kw-mentions", title: "Your keywords in this post", dataset: { testid: "mentions" } }, icon("search"), p.matched_keywords.join(", "))
+          : null));
   }
 
   function syncControls() {
@@ -295,6 +305,7 @@ export function resultsSection({ campaign, onFilter }) {
     maxRange.value = filters.max_score ?? 10;
     showRange();
     sortSelect.value = filters.sort || "-success_score";
+    kwSelect.value = filters.mentions_keywords || "";
     confSelect.value = filters.min_confidence || "";
     if (confSelect.value !== (filters.min_confidence || "")) {
       confSelect.append(h("option", { value: filters.min_confidence }, `≥ ${Math.round(Number(filters.min_confidence) * 100)}%`));
