@@ -27,6 +27,16 @@ def _error_body(status: int, code: str, message: str) -> bytes:
     return json.dumps({"error": {"code": code, "message": message, "details": {}}}).encode()
 
 
+async def _send_error(send: Send, status: int, code: str, message: str, *, close: bool = False) -> None:
+    """An error response in the contract's shape, from a middleware (before any route)."""
+    body = _error_body(status, code, message)
+    headers = [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]
+    if close:
+        headers.append((b"connection", b"close"))
+    await send({"type": "http.response.start", "status": status, "headers": headers})
+    await send({"type": "http.response.body", "body": body})
+
+
 class BodySizeLimit:
     """Refuse bodies over the limit with 413 before they are read into memory."""
 
@@ -70,18 +80,7 @@ class BodySizeLimit:
             await self._reject(send)
 
     async def _reject(self, send: Send) -> None:
-        body = _error_body(413, "PAYLOAD_TOO_LARGE", f"Request body exceeds {self.max_bytes} bytes")
-        await send(
-            {
-                "type": "http.response.start",
-                "status": 413,
-                "headers": [
-                    (b"content-type", b"application/json"),
-                    (b"content-length", str(len(body)).encode()),
-                ],
-            }
-        )
-        await send({"type": "http.response.body", "body": body})
+        await _send_error(send, 413, "PAYLOAD_TOO_LARGE", f"Request body exceeds {self.max_bytes} bytes")
 
 
 class _TooLarge(Exception):
@@ -126,19 +125,8 @@ class BodyReadTimeout:
         with contextlib.suppress(_SlowBody):
             await self.app(scope, timed_receive, guarded_send)
         if timed_out and not started:
-            body = _error_body(408, "REQUEST_TIMEOUT", f"The request body stalled for {self.seconds:g} s")
-            await send(
-                {
-                    "type": "http.response.start",
-                    "status": 408,
-                    "headers": [
-                        (b"content-type", b"application/json"),
-                        (b"content-length", str(len(body)).encode()),
-                        (b"connection", b"close"),
-                    ],
-                }
-            )
-            await send({"type": "http.response.body", "body": body})
+            message = f"The request body stalled for {self.seconds:g} s"
+            await _send_error(send, 408, "REQUEST_TIMEOUT", message, close=True)
 
 
 class _SlowBody(Exception):

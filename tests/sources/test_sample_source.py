@@ -146,13 +146,16 @@ def test_engagement_is_heavy_tailed_and_time_spans_the_year():
     assert max(created) - min(created) > 300 * 86400
 
 
-def _generator():
-    spec = importlib.util.spec_from_file_location(
-        "gen_sample_corpus", ROOT / "scripts" / "gen_sample_corpus.py"
-    )
+def _script(name: str):
+    """A script of ``scripts/`` as a module (they are not a package)."""
+    spec = importlib.util.spec_from_file_location(name, ROOT / "scripts" / f"{name}.py")
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module
+
+
+def _generator():
+    return _script("gen_sample_corpus")
 
 
 @pytest.mark.slow
@@ -165,12 +168,7 @@ def test_the_generator_is_deterministic_and_matches_the_bundled_file():
 
 
 def _bundler():
-    spec = importlib.util.spec_from_file_location(
-        "bundle_real_posts", ROOT / "scripts" / "bundle_real_posts.py"
-    )
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return _script("bundle_real_posts")
 
 
 def test_real_posts_are_bundled_credited_and_collected_under_their_own_names():
