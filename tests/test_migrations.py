@@ -36,6 +36,8 @@ _ADDED_BY = {  # table.column -> the revision that added it
     **{f"raw_posts.{c}": "0005" for c in ("archetype_confidence", "archetype_source", "archetype_reasons")},
     **{f"raw_posts.{c}": "0006" for c in ("matched_keywords", "comments_collected")},
     **{f"rejected_samples.{c}": "0006" for c in ("text_preview", "reddit_url")},
+    "raw_posts.is_noise": "0007",
+    "campaigns.labels_version": "0007",
 }
 
 
@@ -143,7 +145,7 @@ def test_0004_keeps_every_post_and_their_user_still_takes_them_along(empty_datab
 
     seed = [
         tables["users"].insert().values(id=user_id, email="m@example.com", password_hash="x"),
-        tables["campaigns"]
+        _table_before("0005", "campaigns")
         .insert()
         .values(id=campaign_id, user_id=user_id, name="m", keywords=["x"], target_subreddits=["SaaS"]),
         tables["collection_runs"]

@@ -22,6 +22,7 @@ from bcrao.health import router as health_router
 from bcrao.metrics import install_metrics
 from bcrao.middleware import AccessLog, BodyReadTimeout, BodySizeLimit, RequestId
 from bcrao.migrate import upgrade
+from bcrao.posts.router import corrections_router
 from bcrao.posts.router import router as posts_router
 from bcrao.runtime import build_runtime
 from bcrao.tasks.executors import make_executor
@@ -99,6 +100,7 @@ def create_app(settings: Settings | None = None, *, migrate_sqlite: bool = True)
     app.include_router(campaigns_router)
     app.include_router(collection_router)
     app.include_router(posts_router)
+    app.include_router(corrections_router)
     install_metrics(app, runtime.sessionmaker)
     if settings.cors_origins:
         app.add_middleware(

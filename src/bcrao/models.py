@@ -4,6 +4,7 @@ from bcrao.auth.models import User
 from bcrao.campaigns.models import Campaign
 from bcrao.collection.models import (
     CollectionRun,
+    Correction,
     PostCount,
     RawPost,
     RejectedSample,
@@ -16,6 +17,7 @@ __all__ = [
     "Base",
     "Campaign",
     "CollectionRun",
+    "Correction",
     "PostCount",
     "RawPost",
     "RejectedSample",

@@ -189,6 +189,18 @@ def test_founder_flow(page, server: Server, screenshots: Path, tmp_path: Path) -
     assert "Offline model" in why.inner_text()
     assert f"{round(detail['archetype_confidence'] * 100)}%" in why.inner_text()
     assert why.locator(".chip").all_inner_texts() == detail["archetype_reasons"]
+    # --- teach it: correct the label, then restore the machine's ---
+    other = next(a for a in ("Journey", "ProblemSolution", "Feedback") if a != detail["archetype"])
+    modal.locator("#label-fix").select_option(other)
+    modal.locator("[data-testid=label-save]").click()
+    modal.locator("[data-testid=label-restore]").wait_for()
+    assert "You (corrected)" in modal.locator("[data-testid=label-why]").inner_text()
+    corrected = api.get(f"/v1/campaigns/{campaign_id}/posts/{post_id}").json()
+    assert (corrected["archetype"], corrected["archetype_source"]) == (other, "user")
+    modal.locator("[data-testid=label-restore]").click()
+    modal.locator("[data-testid=label-restore]").wait_for(state="detached")
+    restored = api.get(f"/v1/campaigns/{campaign_id}/posts/{post_id}").json()
+    assert (restored["archetype"], restored["archetype_source"]) == (detail["archetype"], "model")
     page.keyboard.press("Escape")
     modal.wait_for(state="detached")
     assert page.evaluate("document.activeElement.dataset.postId") == post_id

@@ -3,7 +3,7 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, Index, String, Text, Uuid
+from sqlalchemy import ForeignKey, Index, Integer, String, Text, Uuid, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from bcrao.db import Base, JSONType, UTCDateTime, new_id, utcnow
@@ -23,5 +23,8 @@ class Campaign(Base):
     keywords: Mapped[list[str]] = mapped_column(JSONType, default=list)
     target_subreddits: Mapped[list[str]] = mapped_column(JSONType, default=list)
     status: Mapped[str] = mapped_column(String(20), default="active")
+    # Bumped by every label or noise correction of its posts: remembered search totals are
+    # filed under it too (bcrao.posts.totals), as corrections move posts between filters.
+    labels_version: Mapped[int] = mapped_column(Integer, default=0, server_default=text("0"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)

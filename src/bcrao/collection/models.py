@@ -139,6 +139,8 @@ class RawPost(Base):
     # of its comments are stored (0 until comments are collected).
     matched_keywords: Mapped[list[str] | None] = mapped_column(JSONType, nullable=True, default=list)
     comments_collected: Mapped[int] = mapped_column(Integer, default=0, server_default=text("0"))
+    # The founder said this kept post is noise: hidden from lists, exports and stats.
+    is_noise: Mapped[bool] = mapped_column(Boolean, default=False, server_default=text("false"))
     # The post's words for ``q`` (see bcrao.posts.search); deferred: only queries read it.
     search_terms: Mapped[str] = mapped_column(
         SearchTermsType, default=default_search_terms, server_default=text("''"), deferred=True
@@ -199,3 +201,25 @@ class PostCount(Base):
     bucket: Mapped[int] = mapped_column(Integer)  # floor(success_score), 10 counted in bucket 9
     posts: Mapped[int] = mapped_column(Integer, default=0)
     score_sum: Mapped[float] = mapped_column(Float, default=0.0)
+
+
+class Correction(Base):
+    """A founder's correction of a kept post: its archetype (``label``) or that it is
+    ``noise``. ``machine`` keeps the label the classifier gave, so removing a label
+    correction restores it; the rows are labelled data to learn from."""
+
+    __tablename__ = "corrections"
+    __table_args__ = (
+        Index("ix_corrections_user_created", "user_id", "created_at"),
+        Index("ix_corrections_post", "post_id"),
+    )
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=new_id)
+    user_id: Mapped[uuid.UUID] = mapped_column(Uuid, ForeignKey("users.id", ondelete="CASCADE"))
+    campaign_id: Mapped[uuid.UUID] = mapped_column(Uuid, ForeignKey("campaigns.id", ondelete="CASCADE"))
+    post_id: Mapped[uuid.UUID | None] = mapped_column(Uuid, nullable=True)
+    reddit_post_id: Mapped[str] = mapped_column(String(16))
+    kind: Mapped[str] = mapped_column(String(10))  # label | noise
+    archetype: Mapped[str | None] = mapped_column(String(20), nullable=True)
+    machine: Mapped[dict[str, Any]] = mapped_column(JSONType, default=dict)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

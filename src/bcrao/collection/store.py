@@ -58,7 +58,7 @@ async def insert_posts(
         for row in batch:
             if row["reddit_post_id"] in inserted:
                 new_rows.setdefault(row["reddit_post_id"], row)
-    await _count_new_posts(session, campaign_id=campaign_id, rows=list(new_rows.values()))
+    await count_posts(session, campaign_id=campaign_id, rows=list(new_rows.values()))
     stored = duplicates = 0
     for batch, inserted in zip(batches, inserted_per_batch, strict=True):
         conflicts = [r["reddit_post_id"] for r in batch if r["reddit_post_id"] not in inserted]
@@ -129,16 +129,17 @@ def score_bucket(score: float) -> int:
     return min(9, max(0, int(score)))
 
 
-async def _count_new_posts(
-    session: AsyncSession, *, campaign_id: uuid.UUID, rows: Sequence[dict[str, Any]]
+async def count_posts(
+    session: AsyncSession, *, campaign_id: uuid.UUID, rows: Sequence[dict[str, Any]], sign: int = 1
 ) -> None:
-    """Add newly inserted posts to ``post_counts`` in the same transaction as the insert."""
+    """Add posts to ``post_counts`` (``sign=-1``: take them out) in the caller's transaction:
+    newly stored posts, and posts a correction moves to another archetype or hides."""
     groups: dict[tuple[str, str, int], list[float]] = {}
     for row in rows:
         key = (row["archetype"], row["subreddit_key"], score_bucket(row["success_score"]))
         acc = groups.setdefault(key, [0, 0.0])
-        acc[0] += 1
-        acc[1] += row["success_score"]
+        acc[0] += sign
+        acc[1] += sign * row["success_score"]
     if not groups:
         return
     table = PostCount.__table__

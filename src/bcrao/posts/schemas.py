@@ -13,11 +13,12 @@ from datetime import datetime
 from typing import Annotated, Any, Literal
 
 from fastapi import Depends, Query
-from pydantic import BaseModel, field_serializer
+from pydantic import BaseModel, ConfigDict, field_serializer
 
 from bcrao.campaigns.schemas import LastRun, normalize_subreddit
 from bcrao.errors import ValidationFailed
 from bcrao.posts.search import query_words
+from bcrao.schemas import RequestBody
 
 Archetype = Literal["Journey", "ProblemSolution", "Feedback", "Unclassified"]
 SortKey = Literal[
@@ -98,6 +99,9 @@ class PostFilters:
                 description="true: only posts that mention a campaign keyword; false: only those that do not"
             ),
         ] = None,
+        include_noise: Annotated[
+            bool, Query(description="Also list posts you marked as noise (hidden by default)")
+        ] = False,
         sort: Annotated[
             SortKey, Query(description="Sort order; ties are broken by post id")
         ] = "-success_score",
@@ -116,6 +120,7 @@ class PostFilters:
         self.min_confidence = min_confidence
         self.archetype_source = archetype_source
         self.mentions_keywords = mentions_keywords
+        self.include_noise = include_noise
         raw_words = (q or "").split()
         if len(raw_words) > MAX_SEARCH_WORDS:
             raise ValidationFailed("q", f"at most {MAX_SEARCH_WORDS} search words")
@@ -130,6 +135,7 @@ class PostFilters:
             or self.min_confidence is not None
             or self.archetype_source is not None
             or self.mentions_keywords is not None
+            or self.include_noise  # post_counts leave noise out
         )
 
     def __repr__(self) -> str:
@@ -215,3 +221,25 @@ class CollectionStats(BaseModel):
     runs: int
     runs_remaining_this_week: int | None
     last_run: LastRun | None
+
+
+class LabelRequest(RequestBody):
+    model_config = ConfigDict(extra="forbid")
+
+    archetype: Literal["Journey", "ProblemSolution", "Feedback"]
+
+
+class CorrectionOut(BaseModel):
+    id: uuid.UUID
+    kind: Literal["label", "noise", "keep"]
+    post_id: uuid.UUID | None
+    reddit_post_id: str
+    archetype: str | None
+    created_at: datetime
+
+
+class CorrectionList(BaseModel):
+    corrections: list[CorrectionOut]
+    total: int
+    page: int
+    per_page: int

@@ -24,7 +24,7 @@ from bcrao.db import core_execute, core_scalar
 from bcrao.errors import NotFound
 from bcrao.posts.schemas import POST_FIELDS, SNIPPET_CHARS, PostDetail, PostFilters, PostList, PostOut
 from bcrao.posts.search import match_params, matches_clause
-from bcrao.posts.totals import SearchTotals, stored_posts
+from bcrao.posts.totals import SearchTotals, posts_version
 
 # Sort key → (column, descending). The id tie-breaker runs in the same direction, so one
 # composite index serves the whole ORDER BY, forwards or backwards, and pages are stable.
@@ -56,6 +56,7 @@ class Shape:
     min_confidence: bool
     source: bool
     mentions: bool | None
+    include_noise: bool
     words: int
 
     @classmethod
@@ -69,6 +70,7 @@ class Shape:
             min_confidence=filters.min_confidence is not None,
             source=filters.archetype_source is not None,
             mentions=filters.mentions_keywords,
+            include_noise=filters.include_noise,
             words=len(filters.words),
         )
 
@@ -103,6 +105,8 @@ def shape_where(shape: Shape) -> tuple[ColumnElement[bool], ...]:
         where.append(RawPost.success_score >= bindparam("f_min_score"))
     if shape.max_score:
         where.append(RawPost.success_score <= bindparam("f_max_score"))
+    if not shape.include_noise:
+        where.append(RawPost.is_noise.is_(False))
     if shape.min_confidence:
         where.append(RawPost.archetype_confidence >= bindparam("f_min_confidence"))
     if shape.source:
@@ -139,7 +143,8 @@ def _edge_count_statement(archetype: bool, subreddit: bool, upper_inclusive: boo
     """Posts of the scope with ``e_low <= score < e_high`` (``<=`` for the upper edge)."""
     score = RawPost.success_score
     high = score <= bindparam("e_high") if upper_inclusive else score < bindparam("e_high")
-    return _count_statement((*_scope(archetype, subreddit), score >= bindparam("e_low"), high))
+    visible = RawPost.is_noise.is_(False)  # as in post_counts, which leave noise out
+    return _count_statement((*_scope(archetype, subreddit), visible, score >= bindparam("e_low"), high))
 
 
 @functools.lru_cache(maxsize=8)
@@ -186,7 +191,7 @@ def search_key(campaign_id: uuid.UUID, filters: PostFilters) -> tuple[Any, ...]:
     """What a remembered search total is filed under (the sort and page do not change it)."""
     return (campaign_id, filters.archetype, filters.subreddit_key, filters.min_score, filters.max_score,
             filters.min_confidence, filters.archetype_source, filters.mentions_keywords,
-            filters.words)  # fmt: skip
+            filters.include_noise, filters.words)  # fmt: skip
 
 
 # One per process: totals are cheap to recompute and never shared across processes.
@@ -203,7 +208,7 @@ async def search_total(
     """Count the matches of a search (words, confidence, source), or reuse the count while
     the campaign is unchanged."""
     key = search_key(campaign_id, filters)
-    version = await stored_posts(session, campaign_id)
+    version = await posts_version(session, campaign_id)
     total = totals.get(key, version)
     if total is None:
         dialect = dialect_of(session)

@@ -23,11 +23,16 @@ from collections.abc import Hashable
 from sqlalchemy import bindparam, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bcrao.campaigns.models import Campaign
 from bcrao.collection.models import PostCount
-from bcrao.db import core_scalar
+from bcrao.db import core_execute, core_scalar
 
 _STORED_POSTS = select(func.coalesce(func.sum(PostCount.posts), 0)).where(
     PostCount.campaign_id == bindparam("campaign_id")
+)
+_VERSION = select(
+    _STORED_POSTS.scalar_subquery(),
+    select(Campaign.labels_version).where(Campaign.id == bindparam("campaign_id")).scalar_subquery(),
 )
 
 
@@ -36,15 +41,22 @@ async def stored_posts(session: AsyncSession, campaign_id: uuid.UUID) -> int:
     return int(await core_scalar(session, _STORED_POSTS, {"campaign_id": campaign_id}) or 0)
 
 
+async def posts_version(session: AsyncSession, campaign_id: uuid.UUID) -> tuple[int, int]:
+    """What a remembered total is valid for: the stored-post count (posts are added) and the
+    campaign's ``labels_version`` (corrections move posts between archetypes, or hide them)."""
+    row = (await core_execute(session, _VERSION, {"campaign_id": campaign_id})).one()
+    return int(row[0] or 0), int(row[1] or 0)
+
+
 class SearchTotals:
     """A bounded, least-recently-used map of (campaign, filters) → (version, total)."""
 
     def __init__(self, maxsize: int = 4096) -> None:
         self.maxsize = maxsize
-        self._entries: OrderedDict[Hashable, tuple[int, int]] = OrderedDict()
+        self._entries: OrderedDict[Hashable, tuple[Hashable, int]] = OrderedDict()
         self._lock = threading.Lock()  # API processes may serve from a thread pool too
 
-    def get(self, key: Hashable, version: int) -> int | None:
+    def get(self, key: Hashable, version: Hashable) -> int | None:
         with self._lock:
             entry = self._entries.get(key)
             if entry is None or entry[0] != version:
@@ -52,7 +64,7 @@ class SearchTotals:
             self._entries.move_to_end(key)
             return entry[1]
 
-    def put(self, key: Hashable, version: int, total: int) -> None:
+    def put(self, key: Hashable, version: Hashable, total: int) -> None:
         with self._lock:
             self._entries[key] = (version, total)
             self._entries.move_to_end(key)

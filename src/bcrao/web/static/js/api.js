@@ -86,6 +86,7 @@ export const api = {
   get: (path, query) => request(path, { query }),
   post: (path, body) => request(path, { method: "POST", body }),
   patch: (path, body) => request(path, { method: "PATCH", body }),
+  put: (path, body) => request(path, { method: "PUT", body }),
   del: (path) => request(path, { method: "DELETE" }),
 
   signup: (email, password) => request("/v1/auth/signup", { method: "POST", body: { email, password }, auth: false }),

@@ -5,6 +5,7 @@ import { api } from "../api.js";
 import { h, icon } from "../dom.js";
 import { ARCHETYPE_LABEL, dateTime, humanize, num, score, sub } from "../format.js";
 import { openModal } from "../modal.js";
+import { toast } from "../toast.js";
 
 // Largest possible contribution of each known component (see DESIGN.md "score"); anything
 // unknown is drawn against the 0-10 scale.
@@ -30,7 +31,28 @@ export function archetypeBadge(archetype, confidence) {
   low ? h("span", { class: "unsure-mark", dataset: { testid: "low-confidence" } }, " · unsure") : null);
 }
 
-const SOURCE_LABEL = { model: "Offline model", llm: "AI (LLM)", user: "You" };
+const SOURCE_LABEL = { model: "Offline model", llm: "AI (LLM)", user: "You (corrected)" };
+
+// "Teach it": correct the archetype, restore the machine's, or say the post is noise.
+function correctionControls(campaignId, p, onChange) {
+  const path = `/v1/campaigns/${campaignId}/posts/${p.id}`;
+  const choose = h("select", { id: "label-fix", "aria-label": "Correct the archetype" },
+    ...["Journey", "ProblemSolution", "Feedback"].map((a) => h("option", { value: a, selected: a === p.archetype }, ARCHETYPE_LABEL[a] || a)));
+  const apply = h("button", { type: "button", class: "btn btn-secondary btn-sm", dataset: { testid: "label-save" } }, "Save label");
+  const noise = h("button", { type: "button", class: "btn btn-ghost btn-sm", dataset: { testid: "mark-noise" } }, "Not useful: hide it");
+  const act = (fn) => async () => {
+    for (const b of [apply, noise, restore]) if (b) b.disabled = true;
+    try { onChange(await fn()); } catch (err) { toast(err.message, "error"); }
+    for (const b of [apply, noise, restore]) if (b) b.disabled = false;
+  };
+  apply.addEventListener("click", act(() => api.put(`${path}/label`, { archetype: choose.value })));
+  noise.addEventListener("click", act(async () => { await api.put(`${path}/noise`); toast("Hidden from your results", "success"); return null; }));
+  const restore = p.archetype_source === "user"
+    ? h("button", { type: "button", class: "btn btn-ghost btn-sm", dataset: { testid: "label-restore" } }, "Restore the machine's label")
+    : null;
+  if (restore) restore.addEventListener("click", act(() => api.del(`${path}/label`)));
+  return h("div", { class: "label-fix" }, h("label", { for: "label-fix", class: "control-label" }, "Right label?"), choose, apply, restore, noise);
+}
 
 function labelSection(p) {
   if (!p.archetype_source) return null;
@@ -44,14 +66,20 @@ function labelSection(p) {
     reasons.length ? h("ul", { class: "chip-list" }, ...reasons.map((r) => h("li", { class: "chip" }, r))) : null);
 }
 
-export function openPost(campaignId, postId) {
+export function openPost(campaignId, postId, onCorrected) {
   const body = h("div", { class: "post-detail", "aria-busy": "true" }, h("p", { class: "loading" }, "Loading post…"));
-  const modal = openModal({ title: "Post", body, wide: true });
+  // A correction refreshes the results once the dialog closes, not under it.
+  let corrected = false;
+  const modal = openModal({ title: "Post", body, wide: true, onClose: () => { if (corrected) onCorrected?.(postId); } });
   modal.dialog.dataset.testid = "post-modal";
   api.get(`/v1/campaigns/${campaignId}/posts/${postId}`)
     .then((p) => {
       modal.dialog.querySelector(".modal-title").textContent = p.title;
-      body.replaceChildren(...render(p));
+      const show = (post) => {
+        if (post === null) { corrected = true; modal.close(); return; } // hidden as noise
+        body.replaceChildren(...render(post), correctionControls(campaignId, post, (next) => { corrected = true; show(next); }));
+      };
+      show(p);
       body.setAttribute("aria-busy", "false");
     })
     .catch((err) => body.replaceChildren(h("div", { class: "alert alert-error", role: "alert" }, err.message)));

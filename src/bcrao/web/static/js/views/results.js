@@ -267,7 +267,10 @@ export function resultsSection({ campaign, onFilter }) {
 
   function postCard(p) {
     const open = h("button", { type: "button", class: "post-open stretched", dataset: { postId: p.id } }, p.title);
-    open.addEventListener("click", () => openPost(campaign.id, p.id));
+    open.addEventListener("click", () => openPost(campaign.id, p.id, async (postId) => {
+      await loadPosts();
+      grid.querySelector(`.post-open[data-post-id="${postId}"]`)?.focus(); // back where the reader was
+    }));
     const snippet = (p.raw_text || "").slice(0, 300);
     const sc = h("span", { class: "score", title: "Success score (0-10)" },
       h("span", { class: "score-num", dataset: { score: p.success_score } }, score(p.success_score)),
