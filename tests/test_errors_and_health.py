@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import re
+
 import httpx
 import pytest
 
@@ -109,3 +111,13 @@ def test_embedded_defaults_need_nothing_and_persist_a_generated_secret(tmp_path)
     assert len(key) >= 32
     assert load_settings(data_dir=tmp_path).signing_key() == key
     assert (tmp_path / "secret_key").stat().st_mode & 0o077 == 0
+
+
+async def test_the_api_reference_works_offline(client):
+    page = await client.get("/docs")
+    assert page.status_code == 200 and "swagger-ui" in page.text
+    assets = re.findall(r'(?:src|href)="([^"]+)"', page.text)
+    assert assets and all(a.startswith("/static/vendor/swagger-ui/") for a in assets), assets  # no CDN
+    for asset in assets:
+        assert (await client.get(asset)).status_code == 200
+    assert (await client.get("/redoc")).status_code == 404

@@ -92,6 +92,8 @@ def create_app(settings: Settings | None = None, *, migrate_sqlite: bool = True)
         description="Collect, filter, label and score Reddit posts for market research.",
         lifespan=lifespan,
         responses=ERROR_RESPONSES,
+        docs_url=None,  # served by bcrao.web from bundled assets (offline), see mount_web
+        redoc_url=None,  # ReDoc would load from a CDN: one offline reference is enough
     )
     app.state.runtime = runtime
     install_error_handlers(app)

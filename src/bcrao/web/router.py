@@ -11,11 +11,13 @@ from __future__ import annotations
 from pathlib import Path
 
 from fastapi import APIRouter, FastAPI
-from fastapi.responses import FileResponse
+from fastapi.openapi.docs import get_swagger_ui_html
+from fastapi.responses import FileResponse, HTMLResponse
 from starlette.staticfiles import StaticFiles
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 STATIC_DIR = Path(__file__).parent / "static"
+SWAGGER = "/static/vendor/swagger-ui"
 
 CONTENT_SECURITY_POLICY = (
     "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
@@ -32,6 +34,19 @@ SECURITY_HEADERS: dict[str, str] = {
 _RAW_HEADERS = [(k.lower().encode(), v.encode()) for k, v in SECURITY_HEADERS.items()]
 
 router = APIRouter(include_in_schema=False)
+
+
+@router.get("/docs", include_in_schema=False)
+async def api_docs() -> HTMLResponse:
+    """Swagger UI from the package's own copy (``static/vendor/swagger-ui``), not a CDN: the
+    API reference works on a laptop with no internet."""
+    return get_swagger_ui_html(
+        openapi_url="/openapi.json",
+        title="BC-RAO Collector API",
+        swagger_js_url=f"{SWAGGER}/swagger-ui-bundle.js",
+        swagger_css_url=f"{SWAGGER}/swagger-ui.css",
+        swagger_favicon_url=f"{SWAGGER}/favicon-32x32.png",
+    )
 
 
 @router.api_route("/", methods=["GET", "HEAD"], include_in_schema=False)
