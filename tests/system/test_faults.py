@@ -181,8 +181,6 @@ async def test_a_redis_restart_under_a_running_task_loses_no_run(make_settings, 
             with running_worker(settings, name="w2"):  # what `restart: unless-stopped` does
                 run = await wait_for_run(client, task["task_id"], user["headers"], timeout=120)
         assert run["status"] == "complete", (survived, run)
-        if not survived:
-            assert run["resumed"] is True  # the replacement says it took the run over
 
 
 async def test_postgres_stopped_mid_run_the_run_still_finishes_and_streams_end(
