@@ -45,6 +45,28 @@ async def _bump_version(session: AsyncSession, campaign_id: uuid.UUID) -> None:
     )
 
 
+def _record(
+    session: AsyncSession,
+    user_id: uuid.UUID,
+    post: RawPost,
+    *,
+    kind: str,
+    archetype: str,
+    machine: dict[str, Any],
+) -> None:
+    session.add(
+        Correction(
+            user_id=user_id,
+            campaign_id=post.campaign_id,
+            post_id=post.id,
+            reddit_post_id=post.reddit_post_id,
+            kind=kind,
+            archetype=archetype,
+            machine=machine,
+        )
+    )
+
+
 def _counted(post: RawPost, archetype: str | None = None) -> dict[str, Any]:
     return {
         "archetype": archetype or post.archetype,
@@ -70,17 +92,7 @@ async def set_label(
     previous = await _label_correction(session, post.id)
     machine = previous.machine if previous is not None else {f: getattr(post, f) for f in _MACHINE_FIELDS}
     await session.execute(delete(Correction).where(Correction.post_id == post.id, Correction.kind == "label"))
-    session.add(
-        Correction(
-            user_id=user_id,
-            campaign_id=campaign_id,
-            post_id=post.id,
-            reddit_post_id=post.reddit_post_id,
-            kind="label",
-            archetype=archetype,
-            machine=machine,
-        )
-    )
+    _record(session, user_id, post, kind="label", archetype=archetype, machine=machine)
     await _relabel(
         session,
         post,
@@ -114,17 +126,7 @@ async def mark_noise(
     if not post.is_noise:
         await count_posts(session, campaign_id=campaign_id, rows=[_counted(post)], sign=-1)
         post.is_noise = True
-        session.add(
-            Correction(
-                user_id=user_id,
-                campaign_id=campaign_id,
-                post_id=post.id,
-                reddit_post_id=post.reddit_post_id,
-                kind="noise",
-                archetype=post.archetype,
-                machine={},
-            )
-        )
+        _record(session, user_id, post, kind="noise", archetype=post.archetype, machine={})
         await session.flush()
         await _bump_version(session, campaign_id)
     return await get_post(session, campaign_id=campaign_id, post_id=post.id)
