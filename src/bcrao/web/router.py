@@ -17,7 +17,10 @@ from starlette.staticfiles import StaticFiles
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 STATIC_DIR = Path(__file__).parent / "static"
-SWAGGER = "/static/vendor/swagger-ui"
+# Third-party code of the API reference, kept apart from the dashboard's own static files
+# (which never touch innerHTML and load nothing from elsewhere).
+VENDOR_DIR = Path(__file__).parent / "vendor"
+SWAGGER = "/vendor/swagger-ui"
 
 CONTENT_SECURITY_POLICY = (
     "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
@@ -38,7 +41,7 @@ router = APIRouter(include_in_schema=False)
 
 @router.get("/docs", include_in_schema=False)
 async def api_docs() -> HTMLResponse:
-    """Swagger UI from the package's own copy (``static/vendor/swagger-ui``), not a CDN: the
+    """Swagger UI from the package's own copy (``web/vendor/swagger-ui``), not a CDN: the
     API reference works on a laptop with no internet."""
     return get_swagger_ui_html(
         openapi_url="/openapi.json",
@@ -79,3 +82,4 @@ def mount_web(app: FastAPI) -> None:
     """Add the dashboard to ``app``: the page route and the static files, outside the OpenAPI schema."""
     app.include_router(router)
     app.mount("/static", SecurityHeaders(StaticFiles(directory=STATIC_DIR)), name="static")
+    app.mount("/vendor", StaticFiles(directory=VENDOR_DIR), name="vendor")
