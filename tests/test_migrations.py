@@ -38,6 +38,7 @@ _ADDED_BY = {  # table.column -> the revision that added it
     **{f"rejected_samples.{c}": "0006" for c in ("text_preview", "reddit_url")},
     "raw_posts.is_noise": "0007",
     "campaigns.labels_version": "0007",
+    "campaigns.noise_posts": "0008",
 }
 
 

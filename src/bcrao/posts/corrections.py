@@ -37,11 +37,15 @@ async def _post_row(session: AsyncSession, campaign_id: uuid.UUID, post_id: uuid
     return post
 
 
-async def _bump_version(session: AsyncSession, campaign_id: uuid.UUID) -> None:
+async def _bump_version(session: AsyncSession, campaign_id: uuid.UUID, *, new_noise: int = 0) -> None:
     await session.execute(
         update(Campaign)
         .where(Campaign.id == campaign_id)
-        .values(labels_version=Campaign.labels_version + 1, updated_at=Campaign.updated_at)
+        .values(
+            labels_version=Campaign.labels_version + 1,
+            noise_posts=Campaign.noise_posts + new_noise,
+            updated_at=Campaign.updated_at,
+        )
     )
 
 
@@ -128,7 +132,7 @@ async def mark_noise(
         post.is_noise = True
         _record(session, user_id, post, kind="noise", archetype=post.archetype, machine={})
         await session.flush()
-        await _bump_version(session, campaign_id)
+        await _bump_version(session, campaign_id, new_noise=1)
     return await get_post(session, campaign_id=campaign_id, post_id=post.id)
 
 

@@ -35,7 +35,11 @@ async def list_posts(
     campaign: OwnedCampaign, filters: PostFiltersDep, page: PageDep, session: SessionDep
 ) -> PostList:
     return await service.list_posts(
-        session, campaign_id=campaign.id, filters=filters, page=page.page, per_page=page.per_page
+        session,
+        campaign_id=campaign.id,
+        filters=filters.for_campaign(campaign.noise_posts),
+        page=page.page,
+        per_page=page.per_page,
     )
 
 
@@ -57,7 +61,12 @@ async def export_posts(
     fmt: Annotated[ExportFormat, Query(alias="format", description="csv (default) or jsonl")] = "csv",
 ) -> StreamingResponse:
     # Authorized; the stream reads through a session of its own (see bcrao.posts.export).
-    body = export.export_posts(runtime.read_sessionmaker, campaign_id=campaign.id, filters=filters, fmt=fmt)
+    body = export.export_posts(
+        runtime.read_sessionmaker,
+        campaign_id=campaign.id,
+        filters=filters.for_campaign(campaign.noise_posts),
+        fmt=fmt,
+    )
     filename = export.filename_for(campaign.name, fmt)
     return StreamingResponse(
         body,

@@ -121,11 +121,18 @@ class PostFilters:
         self.archetype_source = archetype_source
         self.mentions_keywords = mentions_keywords
         self.include_noise = include_noise
+        # Whether lists need the "not noise" condition; the routers clear it for a campaign
+        # with no noise posts (``for_campaign``).
+        self.hide_noise = not include_noise
         raw_words = (q or "").split()
         if len(raw_words) > MAX_SEARCH_WORDS:
             raise ValidationFailed("q", f"at most {MAX_SEARCH_WORDS} search words")
         self.words = tuple(query_words(raw_words))
         self.sort: str = sort
+
+    def for_campaign(self, noise_posts: int) -> PostFilters:
+        self.hide_noise = self.hide_noise and noise_posts > 0
+        return self
 
     @property
     def counts_matches(self) -> bool:

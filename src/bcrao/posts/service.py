@@ -56,7 +56,7 @@ class Shape:
     min_confidence: bool
     source: bool
     mentions: bool | None
-    include_noise: bool
+    hide_noise: bool
     words: int
 
     @classmethod
@@ -70,7 +70,7 @@ class Shape:
             min_confidence=filters.min_confidence is not None,
             source=filters.archetype_source is not None,
             mentions=filters.mentions_keywords,
-            include_noise=filters.include_noise,
+            hide_noise=filters.hide_noise,
             words=len(filters.words),
         )
 
@@ -105,7 +105,7 @@ def shape_where(shape: Shape) -> tuple[ColumnElement[bool], ...]:
         where.append(RawPost.success_score >= bindparam("f_min_score"))
     if shape.max_score:
         where.append(RawPost.success_score <= bindparam("f_max_score"))
-    if not shape.include_noise:
+    if shape.hide_noise:
         where.append(RawPost.is_noise.is_(False))
     if shape.min_confidence:
         where.append(RawPost.archetype_confidence >= bindparam("f_min_confidence"))
@@ -139,12 +139,16 @@ def _count_statement(where: tuple[ColumnElement[bool], ...]) -> Select[Any]:
 
 
 @functools.lru_cache(maxsize=16)
-def _edge_count_statement(archetype: bool, subreddit: bool, upper_inclusive: bool) -> Select[Any]:
+def _edge_count_statement(
+    archetype: bool, subreddit: bool, upper_inclusive: bool, hide_noise: bool
+) -> Select[Any]:
     """Posts of the scope with ``e_low <= score < e_high`` (``<=`` for the upper edge)."""
     score = RawPost.success_score
     high = score <= bindparam("e_high") if upper_inclusive else score < bindparam("e_high")
-    visible = RawPost.is_noise.is_(False)  # as in post_counts, which leave noise out
-    return _count_statement((*_scope(archetype, subreddit), visible, score >= bindparam("e_low"), high))
+    where = [*_scope(archetype, subreddit), score >= bindparam("e_low"), high]
+    if hide_noise:
+        where.append(RawPost.is_noise.is_(False))  # as in post_counts, which leave noise out
+    return _count_statement(tuple(where))
 
 
 @functools.lru_cache(maxsize=8)
@@ -173,7 +177,7 @@ async def counted_total(session: AsyncSession, *, campaign_id: uuid.UUID, filter
     params = filter_params(filters, campaign_id=campaign_id, dialect="")
 
     async def edge(e_low: float, e_high: float, *, upper_inclusive: bool) -> int:
-        statement = _edge_count_statement(*scoped, upper_inclusive)
+        statement = _edge_count_statement(*scoped, upper_inclusive, filters.hide_noise)
         return await core_scalar(session, statement, {**params, "e_low": e_low, "e_high": e_high}) or 0
 
     full = full_buckets(low, high)
