@@ -18,7 +18,7 @@ from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bcrao.campaigns.models import Campaign
-from bcrao.collection import lifecycle, service
+from bcrao.collection import hooks, lifecycle, service
 from bcrao.collection.classify import RulesClassifier
 from bcrao.collection.models import CollectionRun
 from bcrao.collection.pipeline import CampaignSnapshot, CollectionService, RunCancelled, RunOptions
@@ -179,6 +179,14 @@ async def execute_run(
         add_error=failure,
         retry_seconds=settings.run_finish_retry_seconds,
     )
+    if finished:
+        await hooks.run_finished(
+            settings=settings,
+            sessionmaker=sessionmaker,
+            run_id=run_id,
+            campaign_id=snapshot.id,
+            status=status,
+        )
     return status if finished else None
 
 
