@@ -39,6 +39,8 @@ _ADDED_BY = {  # table.column -> the revision that added it
     "raw_posts.is_noise": "0007",
     "campaigns.labels_version": "0007",
     "campaigns.noise_posts": "0008",
+    "raw_posts.comment_terms": "0009",
+    **{f"collection_runs.{c}": "0009" for c in ("comments_per_post", "comments_fetched", "comments_stored")},
 }
 
 
@@ -149,7 +151,7 @@ def test_0004_keeps_every_post_and_their_user_still_takes_them_along(empty_datab
         _table_before("0005", "campaigns")
         .insert()
         .values(id=campaign_id, user_id=user_id, name="m", keywords=["x"], target_subreddits=["SaaS"]),
-        tables["collection_runs"]
+        _table_before("0005", "collection_runs")
         .insert()
         .values(id=run_id, campaign_id=campaign_id, user_id=user_id, source="sample", classifier="rules"),
         *(

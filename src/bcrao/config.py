@@ -102,7 +102,12 @@ class Settings(BaseSettings):
     classify_fraction: float = Field(
         0.10, gt=0, le=1, description="Share of kept posts (by relevance) the llm classifier refines"
     )
-    rejected_samples_per_reason: int = Field(20, ge=0)
+    rejected_samples_per_reason: int = Field(50, ge=0)
+    # Comments of each kept post, best first; a collect body's ``comments_per_post`` overrides.
+    comments_per_post: int = Field(50, ge=0, le=500, description="Default comments per kept post (0 = none)")
+    comments_max_depth: int = Field(
+        8, ge=0, le=20, description="Deepest reply level collected (0 = top level)"
+    )
     run_stale_after_seconds: int = Field(900, ge=2, description="A running run without heartbeat is failed")
     # A run beats every 5 s; silent this long, its executor is taken to be gone: a cancel
     # ends it at once, and another worker takes it over (re-queued by the reaper loop).

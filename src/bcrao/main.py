@@ -16,6 +16,7 @@ from bcrao import __version__
 from bcrao.auth.router import router as auth_router
 from bcrao.campaigns.router import router as campaigns_router
 from bcrao.collection.router import router as collection_router
+from bcrao.comments.router import router as comments_router
 from bcrao.config import Settings, get_settings
 from bcrao.errors import ErrorResponse, install_error_handlers
 from bcrao.health import router as health_router
@@ -103,6 +104,7 @@ def create_app(settings: Settings | None = None, *, migrate_sqlite: bool = True)
     app.include_router(collection_router)
     app.include_router(posts_router)
     app.include_router(corrections_router)
+    app.include_router(comments_router)
     install_metrics(app, runtime.sessionmaker)
     if settings.cors_origins:
         app.add_middleware(

@@ -11,14 +11,17 @@ from bcrao.collection.models import (
     RunLedger,
     SourceCursor,
 )
+from bcrao.comments.models import CommentTotal, RawComment
 from bcrao.db import Base
 
 __all__ = [
     "Base",
     "Campaign",
     "CollectionRun",
+    "CommentTotal",
     "Correction",
     "PostCount",
+    "RawComment",
     "RawPost",
     "RejectedSample",
     "RunLedger",

@@ -37,6 +37,9 @@ class RecordingSource:
             raise SourceError("subreddit_private", f"r/{request.subreddit} is private")
         return await self.inner.fetch(request, on_wait=on_wait)
 
+    async def fetch_comments(self, request, *, on_wait=None):
+        return await self.inner.fetch_comments(request, on_wait=on_wait)
+
     async def aclose(self) -> None:
         return None
 

@@ -17,11 +17,12 @@ import json
 import secrets
 import threading
 import time
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from typing import Any, Literal
 
 from aiohttp import web
 
+from tests.fakes.reddit_comments import FakeComment, generate_thread
 from tests.fakes.reddit_posts import generate_posts
 from tests.fakes.server import LoggedRequest, LoopbackServer
 
@@ -35,7 +36,7 @@ class FakeApify:
         self.inputs: list[dict[str, Any]] = []
         self.outcome: RunOutcome = "SUCCEEDED"
         self.run_seconds = 0.0  # how long a run stays RUNNING before reaching ``outcome``
-        self.comments_per_post = 1
+        self.comments_per_post = 12  # at most; the input's maxComments caps it too
         self.server_errors = 0  # answer the next N requests with a 500
         self.aborted: list[str] = []
         self._runs: dict[str, dict[str, Any]] = {}
@@ -201,7 +202,9 @@ class FakeApify:
         items: list[dict[str, Any]] = [_community_item(subreddit or "all", scraped)]
         for post in posts:
             items.append(_post_item(post, scraped))
-            items.extend(_comment_item(post, n, scraped) for n in range(self.comments_per_post))
+            count = min(self.comments_per_post, int(run_input.get("maxComments") or 0))
+            if not run_input.get("skipComments", False):
+                items.extend(_comment_item(post, c, scraped) for c in generate_thread(post, count))
         posts_seen, kept = 0, []
         for item in items:  # maxItems counts posts here; the real actor counts every item type
             if item["dataType"] == "post":
@@ -261,20 +264,22 @@ def _post_item(post: dict[str, Any], scraped: str) -> dict[str, Any]:
     return item
 
 
-def _comment_item(post: dict[str, Any], n: int, scraped: str) -> dict[str, Any]:
-    created = datetime.fromtimestamp(post["created_utc"], tz=UTC) + timedelta(minutes=5 + n)
+def _comment_item(post: dict[str, Any], comment: FakeComment, scraped: str) -> dict[str, Any]:
+    """A comment as the actor writes it: no depth, the parent's and the post's fullnames."""
+    created = datetime.fromtimestamp(comment.created_utc, tz=UTC)
     return {
-        "id": f"t1_{post['id']}c{n}",
-        "parsedId": f"{post['id']}c{n}",
-        "url": f"https://www.reddit.com{post['permalink']}{post['id']}c{n}/",
-        "parentId": post["name"],
-        "username": "commenter",
+        "id": f"t1_{comment.id}",
+        "parsedId": comment.id,
+        "url": f"https://www.reddit.com{post['permalink']}{comment.id}/",
+        "postId": post["name"],
+        "parentId": comment.parent,
+        "username": comment.author,
         "category": post["subreddit"],
         "communityName": f"r/{post['subreddit']}",
-        "body": "Great write-up, thanks for sharing!",
+        "body": comment.body,
         "createdAt": _iso(created),
         "scrapedAt": scraped,
-        "upVotes": 2,
+        "upVotes": comment.ups,
         "numberOfreplies": 0,
         "html": None,
         "dataType": "comment",

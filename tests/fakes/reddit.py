@@ -24,6 +24,7 @@ from typing import Any, Literal
 
 from aiohttp import web
 
+from tests.fakes.reddit_comments import FakeComment, Thread, generate_thread
 from tests.fakes.reddit_posts import DEFAULT_NEWEST, generate_posts
 from tests.fakes.server import LoggedRequest, LoopbackServer
 
@@ -31,6 +32,7 @@ FaultKind = Literal["429", "500", "503", "malformed", "not_a_listing", "stall"]
 SubState = Literal["ok", "private", "banned", "banned_403", "missing", "redirect", "quarantined"]
 HeaderStyle = Literal["float", "int", "absent", "mixed"]
 
+_COMMENTS = "__comments__"  # the fault queue of comment requests
 LISTING_CAP = 1000
 PAGE_MAX = 100
 _PERIODS = {
@@ -63,6 +65,8 @@ class FakeReddit:
         window_seconds: float = 600.0,
         header_style: HeaderStyle = "float",
         default_posts: int = 250,
+        default_thread: int = 12,
+        comment_page_max: int = 8,
     ) -> None:
         self.client_id = client_id
         self.client_secret = client_secret
@@ -70,6 +74,12 @@ class FakeReddit:
         self.window_seconds = window_seconds
         self.header_style: HeaderStyle = header_style
         self.default_posts = default_posts
+        # Every post has a generated thread of up to this many comments unless given one;
+        # a comments page holds at most ``comment_page_max`` of them (the rest: more stubs).
+        self.default_thread = default_thread
+        self.comment_page_max = comment_page_max
+        self._threads: dict[str, Thread] = {}
+        self._gone: set[str] = set()
         self.now = DEFAULT_NEWEST + timedelta(hours=1)  # the fake's clock for ``top?t=...``
         self.requests: list[LoggedRequest] = []
         self.tokens: set[str] = set()
@@ -134,6 +144,32 @@ class FakeReddit:
     def posts(self, name: str) -> list[dict[str, Any]]:
         return list(self._posts[name.lower()])
 
+    def thread(self, post_id: str, comments: list[FakeComment] | int | None = None) -> Thread:
+        """The thread of a post: given (a list, or a count to generate), or its default one."""
+        with self._lock:
+            if comments is None and post_id in self._threads:
+                return self._threads[post_id]
+            post = next(p for posts in self._posts.values() for p in posts if p["id"] == post_id)
+            if comments is None or isinstance(comments, int):
+                count = min(post["num_comments"], self.default_thread) if comments is None else comments
+                comments = generate_thread(post, count)
+            self._threads[post_id] = Thread(post, comments)
+            return self._threads[post_id]
+
+    def delete_post(self, post_id: str) -> None:
+        """The post disappears: its comments page answers 404 from now on."""
+        with self._lock:
+            self._gone.add(post_id)
+
+    def fail_comments(
+        self, kind: FaultKind, times: int = 1, *, skip: int = 0, retry_after: float = 1.0
+    ) -> None:
+        """Like ``fail``, for comment requests (``/comments/{id}`` and ``/api/morechildren``)."""
+        self.fail(_COMMENTS, kind, times, skip=skip, retry_after=retry_after)
+
+    def comment_requests(self) -> list[LoggedRequest]:
+        return [r for r in self.requests if r.path.startswith(("/comments/", "/api/morechildren"))]
+
     def set_state(self, name: str, state: SubState) -> None:
         with self._lock:
             self._states[name.lower()] = state
@@ -181,6 +217,9 @@ class FakeReddit:
         app.router.add_post("/api/v1/access_token", self._token)
         app.router.add_get("/r/{sub}/{listing:new|top|search}", self._listing)
         app.router.add_get("/r/{sub}/{listing:new|top|search}.json", self._listing)
+        app.router.add_get("/comments/{post_id}", self._comments)
+        app.router.add_get("/api/morechildren", self._morechildren)
+        app.router.add_post("/api/morechildren", self._morechildren)
         return app
 
     @web.middleware
@@ -225,24 +264,66 @@ class FakeReddit:
             password, self.client_secret
         )
 
-    async def _listing(self, request: web.Request) -> web.Response:
+    async def _gate(self, request: web.Request, key: str) -> tuple[dict[str, str], web.Response | None]:
+        """Auth, budget and programmed faults, as for every API request: (headers, refusal)."""
         scheme, _, token = request.headers.get("Authorization", "").partition(" ")
         if scheme.lower() != "bearer" or token not in self.tokens:
-            return web.json_response(
+            return {}, web.json_response(
                 {"message": "Unauthorized", "error": 401},
                 status=401,
                 headers={"www-authenticate": 'Bearer realm="reddit", error="invalid_token"'},
             )
-        sub = request.match_info["sub"].lower()
         limit_headers, exhausted = self._spend()
         if exhausted:
-            return self._too_many(limit_headers, retry_after=float(limit_headers["x-ratelimit-reset"]))
-        fault = self._next_fault(sub)
+            return limit_headers, self._too_many(
+                limit_headers, retry_after=float(limit_headers["x-ratelimit-reset"])
+            )
+        fault = self._next_fault(key)
         if fault is not None:
             if fault.kind == "stall":
                 await asyncio.sleep(fault.seconds)
             else:
-                return self._fault_response(fault, limit_headers)
+                return limit_headers, self._fault_response(fault, limit_headers)
+        return limit_headers, None
+
+    async def _comments(self, request: web.Request) -> web.Response:
+        limit_headers, refusal = await self._gate(request, _COMMENTS)
+        if refusal is not None:
+            return refusal
+        post_id = request.match_info["post_id"].removesuffix(".json")
+        known = any(p["id"] == post_id for posts in self._posts.values() for p in posts)
+        if post_id in self._gone or not known:
+            return web.json_response(
+                {"message": "Not Found", "error": 404}, status=404, headers=self._visible(limit_headers)
+            )
+        try:
+            limit = max(1, min(int(request.query.get("limit", 200)), self.comment_page_max))
+            depth = max(1, int(request.query.get("depth", 10)))
+        except ValueError:
+            return web.json_response({"message": "Bad Request", "error": 400}, status=400)
+        body = self.thread(post_id).render_page(limit, depth)
+        return web.json_response(body, headers=self._visible(limit_headers))
+
+    async def _morechildren(self, request: web.Request) -> web.Response:
+        limit_headers, refusal = await self._gate(request, _COMMENTS)
+        if refusal is not None:
+            return refusal
+        query = dict(request.query) if request.method == "GET" else dict(await request.post())
+        post_id = str(query.get("link_id", "")).removeprefix("t3_")
+        ids = [i for i in str(query.get("children", "")).split(",") if i][:100]
+        if post_id in self._gone or post_id not in self._threads:
+            return web.json_response(
+                {"json": {"errors": [["INVALID_ID", "that is not a valid id", "link_id"]]}}
+            )
+        return web.json_response(
+            self._threads[post_id].render_more(ids), headers=self._visible(limit_headers)
+        )
+
+    async def _listing(self, request: web.Request) -> web.Response:
+        sub = request.match_info["sub"].lower()
+        limit_headers, refusal = await self._gate(request, sub)
+        if refusal is not None:
+            return refusal
         state = self._states.get(sub, "redirect")
         if state != "ok":
             return self._state_response(state, sub, limit_headers)

@@ -20,6 +20,7 @@ KEYS = [
     "runs",
     "runs_remaining_this_week",
     "last_run",
+    "comments",
 ]
 
 
@@ -44,6 +45,7 @@ async def test_empty_campaign_has_zeros_and_nulls(client, alice):
         "runs": 0,
         "runs_remaining_this_week": 5,
         "last_run": None,
+        "comments": {"total": 0, "posts_with_comments": 0},
     }
 
 

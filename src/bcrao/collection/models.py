@@ -55,11 +55,14 @@ class CollectionRun(Base):
     classifier: Mapped[str] = mapped_column(String(20))
     mode: Mapped[str] = mapped_column(String(20), default="hybrid")
     max_posts_per_subreddit: Mapped[int] = mapped_column(Integer, default=100)
+    comments_per_post: Mapped[int] = mapped_column(Integer, default=0, server_default=text("0"))
     scraped: Mapped[int] = mapped_column(Integer, default=0)
     filtered: Mapped[int] = mapped_column(Integer, default=0)
     classified: Mapped[int] = mapped_column(Integer, default=0)
     stored: Mapped[int] = mapped_column(Integer, default=0)
     duplicates: Mapped[int] = mapped_column(Integer, default=0)
+    comments_fetched: Mapped[int] = mapped_column(Integer, default=0, server_default=text("0"))
+    comments_stored: Mapped[int] = mapped_column(Integer, default=0, server_default=text("0"))
     filter_reasons: Mapped[dict[str, int]] = mapped_column(JSONType, default=dict)
     errors: Mapped[list[dict[str, Any]]] = mapped_column(JSONType, default=list)
     warnings: Mapped[list[str]] = mapped_column(JSONType, default=list)
@@ -144,6 +147,10 @@ class RawPost(Base):
     # The post's words for ``q`` (see bcrao.posts.search); deferred: only queries read it.
     search_terms: Mapped[str] = mapped_column(
         SearchTermsType, default=default_search_terms, server_default=text("''"), deferred=True
+    )
+    # The words of its stored comments, for ``q`` with ``search_in=comments|all``.
+    comment_terms: Mapped[str] = mapped_column(
+        SearchTermsType, default=" ", server_default=text("''"), deferred=True
     )
 
 

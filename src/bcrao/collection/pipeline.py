@@ -17,17 +17,26 @@ from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import update
+from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bcrao.collection import store
 from bcrao.collection.classify import Classification, select_for_classification
 from bcrao.collection.model import ModelClassifier
-from bcrao.collection.models import CollectionRun
+from bcrao.collection.models import CollectionRun, RawPost
 from bcrao.collection.prefilter import PreFilter
 from bcrao.collection.scoring import SubredditScorer
+from bcrao.comments import noise
+from bcrao.comments import store as comment_store
 from bcrao.db import new_id, session_scope, utcnow
-from bcrao.sources.base import FetchRequest, NormalizedPost, PostSource, SourceError
+from bcrao.sources.base import (
+    CommentRequest,
+    CommentResult,
+    FetchRequest,
+    NormalizedPost,
+    PostSource,
+    SourceError,
+)
 
 log = logging.getLogger("bcrao.pipeline")
 
@@ -36,6 +45,9 @@ PROGRESS_EVERY_SECONDS = 0.5
 # "Top of the year" changes under us, so only listings of new posts resume from a cursor
 # (in hybrid mode the source applies it to the new-posts half only).
 INCREMENTAL_MODES = frozenset({"fresh", "hybrid"})
+# Posts whose comments failed that are named one by one in the run's warnings; past this,
+# one line per subreddit says how many more.
+NAMED_COMMENT_FAILURES = 5
 
 Progress = Callable[[dict[str, Any]], Awaitable[None]]
 CancelCheck = Callable[[], Awaitable[bool]]
@@ -60,6 +72,8 @@ class RunOptions:
     run_id: uuid.UUID
     mode: str = "hybrid"
     max_posts_per_subreddit: int = 100
+    comments_per_post: int = 0
+    comments_max_depth: int = 8
 
 
 @dataclass
@@ -69,6 +83,10 @@ class RunTally:
     classified: int = 0
     stored: int = 0
     duplicates: int = 0
+    comments_fetched: int = 0
+    comments_stored: int = 0
+    comments_dropped: int = 0
+    comment_failures: int = 0
     filter_reasons: Counter[str] = field(default_factory=Counter)
     errors: list[dict[str, str]] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
@@ -85,6 +103,8 @@ class RunTally:
             "classified": self.classified,
             "stored": self.stored,
             "duplicates": self.duplicates,
+            "comments_fetched": self.comments_fetched,
+            "comments_stored": self.comments_stored,
             "errors": list(self.errors),
         }
 
@@ -189,6 +209,7 @@ class _RunContext:
             "total_steps": len(campaign.target_subreddits),
         }
         self._last_emit = 0.0
+        self._comment_failures_here = 0
 
     async def emit(self, stage: str, **extra: Any) -> None:
         self._last_emit = time.monotonic()
@@ -238,6 +259,11 @@ class _RunContext:
         self.tally.subreddits_ok += 1
         await self.emit("storing")
 
+        if self.options.comments_per_post > 0 and survivors:
+            await self.emit("comments")
+            await self._collect_comments(subreddit, [item.post for item in survivors])
+            await self.emit("comments")
+
     async def _fetch(self, subreddit: str) -> list[NormalizedPost] | None:
         newer_than = newer_than_id = None
         if self.options.mode in INCREMENTAL_MODES:
@@ -256,6 +282,7 @@ class _RunContext:
             limit=self.options.max_posts_per_subreddit,
             newer_than=newer_than,
             newer_than_id=newer_than_id,
+            comments_per_post=self.options.comments_per_post,
         )
 
         async def on_wait(seconds: float) -> None:
@@ -388,6 +415,91 @@ class _RunContext:
                     post_id=newest.id,
                     run_id=self.options.run_id,
                 )
+            await self._write_counters(session)
+
+    async def _collect_comments(self, subreddit: str, posts: Sequence[NormalizedPost]) -> None:
+        """Each kept post's thread (posts stored by earlier runs too: re-collection appends
+        their new replies), one post per transaction so a failure loses no other post's."""
+        async with self.s.sessionmaker() as session:
+            stored_ids = dict(
+                (
+                    await session.execute(
+                        select(RawPost.reddit_post_id, RawPost.id).where(
+                            RawPost.campaign_id == self.campaign.id,
+                            RawPost.reddit_post_id.in_([p.id for p in posts]),
+                        )
+                    )
+                ).all()
+            )
+        self._comment_failures_here = 0
+        wanted = [p for p in posts if p.id in stored_ids and p.comment_count > 0]
+        for post in sorted(wanted, key=lambda p: -p.comment_count):
+            await self.checkpoint()
+            result = await self._fetch_comments(post)
+            if result is not None:
+                await self._store_comments(post, stored_ids[post.id], result)
+            if time.monotonic() - self._last_emit > PROGRESS_EVERY_SECONDS:
+                await self.emit("comments")
+        unnamed = self._comment_failures_here - NAMED_COMMENT_FAILURES
+        if unnamed > 0:
+            self.tally.warnings.append(f"r/{subreddit}: comments of {unnamed} more posts could not be read")
+            await self._persist_counters()
+
+    async def _fetch_comments(self, post: NormalizedPost) -> CommentResult | None:
+        request = CommentRequest(
+            post_id=post.id,
+            subreddit=post.subreddit,
+            limit=self.options.comments_per_post,
+            max_depth=self.options.comments_max_depth,
+        )
+
+        async def on_wait(seconds: float) -> None:
+            await self.emit("rate_limited", wait_seconds=round(seconds, 1))
+
+        try:
+            result = await self.s.source.fetch_comments(request, on_wait=on_wait)
+        except SourceError as exc:
+            await self._comment_failure(post, f"could not be read ({exc.message})")
+            return None
+        except Exception as exc:  # one thread must not sink the run
+            log.exception("comments of %s failed", post.id)
+            await self._comment_failure(post, f"could not be read ({type(exc).__name__})")
+            return None
+        if result.post_gone:
+            await self._comment_failure(post, "were not collected: the post was deleted on Reddit")
+            return None
+        return result
+
+    async def _comment_failure(self, post: NormalizedPost, what: str) -> None:
+        self.tally.comment_failures += 1
+        self._comment_failures_here += 1
+        if self._comment_failures_here <= NAMED_COMMENT_FAILURES:
+            title = post.title if len(post.title) <= 80 else post.title[:79] + "…"
+            self.tally.warnings.append(f'Comments of "{title}" (r/{post.subreddit}, {post.id}) {what}')
+            await self._persist_counters()
+
+    async def _store_comments(
+        self, post: NormalizedPost, post_db_id: uuid.UUID, result: CommentResult
+    ) -> None:
+        verdicts = noise.screen(result.comments)
+        rows = comment_store.comment_rows(
+            verdicts.kept,
+            campaign_id=self.campaign.id,
+            user_id=self.campaign.user_id,
+            post_id=post_db_id,
+            run_id=self.options.run_id,
+        )
+        async with session_scope(self.s.sessionmaker) as session:
+            new = await comment_store.insert_comments(
+                session,
+                campaign_id=self.campaign.id,
+                post_id=post_db_id,
+                run_id=self.options.run_id,
+                rows=rows,
+            )
+            self.tally.comments_fetched += len(result.comments)
+            self.tally.comments_dropped += verdicts.dropped
+            self.tally.comments_stored += new
             await self._write_counters(session)
 
     async def _persist_counters(self) -> None:

@@ -123,7 +123,11 @@ async def execute_run(
             target_subreddits=tuple(campaign.target_subreddits),
         )
         options = RunOptions(
-            run_id=run.id, mode=run.mode, max_posts_per_subreddit=run.max_posts_per_subreddit
+            run_id=run.id,
+            mode=run.mode,
+            max_posts_per_subreddit=run.max_posts_per_subreddit,
+            comments_per_post=run.comments_per_post,
+            comments_max_depth=settings.comments_max_depth,
         )
         attempt = run.attempts
         if attempt > 1:

@@ -11,7 +11,15 @@ from bcrao.schemas import RequestBody
 Mode = Literal["hybrid", "fresh", "historical"]
 RunStatus = Literal["queued", "running", "complete", "partial", "failed", "cancelled"]
 Stage = Literal[
-    "queued", "fetching", "rate_limited", "filtering", "classifying", "scoring", "storing", "done"
+    "queued",
+    "fetching",
+    "rate_limited",
+    "filtering",
+    "classifying",
+    "scoring",
+    "storing",
+    "comments",
+    "done",
 ]
 
 
@@ -21,6 +29,14 @@ class CollectRequest(RequestBody):
     mode: Mode = "hybrid"
     # Strict: ``true`` is not 1 and ``"50"`` is not 50.
     max_posts_per_subreddit: StrictInt = Field(100, ge=1, le=1000)
+    comments_per_post: StrictInt | None = Field(
+        None,
+        ge=0,
+        le=500,
+        description=(
+            "Comments collected under each kept post, best first (0 = none; default: the server's setting)"
+        ),
+    )
 
 
 class CollectAccepted(BaseModel):
@@ -57,11 +73,14 @@ class RunOut(BaseModel):
     classifier: str
     mode: Mode
     max_posts_per_subreddit: int
+    comments_per_post: int
     scraped: int
     filtered: int
     classified: int
     stored: int
     duplicates: int
+    comments_fetched: int
+    comments_stored: int
     filter_reasons: dict[str, int]
     errors: list[RunError]
     warnings: list[str]
@@ -113,6 +132,8 @@ class ProgressData(BaseModel):
     classified: int = 0
     stored: int = 0
     duplicates: int = 0
+    comments_fetched: int = 0
+    comments_stored: int = 0
     errors: list[RunError] = []
     warnings: list[str] | None = None
     wait_seconds: float | None = None

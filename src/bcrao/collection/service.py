@@ -79,6 +79,9 @@ async def create_run(
         classifier=settings.classifier.value,
         mode=options.mode,
         max_posts_per_subreddit=options.max_posts_per_subreddit,
+        comments_per_post=(
+            settings.comments_per_post if options.comments_per_post is None else options.comments_per_post
+        ),
     )
     try:
         # The partial unique index allows one queued/running run per campaign: the
@@ -249,11 +252,14 @@ def run_out(run: CollectionRun) -> RunOut:
         classifier=run.classifier,
         mode=run.mode,  # type: ignore[arg-type]
         max_posts_per_subreddit=run.max_posts_per_subreddit,
+        comments_per_post=run.comments_per_post,
         scraped=run.scraped,
         filtered=run.filtered,
         classified=run.classified,
         stored=run.stored,
         duplicates=run.duplicates,
+        comments_fetched=run.comments_fetched,
+        comments_stored=run.comments_stored,
         filter_reasons=dict(run.filter_reasons or {}),
         errors=[RunError(**e) for e in run.errors or []],
         warnings=list(run.warnings or []),

@@ -37,7 +37,7 @@ class StoreOutcome:
     duplicates: int
 
 
-def _insert(session: AsyncSession, table: Any):
+def dialect_insert(session: AsyncSession, table: Any):
     return (postgresql.insert if session.bind.dialect.name == "postgresql" else sqlite.insert)(table)
 
 
@@ -51,7 +51,7 @@ async def insert_posts(
     """
     batches = [rows[start : start + INSERT_BATCH] for start in range(0, len(rows), INSERT_BATCH)]
     if rows:
-        await _lock_campaign(session, campaign_id)
+        await lock_campaign(session, campaign_id)
     inserted_per_batch = [await _insert_batch(session, batch) for batch in batches]
     new_rows: dict[str, dict[str, Any]] = {}  # the first of repeated ids is the one stored
     for batch, inserted in zip(batches, inserted_per_batch, strict=True):
@@ -103,7 +103,7 @@ async def _insert_batch(session: AsyncSession, rows: Sequence[dict[str, Any]]) -
     multi-row VALUES statements): the reddit ids it actually inserted."""
     table = RawPost.__table__
     statement = (
-        _insert(session, table)
+        dialect_insert(session, table)
         .on_conflict_do_nothing(index_elements=["campaign_id", "reddit_post_id"])
         .returning(table.c.reddit_post_id)
     )
@@ -112,7 +112,7 @@ async def _insert_batch(session: AsyncSession, rows: Sequence[dict[str, Any]]) -
     return set(result.scalars().all())
 
 
-async def _lock_campaign(session: AsyncSession, campaign_id: uuid.UUID) -> None:
+async def lock_campaign(session: AsyncSession, campaign_id: uuid.UUID) -> None:
     """Once per transaction, what a foreign key on ``raw_posts`` did once per post: make sure
     the campaign exists and cannot be deleted before we commit. A concurrent delete waits
     for us, and its trigger then removes what we stored; SQLite needs no lock, as its
@@ -143,7 +143,7 @@ async def count_posts(
     if not groups:
         return
     table = PostCount.__table__
-    stmt = _insert(session, table)
+    stmt = dialect_insert(session, table)
     stmt = stmt.on_conflict_do_update(
         index_elements=["campaign_id", "archetype", "subreddit_key", "bucket"],
         set_={
@@ -169,7 +169,7 @@ async def count_posts(
 
 async def add_rejected_samples(session: AsyncSession, samples: Sequence[dict[str, Any]]) -> None:
     if samples:
-        await session.execute(_insert(session, RejectedSample.__table__), list(samples))
+        await session.execute(dialect_insert(session, RejectedSample.__table__), list(samples))
 
 
 async def clear_samples(session: AsyncSession, *, run_id: uuid.UUID) -> None:
@@ -218,7 +218,7 @@ async def advance_cursor(
         "updated_at": now,
     }
     same_run = SourceCursor.run_id == run_id
-    stmt = _insert(session, SourceCursor).values(values)
+    stmt = dialect_insert(session, SourceCursor).values(values)
     stmt = stmt.on_conflict_do_update(
         index_elements=["campaign_id", "subreddit_key", "mode"],
         set_={

@@ -32,18 +32,18 @@ LIST_SEPARATOR = "; "  # a list field in one CSV cell: archetype_reasons, matche
 MEDIA_TYPES = {"csv": "text/csv; charset=utf-8", "jsonl": "application/x-ndjson; charset=utf-8"}
 
 
-def filename_for(campaign_name: str, fmt: str) -> str:
+def filename_for(campaign_name: str, fmt: str, what: str = "posts") -> str:
     """``Churn research!`` → ``churn-research-posts.csv`` (ASCII, safe in a header)."""
     ascii_name = unicodedata.normalize("NFKD", campaign_name).encode("ascii", "ignore").decode()
     slug = re.sub(r"[^a-z0-9]+", "-", ascii_name.lower()).strip("-")[:60].strip("-") or "campaign"
-    return f"{slug}-posts.{fmt}"
+    return f"{slug}-{what}.{fmt}"
 
 
-def _text_id(value: uuid.UUID | None) -> str | None:
+def text_id(value: uuid.UUID | None) -> str | None:
     return None if value is None else str(value)
 
 
-def _utc_text(value: datetime) -> str:
+def utc_text(value: datetime) -> str:
     return value.isoformat().replace("+00:00", "Z")
 
 
@@ -52,7 +52,7 @@ def _list_or_empty(value: list[str] | None) -> list[str]:
     return value or []
 
 
-def _guarded(value: str | None) -> str | None:
+def guarded(value: str | None) -> str | None:
     """Text starting with ``= + - @`` (or tab/CR) would run as a formula when the file is
     opened in a spreadsheet, so it gets a leading apostrophe."""
     return "'" + value if value and value[0] in _FORMULA_START else value
@@ -62,19 +62,19 @@ def _guarded(value: str | None) -> str | None:
 # that into a CSV cell (None: as it is; numbers stay numbers, None is an empty cell). Looked up
 # once per field, not per cell: this runs for every cell of a million-row export.
 _TO_JSON: dict[str, Callable[[Any], Any]] = {
-    "id": _text_id,
-    "campaign_id": _text_id,
-    "run_id": _text_id,
-    "reddit_created_at": _utc_text,
-    "collected_at": _utc_text,
+    "id": text_id,
+    "campaign_id": text_id,
+    "run_id": text_id,
+    "reddit_created_at": utc_text,
+    "collected_at": utc_text,
     **dict.fromkeys(("archetype_reasons", "matched_keywords"), _list_or_empty),
 }
 _TO_CELL: dict[str, Callable[[Any], Any]] = {
-    **dict.fromkeys(("subreddit", "reddit_post_id", "reddit_url", "author", "title", "raw_text"), _guarded),
-    **dict.fromkeys(("archetype", "classifier", "archetype_source"), _guarded),
+    **dict.fromkeys(("subreddit", "reddit_post_id", "reddit_url", "author", "title", "raw_text"), guarded),
+    **dict.fromkeys(("archetype", "classifier", "archetype_source"), guarded),
     "is_ai_processed": lambda value: "true" if value else "false",
     **dict.fromkeys(
-        ("archetype_reasons", "matched_keywords"), lambda value: _guarded(LIST_SEPARATOR.join(value))
+        ("archetype_reasons", "matched_keywords"), lambda value: guarded(LIST_SEPARATOR.join(value))
     ),
 }
 
@@ -83,50 +83,62 @@ def _then(first: Callable[[Any], Any], second: Callable[[Any], Any]) -> Callable
     return lambda value: second(first(value))
 
 
-_JSON_STEPS = [(i, _TO_JSON[name]) for i, name in enumerate(POST_FIELDS) if name in _TO_JSON]
-# One pass per CSV row: each field's JSON step, then its cell rule.
-_CELL_STEPS = [
-    (i, _then(_TO_JSON[name], _TO_CELL[name]) if name in _TO_JSON and name in _TO_CELL
-     else _TO_CELL.get(name) or _TO_JSON[name])
-    for i, name in enumerate(POST_FIELDS)
-    if name in _TO_JSON or name in _TO_CELL
-]  # fmt: skip
+class RowFormat:
+    """How rows of one select (its first columns named by ``fields``) become JSON objects
+    and spreadsheet-safe CSV cells: each field's JSON step, then its cell rule."""
+
+    def __init__(
+        self,
+        fields: tuple[str, ...],
+        to_json: dict[str, Callable[[Any], Any]],
+        to_cell: dict[str, Callable[[Any], Any]],
+    ) -> None:
+        self.fields = fields
+        self._json_steps = [(i, to_json[name]) for i, name in enumerate(fields) if name in to_json]
+        # One pass per CSV row.
+        self._cell_steps = [
+            (i, _then(to_json[name], to_cell[name]) if name in to_json and name in to_cell
+             else to_cell.get(name) or to_json[name])
+            for i, name in enumerate(fields)
+            if name in to_json or name in to_cell
+        ]  # fmt: skip
+
+    def json_dict(self, row: Any) -> dict[str, Any]:
+        values = list(row[: len(self.fields)])
+        for i, convert in self._json_steps:
+            values[i] = convert(values[i])
+        return dict(zip(self.fields, values, strict=True))
+
+    def csv_cells(self, row: Any) -> list[Any]:
+        cells = list(row[: len(self.fields)])
+        for i, convert in self._cell_steps:
+            cells[i] = convert(cells[i])
+        return cells
 
 
-def _json_values(row: Any) -> list[Any]:
-    values = list(row[: len(POST_FIELDS)])
-    for i, convert in _JSON_STEPS:
-        values[i] = convert(values[i])
-    return values
+POST_ROWS = RowFormat(POST_FIELDS, _TO_JSON, _TO_CELL)
 
 
 def post_dict(row: Any, *, breakdown: bool) -> dict[str, Any]:
     """The post object (as in the detail) from a row of ``post_select``."""
-    data = dict(zip(POST_FIELDS, _json_values(row), strict=True))
+    data = POST_ROWS.json_dict(row)
     if breakdown:
         data["score_breakdown"] = row.score_breakdown or {}
     return data
 
 
-def csv_cells(row: Any) -> list[Any]:
-    """One spreadsheet-safe CSV row: each field's JSON value, then its cell rule."""
-    cells = list(row[: len(POST_FIELDS)])
-    for i, convert in _CELL_STEPS:
-        cells[i] = convert(cells[i])
-    return cells
-
-
-class _CsvEncoder:
-    def __init__(self) -> None:
+class CsvEncoder:
+    def __init__(self, rows: RowFormat) -> None:
+        self._format = rows
         self._buffer = io.StringIO()
         self._writer = csv.writer(self._buffer, lineterminator="\r\n")
 
     def header(self) -> bytes:
-        self._writer.writerow(POST_FIELDS)
+        self._writer.writerow(self._format.fields)
         return (CSV_BOM + self._take()).encode()
 
     def rows(self, rows: Iterable[Any]) -> bytes:
-        self._writer.writerows(csv_cells(row) for row in rows)
+        self._writer.writerows(self._format.csv_cells(row) for row in rows)
         return self._take().encode()
 
     def _take(self) -> str:
@@ -136,12 +148,12 @@ class _CsvEncoder:
         return text
 
 
-def _jsonl(rows: Iterable[Any]) -> bytes:
-    lines = [json.dumps(post_dict(row, breakdown=True), ensure_ascii=False) for row in rows]
+def jsonl_lines(objects: Iterable[dict[str, Any]]) -> bytes:
+    lines = [json.dumps(obj, ensure_ascii=False) for obj in objects]
     return ("\n".join(lines) + "\n").encode() if lines else b""
 
 
-async def _batches_by_keyset(session: AsyncSession, query: Any, sort: str) -> AsyncIterator[list[Any]]:
+async def batches_by_keyset(session: AsyncSession, query: Any, sort: str) -> AsyncIterator[list[Any]]:
     column_name = SORTS[sort][0].key
     after = None
     while True:
@@ -164,7 +176,7 @@ async def export_posts(
     fmt: str,
 ) -> AsyncIterator[bytes]:
     """Encoded chunks of the file, about one per ``BATCH`` posts."""
-    csv_encoder = _CsvEncoder() if fmt == "csv" else None
+    csv_encoder = CsvEncoder(POST_ROWS) if fmt == "csv" else None
     if csv_encoder is not None:
         yield csv_encoder.header()
     async with sessionmaker() as session:
@@ -174,5 +186,8 @@ async def export_posts(
             .where(*filter_clauses(filters, campaign_id=campaign_id, dialect=dialect))
             .order_by(*order_by(filters.sort))
         )
-        async for batch in _batches_by_keyset(session, query, filters.sort):
-            yield csv_encoder.rows(batch) if csv_encoder else _jsonl(batch)
+        async for batch in batches_by_keyset(session, query, filters.sort):
+            if csv_encoder is not None:
+                yield csv_encoder.rows(batch)
+            else:
+                yield jsonl_lines(post_dict(row, breakdown=True) for row in batch)

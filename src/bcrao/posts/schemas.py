@@ -26,6 +26,7 @@ SortKey = Literal[
 ]
 ArchetypeSource = Literal["model", "llm", "user"]
 ExportFormat = Literal["csv", "jsonl"]
+SearchIn = Literal["posts", "comments", "all"]
 
 # Field order of the post object in API.md; also the CSV header.
 POST_FIELDS = (
@@ -80,11 +81,20 @@ class PostFilters:
             Query(
                 max_length=200,
                 description=(
-                    "Words that must each begin a word of the title or text (case-insensitive;"
-                    " 'churn' finds 'churned')"
+                    "Words that must each begin a word of the title or text, or of the comments"
+                    " with `search_in` (case-insensitive; 'churn' finds 'churned')"
                 ),
             ),
         ] = None,
+        search_in: Annotated[
+            SearchIn,
+            Query(
+                description=(
+                    "Where `q` looks: `posts` (title and text), `comments` (the stored comments'"
+                    " bodies) or `all` (each word in either)"
+                )
+            ),
+        ] = "posts",
         min_confidence: Annotated[
             float | None,
             Query(ge=0, le=1, description="Lowest archetype_confidence (0-1, inclusive)"),
@@ -128,6 +138,7 @@ class PostFilters:
         if len(raw_words) > MAX_SEARCH_WORDS:
             raise ValidationFailed("q", f"at most {MAX_SEARCH_WORDS} search words")
         self.words = tuple(query_words(raw_words))
+        self.search_in: str = search_in
         self.sort: str = sort
 
     def for_campaign(self, noise_posts: int) -> PostFilters:
@@ -217,6 +228,11 @@ class HistogramBucket(BaseModel):
     count: int
 
 
+class CommentStats(BaseModel):
+    total: int = 0
+    posts_with_comments: int = 0
+
+
 class CollectionStats(BaseModel):
     total: int
     by_archetype: dict[str, int]
@@ -228,6 +244,7 @@ class CollectionStats(BaseModel):
     runs: int
     runs_remaining_this_week: int | None
     last_run: LastRun | None
+    comments: CommentStats = CommentStats()
 
 
 class LabelRequest(RequestBody):

@@ -1,4 +1,4 @@
-"""Word search over a post's title and text, with the same answers on both databases.
+"""Word search over a post's title and text (and its comments), the same on both databases.
 
 A post's words are cut out once, in Python, when it is stored (``search_terms``): lower-case
 runs of letters and digits. A search word matches a post when it begins one of the post's
@@ -12,6 +12,9 @@ ours and not the database's, PostgreSQL and SQLite agree on every query:
   distinct three-letter run, several hundred per post, and halved insert throughput).
 - SQLite keeps them as one space-separated string, where "begins a word" is
   ``LIKE '% word%'``; the embedded default holds laptop-sized campaigns, scanned per campaign.
+
+The words of a post's stored comments are kept the same way in ``comment_terms`` (grown by
+the comment store), so ``search_in=comments|all`` is the same kind of query.
 """
 
 from __future__ import annotations
@@ -20,7 +23,7 @@ import re
 from collections.abc import Iterable
 from typing import Any
 
-from sqlalchemy import ColumnElement, Text, and_, bindparam, cast
+from sqlalchemy import ColumnElement, Text, and_, bindparam, cast, or_
 from sqlalchemy.dialects.postgresql import TSQUERY, TSVECTOR
 
 # Letters and digits (any script); punctuation and underscores separate words.
@@ -69,9 +72,12 @@ def query_words(words: Iterable[str]) -> list[str]:
 
 
 def match_params(words: list[str], dialect: str) -> dict[str, str]:
-    """Bound values for ``matches_clause(column, len(words), dialect)``."""
+    """Bound values for ``matches_clause`` and ``matches_either_clause`` over ``words``."""
     if dialect == "postgresql":
-        return {"q_tsquery": " & ".join(f"'{w}':*" for w in words)}
+        return {
+            "q_tsquery": " & ".join(f"'{w}':*" for w in words),
+            **{f"q_tsword{i}": f"'{w}':*" for i, w in enumerate(words)},
+        }
     return {f"q_word{i}": f"% {w}%" for i, w in enumerate(words)}
 
 
@@ -82,3 +88,13 @@ def matches_clause(column: Any, word_count: int, dialect: str) -> ColumnElement[
     if dialect == "postgresql":
         return column.op("@@")(cast(bindparam("q_tsquery", type_=Text()), TSQUERY))
     return and_(*(column.like(bindparam(f"q_word{i}", type_=Text())) for i in range(word_count)))
+
+
+def matches_either_clause(columns: tuple[Any, ...], word_count: int, dialect: str) -> ColumnElement[bool]:
+    """Every word must begin a word of one of ``columns`` (each word may be found in another
+    one: "churn" in the post, "stripe" in a comment)."""
+    if dialect == "postgresql":
+        word = [cast(bindparam(f"q_tsword{i}", type_=Text()), TSQUERY) for i in range(word_count)]
+        return and_(*(or_(*(c.op("@@")(word[i]) for c in columns)) for i in range(word_count)))
+    pattern = [bindparam(f"q_word{i}", type_=Text()) for i in range(word_count)]
+    return and_(*(or_(*(c.like(pattern[i]) for c in columns)) for i in range(word_count)))

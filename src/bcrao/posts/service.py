@@ -23,7 +23,7 @@ from bcrao.collection.models import PostCount, RawPost
 from bcrao.db import core_execute, core_scalar
 from bcrao.errors import NotFound
 from bcrao.posts.schemas import POST_FIELDS, SNIPPET_CHARS, PostDetail, PostFilters, PostList, PostOut
-from bcrao.posts.search import match_params, matches_clause
+from bcrao.posts.search import match_params, matches_clause, matches_either_clause
 from bcrao.posts.totals import SearchTotals, posts_version
 
 # Sort key → (column, descending). The id tie-breaker runs in the same direction, so one
@@ -58,6 +58,7 @@ class Shape:
     mentions: bool | None
     hide_noise: bool
     words: int
+    search_in: str
 
     @classmethod
     def of(cls, filters: PostFilters, dialect: str) -> Shape:
@@ -72,6 +73,7 @@ class Shape:
             mentions=filters.mentions_keywords,
             hide_noise=filters.hide_noise,
             words=len(filters.words),
+            search_in=filters.search_in if filters.words else "posts",
         )
 
 
@@ -115,8 +117,12 @@ def shape_where(shape: Shape) -> tuple[ColumnElement[bool], ...]:
         length = func.jsonb_array_length if shape.dialect == "postgresql" else func.json_array_length
         mentions = func.coalesce(length(RawPost.matched_keywords), 0) > 0
         where.append(mentions if shape.mentions else ~mentions)
-    if shape.words:
-        where.append(matches_clause(RawPost.search_terms, shape.words, shape.dialect))
+    if shape.words and shape.search_in == "all":
+        columns = (RawPost.search_terms, RawPost.comment_terms)
+        where.append(matches_either_clause(columns, shape.words, shape.dialect))
+    elif shape.words:
+        column = RawPost.comment_terms if shape.search_in == "comments" else RawPost.search_terms
+        where.append(matches_clause(column, shape.words, shape.dialect))
     return tuple(where)
 
 
@@ -195,7 +201,7 @@ def search_key(campaign_id: uuid.UUID, filters: PostFilters) -> tuple[Any, ...]:
     """What a remembered search total is filed under (the sort and page do not change it)."""
     return (campaign_id, filters.archetype, filters.subreddit_key, filters.min_score, filters.max_score,
             filters.min_confidence, filters.archetype_source, filters.mentions_keywords,
-            filters.include_noise, filters.words)  # fmt: skip
+            filters.include_noise, filters.words, filters.search_in)  # fmt: skip
 
 
 # One per process: totals are cheap to recompute and never shared across processes.

@@ -18,9 +18,10 @@ from bcrao.campaigns.models import Campaign
 from bcrao.campaigns.schemas import LastRun
 from bcrao.collection import service as collection
 from bcrao.collection.models import ARCHETYPES, CollectionRun, PostCount, RawPost
+from bcrao.comments.models import CommentTotal
 from bcrao.config import Settings
 from bcrao.db import core_execute
-from bcrao.posts.schemas import CollectionStats, Funnel, HistogramBucket
+from bcrao.posts.schemas import CollectionStats, CommentStats, Funnel, HistogramBucket
 
 BUCKETS = 10
 
@@ -114,4 +115,12 @@ async def collection_stats(
         runs=runs,
         runs_remaining_this_week=await collection.runs_remaining(session, user=user, settings=settings),
         last_run=last,
+        comments=await _comment_totals(session, campaign_id=campaign.id),
     )
+
+
+async def _comment_totals(session: AsyncSession, *, campaign_id: Any) -> CommentStats:
+    totals = await session.get(CommentTotal, campaign_id)
+    if totals is None:
+        return CommentStats()
+    return CommentStats(total=totals.comments, posts_with_comments=totals.posts_with_comments)

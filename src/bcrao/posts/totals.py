@@ -25,6 +25,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bcrao.campaigns.models import Campaign
 from bcrao.collection.models import PostCount
+from bcrao.comments.models import CommentTotal
 from bcrao.db import core_execute, core_scalar
 
 _STORED_POSTS = select(func.coalesce(func.sum(PostCount.posts), 0)).where(
@@ -33,6 +34,9 @@ _STORED_POSTS = select(func.coalesce(func.sum(PostCount.posts), 0)).where(
 _VERSION = select(
     _STORED_POSTS.scalar_subquery(),
     select(Campaign.labels_version).where(Campaign.id == bindparam("campaign_id")).scalar_subquery(),
+    select(CommentTotal.comments)
+    .where(CommentTotal.campaign_id == bindparam("campaign_id"))
+    .scalar_subquery(),
 )
 
 
@@ -41,11 +45,12 @@ async def stored_posts(session: AsyncSession, campaign_id: uuid.UUID) -> int:
     return int(await core_scalar(session, _STORED_POSTS, {"campaign_id": campaign_id}) or 0)
 
 
-async def posts_version(session: AsyncSession, campaign_id: uuid.UUID) -> tuple[int, int]:
-    """What a remembered total is valid for: the stored-post count (posts are added) and the
-    campaign's ``labels_version`` (corrections move posts between archetypes, or hide them)."""
+async def posts_version(session: AsyncSession, campaign_id: uuid.UUID) -> tuple[int, int, int]:
+    """What a remembered total is valid for: the stored-post count (posts are added), the
+    campaign's ``labels_version`` (corrections move posts between archetypes, or hide them)
+    and its comment count (new comments add words that ``search_in=comments`` matches)."""
     row = (await core_execute(session, _VERSION, {"campaign_id": campaign_id})).one()
-    return int(row[0] or 0), int(row[1] or 0)
+    return int(row[0] or 0), int(row[1] or 0), int(row[2] or 0)
 
 
 class SearchTotals:

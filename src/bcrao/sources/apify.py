@@ -11,6 +11,7 @@ shape and its failures onto ours.
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
@@ -27,12 +28,22 @@ from apify_client.errors import (
 )
 
 from bcrao.config import Settings
-from bcrao.sources.base import FetchRequest, FetchResult, NormalizedPost, SourceError, WaitCallback
+from bcrao.sources.base import (
+    CommentRequest,
+    CommentResult,
+    FetchRequest,
+    FetchResult,
+    NormalizedComment,
+    NormalizedPost,
+    SourceError,
+    WaitCallback,
+)
 
 log = logging.getLogger(__name__)
 
 REDDIT_WWW = "https://www.reddit.com"
 REMOVED_BODIES = frozenset({"[removed]", "[deleted]"})
+_POST_IN_URL = re.compile(r"/comments/([0-9a-z]+)/")
 _FAILED = {"FAILED": "failed", "ABORTED": "was aborted", "ABORTING": "was aborted"}
 
 
@@ -45,6 +56,8 @@ class ApifySource:
         self._settings = settings
         self._max_retries = max_retries
         self._retry_delay = retry_delay
+        # Comment items of the posts fetched last, by post id, until the pipeline asks.
+        self._comments: dict[str, list[dict[str, Any]]] = {}
 
     async def fetch(self, request: FetchRequest, *, on_wait: WaitCallback | None = None) -> FetchResult:
         settings = self._settings
@@ -86,23 +99,42 @@ class ApifySource:
     async def _read_posts(
         self, client: ApifyClientAsync, dataset_id: str, request: FetchRequest
     ) -> list[NormalizedPost]:
+        """The dataset's posts (at most ``limit``); its comment items are kept for
+        ``fetch_comments``, which the pipeline calls next for the posts it keeps."""
         posts: dict[str, NormalizedPost] = {}
+        comments: dict[str, list[dict[str, Any]]] = {}
+        # The pipeline reads a subreddit's threads before it fetches the next subreddit:
+        # what is left is of posts it did not keep.
+        self._comments.clear()
         newer_than = request.newer_than
         if newer_than is not None and newer_than.tzinfo is None:
             newer_than = newer_than.replace(tzinfo=UTC)
         async for item in client.dataset(dataset_id).iterate_items(clean=True):
+            if item.get("dataType") == "comment" and request.comments_per_post > 0:
+                post_of = comment_post_id(item)
+                if post_of:
+                    comments.setdefault(post_of, []).append(item)
+                continue
             post = from_apify_item(item)
-            if post is None or post.id in posts:
+            if post is None or post.id in posts or len(posts) >= request.limit:
                 continue
             if newer_than is not None and post.created_utc <= newer_than:
                 continue
             posts[post.id] = post
-            if len(posts) >= request.limit:
-                break
+        for post_id, items in comments.items():
+            if post_id in posts:
+                self._comments[post_id] = items
         return sorted(posts.values(), key=lambda p: p.created_utc, reverse=True)
 
+    async def fetch_comments(
+        self, request: CommentRequest, *, on_wait: WaitCallback | None = None
+    ) -> CommentResult:
+        """The comment items the actor returned with the post, as a tree (no request)."""
+        items = self._comments.pop(request.post_id, [])
+        return CommentResult(comments=comment_tree(items, request), requests=0)
+
     async def aclose(self) -> None:
-        """Nothing is held between fetches."""
+        self._comments.clear()
 
 
 def actor_input(request: FetchRequest) -> dict[str, Any]:
@@ -111,8 +143,8 @@ def actor_input(request: FetchRequest) -> dict[str, Any]:
     common: dict[str, Any] = {
         "maxItems": _max_items(request),
         "maxPostCount": request.limit,
-        "maxComments": 0,
-        "skipComments": True,
+        "maxComments": request.comments_per_post,
+        "skipComments": request.comments_per_post == 0,
         "skipUserPosts": True,
         "skipCommunity": True,
         "includeNSFW": True,  # the pre-filter decides, with a recorded reason
@@ -140,7 +172,67 @@ def actor_input(request: FetchRequest) -> dict[str, Any]:
 
 
 def _max_items(request: FetchRequest) -> int:
-    return max(1, request.limit)
+    """The actor counts every item (posts and comments) against ``maxItems``."""
+    return max(1, request.limit * (1 + request.comments_per_post))
+
+
+def comment_post_id(item: dict[str, Any]) -> str | None:
+    """The base-36 id of the post a comment item belongs to."""
+    post_id = item.get("postId")
+    if isinstance(post_id, str) and post_id:
+        return post_id.removeprefix("t3_")
+    match = _POST_IN_URL.search(str(item.get("url") or ""))
+    return match.group(1) if match else None
+
+
+def comment_tree(items: list[dict[str, Any]], request: CommentRequest) -> list[NormalizedComment]:
+    """Map comment items to comments in tree order (best first among siblings), with the
+    depth the actor does not send, cut at the request's depth and limit."""
+    by_parent: dict[str, list[NormalizedComment]] = {}
+    for item in items:
+        comment = _comment_of(item, request.post_id)
+        if comment is not None:
+            by_parent.setdefault(comment.parent_id, []).append(comment)
+    ordered: list[NormalizedComment] = []
+    seen: set[str] = set()
+
+    def walk(parent: str, depth: int) -> None:
+        if depth > request.max_depth:
+            return
+        siblings = sorted(by_parent.get(parent, []), key=lambda c: (-c.upvotes, c.created_utc, c.id))
+        for comment in siblings:
+            if len(ordered) >= request.limit:
+                return
+            if comment.id in seen:
+                continue
+            seen.add(comment.id)
+            comment.depth = depth
+            ordered.append(comment)
+            walk(f"t1_{comment.id}", depth + 1)
+
+    walk(f"t3_{request.post_id}", 0)
+    return ordered
+
+
+def _comment_of(item: dict[str, Any], post_id: str) -> NormalizedComment | None:
+    comment_id = str(item.get("parsedId") or "").strip() or str(item.get("id") or "").removeprefix("t1_")
+    created = _parse_time(item.get("createdAt"))
+    if not comment_id or created is None:
+        return None
+    body = item.get("body") if isinstance(item.get("body"), str) else ""
+    author = item.get("username") if isinstance(item.get("username"), str) else ""
+    deleted = body.strip() in REMOVED_BODIES
+    return NormalizedComment(
+        id=comment_id,
+        post_id=post_id,
+        parent_id=str(item.get("parentId") or f"t3_{post_id}"),
+        depth=0,
+        author=None if deleted or author in ("", "[deleted]", "[removed]") else author,
+        body=None if deleted else body,
+        upvotes=_int(item.get("upVotes")),
+        created_utc=created,
+        is_deleted=deleted,
+    )
 
 
 def from_apify_item(item: dict[str, Any]) -> NormalizedPost | None:

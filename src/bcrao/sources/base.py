@@ -44,6 +44,8 @@ class FetchRequest:
     # Incremental collection: only posts created after this one are wanted (None = all).
     newer_than: datetime | None = None
     newer_than_id: str | None = None
+    # Comments wanted per kept post later (sources that fetch them with the posts use it).
+    comments_per_post: int = 0
 
 
 @dataclass(slots=True)
@@ -51,6 +53,39 @@ class FetchResult:
     posts: list[NormalizedPost]
     requests: int = 0
     warnings: list[str] = field(default_factory=list)
+
+
+@dataclass(slots=True)
+class NormalizedComment:
+    """A comment reduced to what we store; ``author`` and ``body`` are None when it was
+    deleted or removed (it keeps its place in the tree)."""
+
+    id: str  # base-36 id without ``t1_``
+    post_id: str  # base-36 id of the post, without ``t3_``
+    parent_id: str  # fullname: ``t3_<post>`` for a top-level comment, else ``t1_<comment>``
+    depth: int
+    author: str | None
+    body: str | None
+    upvotes: int
+    created_utc: datetime
+    is_deleted: bool = False
+    distinguished: str | None = None
+    stickied: bool = False
+
+
+@dataclass(slots=True)
+class CommentRequest:
+    post_id: str  # base-36, without ``t3_``
+    subreddit: str
+    limit: int  # comments wanted, best first
+    max_depth: int  # 0 = top-level comments only
+
+
+@dataclass(slots=True)
+class CommentResult:
+    comments: list[NormalizedComment]
+    requests: int = 0
+    post_gone: bool = False  # the post was deleted (or became unreadable) since it was listed
 
 
 class SourceError(Exception):
@@ -71,6 +106,13 @@ class PostSource(Protocol):
 
     async def fetch(self, request: FetchRequest, *, on_wait: WaitCallback | None = None) -> FetchResult:
         """Return the subreddit's posts, newest first; raise ``SourceError`` per subreddit."""
+        ...
+
+    async def fetch_comments(
+        self, request: CommentRequest, *, on_wait: WaitCallback | None = None
+    ) -> CommentResult:
+        """The post's comments in tree order (depth-first, best first among siblings), at
+        most ``limit``, none deeper than ``max_depth``; raise ``SourceError`` on failure."""
         ...
 
     async def aclose(self) -> None: ...

@@ -5,7 +5,14 @@ from __future__ import annotations
 import asyncio
 
 from bcrao.config import Settings, SourceName
-from bcrao.sources.base import FetchRequest, FetchResult, PostSource, WaitCallback
+from bcrao.sources.base import (
+    CommentRequest,
+    CommentResult,
+    FetchRequest,
+    FetchResult,
+    PostSource,
+    WaitCallback,
+)
 
 
 class SimulatedLatency:
@@ -20,6 +27,11 @@ class SimulatedLatency:
     async def fetch(self, request: FetchRequest, *, on_wait: WaitCallback | None = None) -> FetchResult:
         await asyncio.sleep(self.seconds)
         return await self.inner.fetch(request, on_wait=on_wait)
+
+    async def fetch_comments(
+        self, request: CommentRequest, *, on_wait: WaitCallback | None = None
+    ) -> CommentResult:
+        return await self.inner.fetch_comments(request, on_wait=on_wait)
 
     async def aclose(self) -> None:
         await self.inner.aclose()

@@ -30,7 +30,7 @@ def _absolute(link: str) -> str:
     return link
 
 
-def _int(value: Any) -> int:
+def to_int(value: Any) -> int:
     try:
         return int(value)
     except (TypeError, ValueError):
@@ -47,7 +47,7 @@ def _ratio(value: Any) -> float | None:
     return ratio if 0.0 <= ratio <= 1.0 else None
 
 
-def _created(data: dict[str, Any]) -> datetime:
+def created_at(data: dict[str, Any]) -> datetime:
     # ``created`` was local-time-ish in old responses; prefer ``created_utc``.
     raw = data.get("created_utc", data.get("created"))
     try:
@@ -102,10 +102,10 @@ def from_reddit_json(data: dict[str, Any]) -> NormalizedPost:
         author=author,
         url=_absolute(str(data.get("url") or "")) or permalink,
         permalink=permalink,
-        upvotes=_int(upvotes),
-        comment_count=_int(data.get("num_comments")),
+        upvotes=to_int(upvotes),
+        comment_count=to_int(data.get("num_comments")),
         upvote_ratio=_ratio(data.get("upvote_ratio")),
-        created_utc=_created(data),
+        created_utc=created_at(data),
         is_self=bool(is_self),
         stickied=bool(data.get("stickied")),
         over_18=bool(data.get("over_18")),

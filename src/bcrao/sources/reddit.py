@@ -24,11 +24,11 @@ from __future__ import annotations
 import asyncio
 import contextvars
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, TypeVar
 from urllib.parse import quote
 
 import aiohttp
@@ -40,7 +40,16 @@ from asyncprawcore.requestor import Requestor
 from asyncprawcore.sessions import FiniteRetryStrategy
 
 from bcrao.config import Settings
-from bcrao.sources.base import FetchRequest, FetchResult, NormalizedPost, SourceError, WaitCallback
+from bcrao.sources.base import (
+    CommentRequest,
+    CommentResult,
+    FetchRequest,
+    FetchResult,
+    NormalizedPost,
+    SourceError,
+    WaitCallback,
+)
+from bcrao.sources.comments import ThreadReader, morechildren_things, thread_listing
 from bcrao.sources.normalize import from_reddit_json
 from bcrao.sources.ratelimit import (
     RateLimiter,
@@ -51,6 +60,7 @@ from bcrao.sources.ratelimit import (
 )
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 PAGE_SIZE = 100
 LISTING_CAP = 1000  # Reddit serves no listing beyond its first 1,000 items
@@ -273,13 +283,25 @@ class RedditSource:
     async def _get_listing(
         self, reddit: asyncpraw.Reddit, sub: str, path: str, params: dict[str, str], context: _FetchContext
     ) -> dict[str, Any]:
-        """One page, retried: transient failures with backoff, 429s by waiting them out."""
+        return await self._get(reddit, sub, path, params, context, _listing_data)
+
+    async def _get(
+        self,
+        reddit: asyncpraw.Reddit,
+        sub: str,
+        path: str,
+        params: dict[str, str],
+        context: _FetchContext,
+        parse: Callable[[Any], T],
+    ) -> T:
+        """One request, retried: transient failures with backoff, 429s by waiting them out.
+        ``parse`` raises ``_NotAListing`` for a 200 whose body is not what was asked for."""
         failures = 0
         token_refreshed = False
         while True:
             try:
                 body = await reddit.request(method="GET", path=path, params=params)  # type: ignore[arg-type]
-                return _listing_data(body)
+                return parse(body)
             except RateLimitWaitTooLong as exc:
                 raise _rate_limited(sub, exc.wait_seconds, self._settings.reddit_max_wait_seconds) from None
             except prawcore_errors.TooManyRequests as exc:
@@ -304,6 +326,57 @@ class RedditSource:
                 await asyncio.sleep(delay)
             except asyncpraw_errors.AsyncPRAWException as exc:  # e.g. a 400 turned into RedditAPIException
                 raise SourceError("upstream_error", f"r/{sub}: Reddit rejected the request ({exc})") from None
+
+    # -- comments -------------------------------------------------------------------------
+
+    async def fetch_comments(
+        self, request: CommentRequest, *, on_wait: WaitCallback | None = None
+    ) -> CommentResult:
+        """The thread best first (``sort=confidence``), then ``more`` stubs expanded through
+        ``/api/morechildren`` until the limit; every call goes through the shared budget."""
+        context = _FetchContext(on_wait=on_wait, max_wait=self._settings.reddit_max_wait_seconds)
+        token = _current.set(context)
+        sub = request.subreddit
+        reader = ThreadReader(post_id=request.post_id, limit=request.limit, max_depth=request.max_depth)
+        try:
+            reddit = await self._client()
+            params = {
+                "sort": "confidence",
+                "limit": str(min(max(request.limit, 1), 500)),
+                "depth": str(request.max_depth + 1),
+                "raw_json": "1",
+            }
+            try:
+                post, children = await self._get(
+                    reddit, sub, f"comments/{quote(request.post_id, safe='')}", params, context, _thread
+                )
+            except SourceError as exc:
+                if exc.code == "subreddit_not_found":  # the post's page is gone: deleted or removed
+                    return CommentResult(comments=[], requests=context.requests, post_gone=True)
+                raise
+            if post is None:
+                return CommentResult(comments=[], requests=context.requests, post_gone=True)
+            reader.read_tree(children)
+            while not reader.full and (batch := reader.next_batch()):
+                things = await self._get(
+                    reddit,
+                    sub,
+                    "api/morechildren",
+                    {
+                        "api_type": "json",
+                        "link_id": f"t3_{request.post_id}",
+                        "children": ",".join(batch),
+                        "sort": "confidence",
+                        "limit_children": "false",
+                        "raw_json": "1",
+                    },
+                    context,
+                    _more_things,
+                )
+                reader.read_things(things)
+        finally:
+            _current.reset(token)
+        return CommentResult(comments=reader.comments, requests=context.requests)
 
     async def _wait_out_429(
         self, sub: str, exc: prawcore_errors.TooManyRequests, context: _FetchContext
@@ -356,6 +429,20 @@ def _listing_data(body: Any) -> dict[str, Any]:
     if not isinstance(data.get("children", []), list):
         raise _NotAListing("Listing has no children list")
     return data
+
+
+def _thread(body: Any) -> tuple[dict[str, Any] | None, list[Any]]:
+    parsed = thread_listing(body)
+    if parsed is None:
+        raise _NotAListing("response is not a comment thread")
+    return parsed
+
+
+def _more_things(body: Any) -> list[Any]:
+    things = morechildren_things(body)
+    if things is None:
+        raise _NotAListing("response is not a morechildren answer")
+    return things
 
 
 def _is_post(child: Any) -> bool:

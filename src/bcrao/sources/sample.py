@@ -14,13 +14,23 @@ import asyncio
 import gzip
 import json
 import math
+import random
+import zlib
 from dataclasses import replace
 from datetime import timedelta
 from functools import lru_cache
 from importlib import resources
 from typing import Any
 
-from bcrao.sources.base import FetchRequest, FetchResult, NormalizedPost, WaitCallback
+from bcrao.sources.base import (
+    CommentRequest,
+    CommentResult,
+    FetchRequest,
+    FetchResult,
+    NormalizedPost,
+    WaitCallback,
+)
+from bcrao.sources.comments import ThreadReader
 from bcrao.sources.normalize import from_reddit_json
 
 CORPUS_PACKAGE = "bcrao.data"
@@ -47,6 +57,11 @@ def load_corpus() -> dict[str, tuple[NormalizedPost, ...]]:
             posts.sort(key=_newest_first)
             corpus[name.lower()] = tuple(posts)
     return corpus
+
+
+@lru_cache(maxsize=1)
+def _posts_by_id() -> dict[str, NormalizedPost]:
+    return {p.id: p for posts in load_corpus().values() for p in posts}
 
 
 def _newest_first(post: NormalizedPost) -> tuple[float, str]:
@@ -98,6 +113,18 @@ class SampleSource:
         chosen.sort(key=_newest_first)
         return FetchResult(posts=[replace(p) for p in chosen], requests=0, warnings=warnings)
 
+    async def fetch_comments(
+        self, request: CommentRequest, *, on_wait: WaitCallback | None = None
+    ) -> CommentResult:
+        """A thread generated from the post (deterministic: the same comments every time),
+        in Reddit's wire shape and read by the same ``ThreadReader`` as the live source."""
+        post = _posts_by_id().get(request.post_id)
+        if post is None:
+            return CommentResult(comments=[], post_gone=True)
+        reader = ThreadReader(post_id=post.id, limit=request.limit, max_depth=request.max_depth)
+        reader.read_tree(sample_thread(post))
+        return CommentResult(comments=reader.comments)
+
     async def aclose(self) -> None:
         return None
 
@@ -139,3 +166,94 @@ def _hybrid(
             seen.add(post.id)
             chosen.append(post)
     return chosen
+
+
+# -- generated comment threads -------------------------------------------------------------
+
+_TOOLS = ("a spreadsheet", "Notion", "QuickBooks", "Wave", "FreshBooks", "Stripe", "Zapier", "Airtable")
+_REPLIES = (
+    "We had the same problem. Ended up using {tool} and it works until you hit about 50 clients.",
+    "Honestly {tool} is fine for this, but the pricing jumped last year and nobody warns you.",
+    "Have you tried {tool}? It took me a weekend to set up but it saved hours every month.",
+    "This is exactly what I struggle with. Following for answers.",
+    "I tried three tools for this and went back to {tool}. The others were too expensive for what they did.",
+    "The hard part isn't the tool, it's getting clients to actually pay on time.",
+    "What worked for me: a template, a fixed day each week, and reminders through {tool}.",
+    "I'd pay for something that just did this one thing well. Everything out there is bloated.",
+    "Same here. Support at {tool} never answered my ticket about exports.",
+    "Thanks for writing this up, super useful. How long did it take you to get there?",
+    "Counterpoint: most people overthink this. Start simple and automate later.",
+    "We switched away from {tool} because it kept breaking our integrations.",
+    "Does anyone know a cheaper alternative to {tool} for a one-person business?",
+    "Great question. I'd also like to know how others handle taxes on this.",
+    "My accountant recommended {tool}; two years in and no complaints so far.",
+    "The free tier of {tool} is enough until you need recurring invoices.",
+)
+_FOLLOW_UPS = (
+    "How much does it cost you per month?",
+    "Same experience here.",
+    "Which plan are you on?",
+    "This. Exactly this.",
+    "Did you try their support? They fixed it for me in a day.",
+    "Good to know, thanks!",
+    "Agreed, the pricing is the main issue.",
+)
+_AUTHORS = (
+    "quietfounder",
+    "ledger_lisa",
+    "mk_builds",
+    "throwaway_ops",
+    "sam_the_freelancer",
+    "cpa_dan",
+    "jo_dev",
+)
+
+
+def sample_thread(post: NormalizedPost) -> list[dict[str, Any]]:
+    """A comment Listing's children for ``post``: top-level replies with a few nested
+    answers, one deleted comment on busy threads; sized by the post's own comment count."""
+    rng = random.Random(zlib.crc32(post.id.encode()))
+    total = min(post.comment_count, 40)
+    created = post.created_utc.timestamp()
+    made = 0
+
+    def comment(parent: str, depth: int, text: str, score: int) -> dict[str, Any]:
+        nonlocal made
+        made += 1
+        comment_id = f"{post.id}s{made}"
+        deleted = total >= 8 and made == 3
+        return {
+            "kind": "t1",
+            "data": {
+                "id": comment_id,
+                "name": f"t1_{comment_id}",
+                "parent_id": parent,
+                "link_id": f"t3_{post.id}",
+                "depth": depth,
+                "author": "[deleted]" if deleted else rng.choice(_AUTHORS),
+                "body": "[deleted]" if deleted else text,
+                "score": score,
+                "ups": score,
+                "created_utc": created + 60.0 * made,
+                "replies": "",
+                "subreddit": post.subreddit,
+            },
+        }
+
+    top: list[dict[str, Any]] = []
+    while made < total:
+        score = max(1, int(post.upvotes * rng.uniform(0.02, 0.3)))
+        root = comment(f"t3_{post.id}", 0, rng.choice(_REPLIES).format(tool=rng.choice(_TOOLS)), score)
+        children = []
+        for _ in range(rng.randint(0, 2)):
+            if made >= total:
+                break
+            reply = comment(
+                root["data"]["name"], 1, rng.choice(_FOLLOW_UPS), max(1, score // rng.randint(2, 6))
+            )
+            children.append(reply)
+        if children:
+            root["data"]["replies"] = {"kind": "Listing", "data": {"children": children}}
+        top.append(root)
+    top.sort(key=lambda c: -c["data"]["score"])
+    return top

@@ -1,0 +1,173 @@
+"""Reddit comment trees in their wire format, turned into the flat list we store.
+
+``GET /comments/{id}`` answers two Listings: the post, then its comment tree, where each
+``t1`` carries its ``replies`` (a Listing, or ``""`` when there are none) and the replies
+Reddit did not send are ``more`` stubs: ``count`` hidden comments whose ids are in
+``children``, fetched with ``/api/morechildren`` (which answers *flat* things, each with its
+``parent_id`` and ``depth``). A ``more`` with id ``_`` and no children is a "continue this
+thread" link: the rest of that branch is deeper than the page shows, so also deeper than
+our depth limit (Reddit cuts pages at depth 10; ours is lower), and is not followed.
+
+``ThreadReader`` keeps the comments in the order Reddit sends them (best first among
+siblings, depth-first) and the stubs still to expand, and stops at the per-post limit.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from dataclasses import dataclass, field
+from typing import Any
+
+from bcrao.sources.base import NormalizedComment
+from bcrao.sources.normalize import DELETED_AUTHORS, REMOVED_BODIES, created_at, to_int
+
+MORECHILDREN_BATCH = 100  # ids per /api/morechildren call, Reddit's maximum
+
+
+@dataclass(slots=True)
+class MoreStub:
+    parent_id: str
+    depth: int
+    children: list[str]
+
+
+def from_comment_json(data: dict[str, Any], post_id: str) -> NormalizedComment | None:
+    """Convert the ``data`` of a ``t1``; None when it has no id."""
+    comment_id = str(data.get("id") or "") or str(data.get("name") or "").removeprefix("t1_")
+    if not comment_id:
+        return None
+    body = data.get("body")
+    body = body if isinstance(body, str) else ""
+    author = data.get("author")
+    author = author if isinstance(author, str) else ""
+    deleted = body.strip() in REMOVED_BODIES or (author in DELETED_AUTHORS and body.strip() == "")
+    parent = str(data.get("parent_id") or f"t3_{post_id}")
+    distinguished = data.get("distinguished")
+    return NormalizedComment(
+        id=comment_id,
+        post_id=post_id,
+        parent_id=parent,
+        depth=to_int(data.get("depth")),
+        author=None if deleted or author in DELETED_AUTHORS else author,
+        body=None if deleted else body,
+        upvotes=to_int(data.get("ups") if data.get("ups") is not None else data.get("score")),
+        created_utc=created_at(data),
+        is_deleted=deleted,
+        distinguished=distinguished if isinstance(distinguished, str) else None,
+        stickied=bool(data.get("stickied")),
+    )
+
+
+@dataclass
+class ThreadReader:
+    """Collects one post's comments, best first, up to ``limit`` and ``max_depth``."""
+
+    post_id: str
+    limit: int
+    max_depth: int
+    comments: list[NormalizedComment] = field(default_factory=list)
+    stubs: deque[MoreStub] = field(default_factory=deque)
+    skipped_deep: int = 0  # comments (or stubs) beyond the depth limit, not followed
+    _seen: set[str] = field(default_factory=set)
+    _depths: dict[str, int] = field(default_factory=dict)
+
+    @property
+    def full(self) -> bool:
+        return len(self.comments) >= self.limit
+
+    def read_tree(self, children: Any, depth: int = 0) -> None:
+        """Walk a comment Listing's children (and their nested replies) in order."""
+        for child in children if isinstance(children, list) else []:
+            if self.full:
+                return
+            kind, data = _kind_data(child)
+            if kind == "t1":
+                comment = self._add(data, depth)
+                replies = data.get("replies")
+                if comment is not None and isinstance(replies, dict):
+                    self.read_tree((replies.get("data") or {}).get("children"), comment.depth + 1)
+            elif kind == "more":
+                self._add_stub(data, depth)
+
+    def read_things(self, things: Any) -> None:
+        """Add the flat things of a ``/api/morechildren`` answer (parents come before children)."""
+        for child in things if isinstance(things, list) else []:
+            if self.full:
+                return
+            kind, data = _kind_data(child)
+            parent_depth = self._depths.get(str(data.get("parent_id") or "").removeprefix("t1_"))
+            depth = parent_depth + 1 if parent_depth is not None else to_int(data.get("depth"))
+            if kind == "t1":
+                self._add(data, depth)
+            elif kind == "more":
+                self._add_stub(data, depth)
+
+    def next_batch(self) -> list[str]:
+        """Up to ``MORECHILDREN_BATCH`` ids to expand next, taken from the best stubs first
+        and never more than the comments still wanted."""
+        wanted = min(MORECHILDREN_BATCH, self.limit - len(self.comments))
+        batch: list[str] = []
+        while self.stubs and len(batch) < wanted:
+            stub = self.stubs[0]
+            take = stub.children[: wanted - len(batch)]
+            batch.extend(take)
+            del stub.children[: len(take)]
+            if not stub.children:
+                self.stubs.popleft()
+        return batch
+
+    def _add(self, data: dict[str, Any], depth: int) -> NormalizedComment | None:
+        comment = from_comment_json(data, self.post_id)
+        if comment is None or comment.id in self._seen:
+            return None
+        comment.depth = depth
+        if depth > self.max_depth:
+            self.skipped_deep += 1
+            return None
+        self._seen.add(comment.id)
+        self._depths[comment.id] = depth
+        self.comments.append(comment)
+        return comment
+
+    def _add_stub(self, data: dict[str, Any], depth: int) -> None:
+        children = [str(c) for c in data.get("children") or [] if c and str(c) != "_"]
+        if not children or str(data.get("id")) == "_":  # "continue this thread": deeper than we go
+            self.skipped_deep += 1
+            return
+        if depth > self.max_depth:
+            self.skipped_deep += len(children)
+            return
+        self.stubs.append(
+            MoreStub(parent_id=str(data.get("parent_id") or ""), depth=depth, children=children)
+        )
+
+
+def _kind_data(child: Any) -> tuple[str | None, dict[str, Any]]:
+    if not isinstance(child, dict) or not isinstance(child.get("data"), dict):
+        return None, {}
+    return child.get("kind"), child["data"]
+
+
+def thread_listing(body: Any) -> tuple[dict[str, Any] | None, list[Any]] | None:
+    """``(post data or None, comment children)`` of a ``/comments/{id}`` answer, or None
+    when the body is not the two-Listing array."""
+    if not isinstance(body, list) or len(body) < 2:
+        return None
+    post_listing, comment_listing = body[0], body[1]
+    if not all(isinstance(x, dict) and x.get("kind") == "Listing" for x in (post_listing, comment_listing)):
+        return None
+    posts = (post_listing.get("data") or {}).get("children") or []
+    post = posts[0].get("data") if posts and isinstance(posts[0], dict) else None
+    children = (comment_listing.get("data") or {}).get("children") or []
+    return (post if isinstance(post, dict) else None), children if isinstance(children, list) else []
+
+
+def morechildren_things(body: Any) -> list[Any] | None:
+    """The ``things`` of a ``/api/morechildren?api_type=json`` answer, or None."""
+    if not isinstance(body, dict) or not isinstance(body.get("json"), dict):
+        return None
+    data = body["json"].get("data")
+    if not isinstance(data, dict):
+        return [] if not body["json"].get("errors") else None
+    things = data.get("things")
+    return things if isinstance(things, list) else None

@@ -1,0 +1,119 @@
+"""The reddit source's comment fetching against the loopback Reddit's wire format."""
+
+from __future__ import annotations
+
+import time
+
+from bcrao.sources.base import CommentRequest
+from tests.fakes.fixtures import fake_reddit  # noqa: F401
+from tests.fakes.reddit_comments import FakeComment
+from tests.sources.test_reddit_source import make_source, saas  # noqa: F401
+
+
+def comments_request(post: dict, limit: int = 50, max_depth: int = 8) -> CommentRequest:
+    return CommentRequest(post_id=post["id"], subreddit="SaaS", limit=limit, max_depth=max_depth)
+
+
+def expected_order(thread, max_depth: int) -> list[str]:
+    """Depth-first, best first among siblings, no deeper than ``max_depth``."""
+    out: list[str] = []
+
+    def walk(siblings, depth):
+        for c in siblings:
+            if depth > max_depth:
+                return
+            out.append(c.id)
+            walk(c.replies, depth + 1)
+
+    walk(thread.top, 0)
+    return out
+
+
+async def test_more_stubs_are_expanded_until_the_limit(fake_reddit, make_source, saas):  # noqa: F811
+    post = saas[0]
+    thread = fake_reddit.thread(post["id"], 60)
+    result = await make_source().fetch_comments(comments_request(post, limit=45))
+
+    assert len(result.comments) == 45
+    assert not result.post_gone
+    calls = fake_reddit.comment_requests()
+    assert calls[0].path == f"/comments/{post['id']}"
+    assert calls[0].query["sort"] == "confidence" and calls[0].query["depth"] == "9"
+    more = [c for c in calls if c.path == "/api/morechildren"]
+    assert more and all(c.query["link_id"] == post["name"] for c in more)
+    assert all(len(c.query["children"].split(",")) <= 100 for c in more)
+    wanted = set(expected_order(thread, 8))
+    assert {c.id for c in result.comments} <= wanted
+    assert len({c.id for c in result.comments}) == 45  # no comment twice
+    # Depth and parent agree with the thread, whichever response carried the comment.
+    by_id = {c.id: c for c in result.comments}
+    for c in result.comments:
+        assert c.depth == thread.depth_of(thread.by_id[c.id])
+        assert c.parent_id == thread.by_id[c.id].parent
+        assert c.post_id == post["id"]
+        if c.parent_id.startswith("t1_"):
+            assert c.parent_id[3:] in by_id  # a reply never arrives without its parent
+
+
+async def test_whole_thread_when_the_limit_allows(fake_reddit, make_source, saas):  # noqa: F811
+    post = saas[1]
+    thread = fake_reddit.thread(post["id"], 30)
+    result = await make_source().fetch_comments(comments_request(post, limit=500, max_depth=20))
+    assert sorted(c.id for c in result.comments) == sorted(thread.all_ids())
+    # Deleted and removed comments keep their place with neither author nor text.
+    gone = [c for c in result.comments if c.is_deleted]
+    assert len(gone) == 2 and all(c.author is None and c.body is None for c in gone)
+    # Every HTTP request counts, the token exchange included.
+    assert result.requests == len(fake_reddit.comment_requests()) + len(fake_reddit.token_requests())
+
+
+async def test_a_continue_this_thread_stub_is_not_followed_past_the_depth(fake_reddit, make_source, saas):  # noqa: F811
+    post = saas[2]
+    chain = [
+        FakeComment(f"d{n}", post["name"] if n == 0 else f"t1_d{n - 1}", f"level {n} reply", "u", 5, 1.0)
+        for n in range(6)
+    ]
+    fake_reddit.thread(post["id"], chain)
+    result = await make_source().fetch_comments(comments_request(post, limit=50, max_depth=2))
+    assert [c.id for c in result.comments] == ["d0", "d1", "d2"]
+    assert [c.depth for c in result.comments] == [0, 1, 2]
+    assert [c.path for c in fake_reddit.comment_requests()] == [f"/comments/{post['id']}"]
+
+
+async def test_a_429_in_the_middle_is_waited_out_and_nothing_is_lost(fake_reddit, make_source, saas):  # noqa: F811
+    post = saas[3]
+    thread = fake_reddit.thread(post["id"], 40)
+    fake_reddit.fail_comments("429", 1, skip=1, retry_after=1)
+    waits: list[float] = []
+
+    async def on_wait(seconds: float) -> None:
+        waits.append(seconds)
+
+    started = time.monotonic()
+    result = await make_source().fetch_comments(comments_request(post, limit=500), on_wait=on_wait)
+    assert time.monotonic() - started >= 0.9 and waits
+    statuses = [c.status for c in fake_reddit.comment_requests()]
+    assert statuses[:3] == [200, 429, 200]
+    assert sorted(c.id for c in result.comments) == sorted(expected_order(thread, 8))
+
+
+async def test_a_post_deleted_before_its_comments_are_read_is_reported(fake_reddit, make_source, saas):  # noqa: F811
+    post = saas[4]
+    fake_reddit.delete_post(post["id"])
+    result = await make_source().fetch_comments(comments_request(post))
+    assert result.post_gone and result.comments == []
+
+
+async def test_bodies_and_authors_are_read_as_sent(fake_reddit, make_source, saas):  # noqa: F811
+    post = saas[5]
+    fake_reddit.thread(
+        post["id"],
+        [FakeComment("x1", post["name"], "Paddle & Stripe > <b>Chargebee</b>", "alice", 7, 1700000000.0)],
+    )
+    [comment] = (await make_source().fetch_comments(comments_request(post))).comments
+    assert (comment.author, comment.body, comment.upvotes) == (
+        "alice",
+        "Paddle & Stripe > <b>Chargebee</b>",
+        7,
+    )
+    assert comment.created_utc.timestamp() == 1700000000.0
