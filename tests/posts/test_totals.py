@@ -77,10 +77,10 @@ async def test_a_remembered_search_total_answers_without_counting_again(client, 
     assert first == len(expected_ids(seeded.posts, q="pricing", archetype="Feedback"))
     # Plant a different number under the same key and version: the list must answer with it.
     key = search_key(cid, key_filters)
-    SEARCH_TOTALS.put(key, (len(seeded.posts), 0), 12345)  # (stored posts, labels version)
+    SEARCH_TOTALS.put(key, (len(seeded.posts), 0, 0), 12345)  # (stored posts, labels version, comments)
     planted = (await client.get(seeded.url(), params=params, headers=seeded.headers)).json()["total"]
     assert planted == 12345
-    SEARCH_TOTALS.put(key, (len(seeded.posts) - 1, 0), 12345)  # filed under an older version: ignored
+    SEARCH_TOTALS.put(key, (len(seeded.posts) - 1, 0, 0), 12345)  # filed under an older version: ignored
     assert (await client.get(seeded.url(), params=params, headers=seeded.headers)).json()["total"] == first
 
 

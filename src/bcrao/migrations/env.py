@@ -17,7 +17,12 @@ target_metadata = Base.metadata
 # PostgreSQL-only indexes created by hand in the migrations (the GIN word-search index, and
 # the trigram ones of revisions before 0003); the models do not declare them, so
 # autogenerate must not propose dropping them.
-DIALECT_ONLY_INDEXES = {"ix_raw_posts_search", "ix_raw_posts_title_trgm", "ix_raw_posts_text_trgm"}
+DIALECT_ONLY_INDEXES = {
+    "ix_raw_posts_search",
+    "ix_raw_posts_comment_search",
+    "ix_raw_posts_title_trgm",
+    "ix_raw_posts_text_trgm",
+}
 
 
 def _include_object(obj, name, type_, reflected, compare_to) -> bool:

@@ -1,11 +1,12 @@
-// Post detail in an accessible modal: full text, metadata, and the success score's breakdown
-// as bars (positive contributions and penalties), with a link to the thread on Reddit.
+// Post detail in an accessible modal: full text, metadata, the success score's breakdown as
+// bars (positive contributions and penalties), a link to Reddit, and the collected comments.
 
 import { api } from "../api.js";
 import { h, icon } from "../dom.js";
 import { ARCHETYPE_LABEL, dateTime, humanize, num, score, sub } from "../format.js";
 import { openModal } from "../modal.js";
 import { toast } from "../toast.js";
+import { threadSection } from "./thread.js";
 
 // Largest possible contribution of each known component (see DESIGN.md "score"); anything
 // unknown is drawn against the 0-10 scale.
@@ -75,9 +76,10 @@ export function openPost(campaignId, postId, onCorrected) {
   api.get(`/v1/campaigns/${campaignId}/posts/${postId}`)
     .then((p) => {
       modal.dialog.querySelector(".modal-title").textContent = p.title;
+      const thread = threadSection(campaignId, p); // loaded once; a correction does not change it
       const show = (post) => {
         if (post === null) { corrected = true; modal.close(); return; } // hidden as noise
-        body.replaceChildren(...render(post), correctionControls(campaignId, post, (next) => { corrected = true; show(next); }));
+        body.replaceChildren(...render(post), correctionControls(campaignId, post, (next) => { corrected = true; show(next); }), thread);
       };
       show(p);
       body.setAttribute("aria-busy", "false");

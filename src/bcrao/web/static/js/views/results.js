@@ -22,7 +22,8 @@ export const SORTS = [
 // Label confidence choices (the classifier's probability for the archetype it chose).
 export const CONFIDENCES = [["", "Any confidence"], ["0.6", "Confident (≥ 60%)"], ["0.8", "Very confident (≥ 80%)"]];
 export const MENTIONS = [["", "Any post"], ["true", "Mentions my keywords"], ["false", "Does not mention them"]];
-const FILTER_KEYS = ["archetype", "subreddit", "min_score", "max_score", "min_confidence", "mentions_keywords", "q", "sort", "page"];
+export const SEARCH_IN = [["posts", "Posts"], ["comments", "Comments"], ["all", "Posts and comments"]];
+const FILTER_KEYS = ["archetype", "subreddit", "min_score", "max_score", "min_confidence", "mentions_keywords", "q", "search_in", "sort", "page"];
 
 /** The post filters in a URL query, cleaned (defaults dropped, so URLs stay short). */
 export function readFilters(query) {
@@ -33,6 +34,7 @@ export function readFilters(query) {
   }
   if (f.sort === "-success_score") delete f.sort;
   if (f.page === "1") delete f.page;
+  if (f.search_in === "posts") delete f.search_in;
   if (f.min_score === "0") delete f.min_score;
   if (f.max_score === "10") delete f.max_score;
   return f;
@@ -69,6 +71,8 @@ export function resultsSection({ campaign, onFilter }) {
       return b;
     }));
   const search = h("input", { type: "search", id: "f-q", placeholder: "Search titles and text", autocomplete: "off" });
+  const searchIn = h("select", { id: "f-in", "aria-label": "Search in", dataset: { testid: "search-in" } },
+    ...SEARCH_IN.map(([v, l]) => h("option", { value: v }, l)));
   const subSelect = h("select", { id: "f-sub" }, h("option", { value: "" }, "All subreddits"),
     ...campaign.target_subreddits.map((s) => h("option", { value: s }, sub(s))));
   const minRange = h("input", { type: "range", id: "f-min", min: 0, max: 10, step: 0.5, value: 0, "aria-label": "Minimum success score" });
@@ -82,7 +86,7 @@ export function resultsSection({ campaign, onFilter }) {
     h("div", { class: "filters-row" }, tabs),
     h("div", { class: "filters-row filters-grid" },
       h("div", { class: "control control-search" }, h("label", { for: "f-q", class: "control-label" }, "Search"),
-        h("div", { class: "input-icon" }, icon("search"), search)),
+        h("div", { class: "search-with-scope" }, h("div", { class: "input-icon" }, icon("search"), search), searchIn)),
       h("div", { class: "control" }, h("label", { for: "f-sub", class: "control-label" }, "Subreddit"), subSelect),
       h("div", { class: "control control-range" },
         h("span", { class: "control-label", id: "range-label" }, "Success score ", rangeOut),
@@ -96,6 +100,7 @@ export function resultsSection({ campaign, onFilter }) {
 
   search.addEventListener("input", debounce(() => onFilter({ q: search.value.trim(), page: "" }), 350));
   search.addEventListener("keydown", (e) => { if (e.key === "Enter") onFilter({ q: search.value.trim(), page: "" }); });
+  searchIn.addEventListener("change", () => onFilter({ search_in: searchIn.value, page: "" }));
   subSelect.addEventListener("change", () => onFilter({ subreddit: subSelect.value, page: "" }));
   sortSelect.addEventListener("change", () => onFilter({ sort: sortSelect.value, page: "" }));
   confSelect.addEventListener("change", () => onFilter({ min_confidence: confSelect.value, page: "" }));
@@ -119,21 +124,24 @@ export function resultsSection({ campaign, onFilter }) {
   // ---- posts ----
   const exportCsv = h("button", { type: "button", class: "btn btn-secondary btn-sm", dataset: { testid: "export-csv" } }, icon("download"), "CSV");
   const exportJsonl = h("button", { type: "button", class: "btn btn-secondary btn-sm", dataset: { testid: "export-jsonl" } }, icon("download"), "JSONL");
+  const exportComments = h("button", { type: "button", class: "btn btn-secondary btn-sm", dataset: { testid: "export-comments" },
+    title: "Every comment of the matching posts, thread by thread" }, icon("download"), "Comments CSV");
   const grid = h("div", { class: "post-grid", "aria-live": "off" });
   const pager = h("nav", { class: "pager", "aria-label": "Post pages" });
   const posts = h("section", { class: "posts-section", "aria-labelledby": "posts-h" },
     h("div", { class: "section-head" }, h("h2", { id: "posts-h" }, "Posts"),
       h("div", { class: "export", role: "group", "aria-label": "Export matching posts" },
-        h("span", { class: "muted small" }, "Export"), exportCsv, exportJsonl)),
+        h("span", { class: "muted small" }, "Export"), exportCsv, exportJsonl, exportComments)),
     filterBar, grid, pager);
 
-  for (const [btn, format] of [[exportCsv, "csv"], [exportJsonl, "jsonl"]]) {
+  for (const [btn, format, what] of [[exportCsv, "csv", "posts"], [exportJsonl, "jsonl", "posts"], [exportComments, "csv", "comments"]]) {
     btn.addEventListener("click", async () => {
       btn.disabled = true;
       try {
         const { page, ...rest } = filters; // export is every matching post, not one page
-        const name = await api.download(`/v1/campaigns/${campaign.id}/posts/export`, { format, ...rest },
-          `${slug(campaign.name)}-posts.${format}`);
+        const path = what === "posts" ? "posts/export" : "comments/export";
+        const name = await api.download(`/v1/campaigns/${campaign.id}/${path}`, { format, ...rest },
+          `${slug(campaign.name)}-${what}.${format}`);
         toast(`Downloaded ${name}`, "success");
       } catch (err) {
         toast("Export failed: " + err.message, "error");
@@ -298,6 +306,7 @@ export function resultsSection({ campaign, onFilter }) {
       b.setAttribute("aria-pressed", on ? "true" : "false");
     }
     if (document.activeElement !== search) search.value = filters.q || "";
+    searchIn.value = filters.search_in || "posts";
     subSelect.value = filters.subreddit || "";
     if (subSelect.value !== (filters.subreddit || "")) {
       // A subreddit in the URL that is no longer a target: still show it as chosen.
