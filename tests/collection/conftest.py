@@ -9,6 +9,7 @@ from typing import Any
 
 import pytest
 
+from bcrao.db import make_engine, make_sessionmaker
 from bcrao.sources.base import NormalizedPost
 
 _ids = itertools.count(1)
@@ -41,3 +42,11 @@ def build_post(**overrides: Any) -> NormalizedPost:
 @pytest.fixture
 def make_post() -> Callable[..., NormalizedPost]:
     return build_post
+
+
+@pytest.fixture
+async def maker(db):
+    """A sessionmaker on the suite's empty, migrated database."""
+    engine = make_engine(db)
+    yield make_sessionmaker(engine)
+    await engine.dispose()

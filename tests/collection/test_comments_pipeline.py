@@ -8,7 +8,7 @@ from bcrao.collection.models import CollectionRun, RawPost
 from bcrao.collection.pipeline import CollectionService, RunOptions
 from bcrao.comments.models import CommentTotal, RawComment
 from bcrao.sources.base import CommentResult, SourceError
-from tests.collection.test_pipeline import Events, RecordingSource, another_run, maker, new_run  # noqa: F401
+from tests.collection.test_pipeline import Events, RecordingSource, another_run, new_run
 
 
 class FlakyComments(RecordingSource):

@@ -14,7 +14,7 @@ from bcrao.auth.service import create_user
 from bcrao.campaigns.models import Campaign
 from bcrao.collection.models import CollectionRun, PostCount, RawPost, RejectedSample
 from bcrao.collection.pipeline import CampaignSnapshot, CollectionService, RunCancelled, RunOptions
-from bcrao.db import make_engine, make_sessionmaker, session_scope
+from bcrao.db import session_scope
 from bcrao.sources.base import FetchRequest, FetchResult, SourceError
 from bcrao.sources.sample import SampleSource
 
@@ -42,13 +42,6 @@ class RecordingSource:
 
     async def aclose(self) -> None:
         return None
-
-
-@pytest.fixture
-async def maker(db):
-    engine = make_engine(db)
-    yield make_sessionmaker(engine)
-    await engine.dispose()
 
 
 async def new_run(maker, subreddits: Sequence[str] = SUBS, keywords=("churn", "pricing", "customers")):

@@ -162,7 +162,7 @@ async def test_search_in_finds_posts_by_the_words_of_their_comments(client, thre
 
 
 async def test_search_totals_see_comments_added_later(app, client, threaded):
-    seeded, post = threaded
+    seeded, _ = threaded
     params = {"q": "quokka", "search_in": "comments"}
     first = (await client.get(seeded.url(), params=params, headers=seeded.headers)).json()
     assert first["total"] == 0
