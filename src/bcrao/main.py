@@ -28,6 +28,8 @@ from bcrao.posts.router import router as posts_router
 from bcrao.runtime import build_runtime
 from bcrao.tasks.executors import make_executor
 from bcrao.tasks.reaper import reap_stale_runs, reaper_loop
+from bcrao.themes.compute import stop_local_themes
+from bcrao.themes.router import router as themes_router
 from bcrao.web.router import mount_web
 
 log = logging.getLogger("bcrao")
@@ -85,7 +87,8 @@ def create_app(settings: Settings | None = None, *, migrate_sqlite: bool = True)
             reaper.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await reaper
-            await runtime.aclose()
+            await runtime.aclose()  # runs end first: their followers may start theme work
+            await stop_local_themes()
 
     app = FastAPI(
         title="BC-RAO Collector",
@@ -105,6 +108,7 @@ def create_app(settings: Settings | None = None, *, migrate_sqlite: bool = True)
     app.include_router(posts_router)
     app.include_router(corrections_router)
     app.include_router(comments_router)
+    app.include_router(themes_router)
     install_metrics(app, runtime.sessionmaker)
     if settings.cors_origins:
         app.add_middleware(

@@ -13,6 +13,7 @@ from bcrao.collection.models import (
 )
 from bcrao.comments.models import CommentTotal, RawComment
 from bcrao.db import Base
+from bcrao.themes.models import ThemePost, ThemeSet
 
 __all__ = [
     "Base",
@@ -26,5 +27,7 @@ __all__ = [
     "RejectedSample",
     "RunLedger",
     "SourceCursor",
+    "ThemePost",
+    "ThemeSet",
     "User",
 ]

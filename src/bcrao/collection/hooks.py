@@ -34,7 +34,9 @@ class Follower(Protocol):
 
 def followers() -> list[tuple[str, Follower]]:
     """Imported here, not at module level: followers import the collection package."""
-    return []
+    from bcrao.themes.compute import follow_run
+
+    return [("themes", follow_run)]
 
 
 async def run_finished(

@@ -139,6 +139,9 @@ class PostFilters:
             raise ValidationFailed("q", f"at most {MAX_SEARCH_WORDS} search words")
         self.words = tuple(query_words(raw_words))
         self.search_in: str = search_in
+        # Set by the themes router: only the posts of one theme (of one computation).
+        self.theme: int | None = None
+        self.theme_generation = 0
         self.sort: str = sort
 
     def for_campaign(self, noise_posts: int) -> PostFilters:
@@ -154,6 +157,7 @@ class PostFilters:
             or self.archetype_source is not None
             or self.mentions_keywords is not None
             or self.include_noise  # post_counts leave noise out
+            or self.theme is not None
         )
 
     def __repr__(self) -> str:

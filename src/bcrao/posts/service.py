@@ -25,6 +25,7 @@ from bcrao.errors import NotFound
 from bcrao.posts.schemas import POST_FIELDS, SNIPPET_CHARS, PostDetail, PostFilters, PostList, PostOut
 from bcrao.posts.search import match_params, matches_clause, matches_either_clause
 from bcrao.posts.totals import SearchTotals, posts_version
+from bcrao.themes.models import ThemePost
 
 # Sort key → (column, descending). The id tie-breaker runs in the same direction, so one
 # composite index serves the whole ORDER BY, forwards or backwards, and pages are stable.
@@ -59,6 +60,7 @@ class Shape:
     hide_noise: bool
     words: int
     search_in: str
+    theme: bool = False
 
     @classmethod
     def of(cls, filters: PostFilters, dialect: str) -> Shape:
@@ -74,6 +76,7 @@ class Shape:
             hide_noise=filters.hide_noise,
             words=len(filters.words),
             search_in=filters.search_in if filters.words else "posts",
+            theme=filters.theme is not None,
         )
 
 
@@ -87,6 +90,7 @@ def filter_params(filters: PostFilters, *, campaign_id: uuid.UUID, dialect: str)
         "f_max_score": filters.max_score,
         "f_min_confidence": filters.min_confidence,
         "f_source": filters.archetype_source,
+        "f_theme": filters.theme,
         **(match_params(list(filters.words), dialect) if filters.words else {}),
     }
 
@@ -117,6 +121,11 @@ def shape_where(shape: Shape) -> tuple[ColumnElement[bool], ...]:
         length = func.jsonb_array_length if shape.dialect == "postgresql" else func.json_array_length
         mentions = func.coalesce(length(RawPost.matched_keywords), 0) > 0
         where.append(mentions if shape.mentions else ~mentions)
+    if shape.theme:
+        members = select(ThemePost.post_id).where(
+            ThemePost.campaign_id == bindparam("f_campaign"), ThemePost.theme_id == bindparam("f_theme")
+        )
+        where.append(RawPost.id.in_(members))
     if shape.words and shape.search_in == "all":
         columns = (RawPost.search_terms, RawPost.comment_terms)
         where.append(matches_either_clause(columns, shape.words, shape.dialect))
@@ -201,7 +210,8 @@ def search_key(campaign_id: uuid.UUID, filters: PostFilters) -> tuple[Any, ...]:
     """What a remembered search total is filed under (the sort and page do not change it)."""
     return (campaign_id, filters.archetype, filters.subreddit_key, filters.min_score, filters.max_score,
             filters.min_confidence, filters.archetype_source, filters.mentions_keywords,
-            filters.include_noise, filters.words, filters.search_in)  # fmt: skip
+            filters.include_noise, filters.words, filters.search_in, filters.theme,
+            filters.theme_generation)  # fmt: skip
 
 
 # One per process: totals are cheap to recompute and never shared across processes.

@@ -1,0 +1,305 @@
+"""Themes of a campaign's posts, offline: TF-IDF over each post (and its comments), NMF.
+
+Why NMF and not clustering or a neural topic model: it needs no downloaded weights, runs on
+one core in seconds for a hundred thousand posts, is deterministic (``nndsvda``
+initialisation), and every post gets the theme it weighs most in, so there is no "outliers"
+bucket: only a post with none of the vocabulary's words (a title like "Help?") is left
+unassigned. Each theme is then described with evidence a founder can check: its most
+distinctive terms, the archetype mix, the weekly trend, and quotes, which are sentences cut
+out of the posts and comments (exact substrings, so each one can be found behind its link).
+
+Everything here is pure computation over ``ThemeDoc`` values; ``bcrao.themes.compute``
+reads them from the database and stores the result.
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+import re
+import uuid
+import warnings
+from collections import Counter
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from typing import Any
+
+import numpy as np
+from sklearn.decomposition import NMF
+from sklearn.exceptions import ConvergenceWarning
+from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS, TfidfVectorizer
+
+ARCHETYPES = ("Journey", "ProblemSolution", "Feedback", "Unclassified")
+MIN_POSTS = 8  # fewer posts than this make no themes worth reading
+MAX_THEMES = 12
+TREND_WEEKS = 8
+QUOTES = 5
+QUOTE_MIN, QUOTE_MAX = 25, 280
+DOC_CHARS = 6000  # of a post with its comments: enough to know what it is about
+# Words every Reddit thread has, whatever it is about: they would name every theme.
+FILLER = {
+    "just", "like", "im", "dont", "really", "know", "think", "want", "get", "got", "would", "one",
+    "also", "make", "thanks", "thank", "anyone", "help", "people", "time", "need", "going", "use",
+    "using", "way", "thing", "things", "lot", "good", "new", "year", "years", "work", "even", "much",
+    "could", "day", "see", "still", "first", "ve", "ll", "re", "don", "doesn", "didn", "isn", "can",
+    "actually", "post", "reddit", "question", "does", "did", "let", "say", "said", "yes", "yeah",
+    "sure", "right", "ok", "okay", "pretty", "maybe", "since", "well", "look", "looking", "try",
+    "trying", "tried", "back", "around", "something", "anything", "everything", "someone", "lol",
+    "edit", "http", "https", "www", "com", "amp", "x200b", "deleted", "removed", "hi", "hey", "guys",
+}  # fmt: skip
+STOP_WORDS = sorted(ENGLISH_STOP_WORDS | FILLER)
+_NEGATIVE = re.compile(
+    r"\b(hate|hated|frustrat\w*|struggl\w*|expensive|overpriced|problem\w*|issue\w*|pain\w*|annoy\w*|"
+    r"broken|bug\w*|can'?t|cannot|difficult|hard|slow|waste\w*|confus\w*|nightmare|terrible|awful|"
+    r"fail\w*|lost|losing|churn\w*|stuck|worst|sucks?|impossible|complain\w*|nobody|never)\b",
+    re.IGNORECASE,
+)
+_SENTENCE = re.compile(r"[^.!?\n]+[.!?]*")
+_GRAM = re.compile(r"[a-z][a-z0-9]+")
+
+
+@dataclass(slots=True)
+class ThemeComment:
+    id: uuid.UUID
+    body: str
+    upvotes: int
+    reddit_url: str
+
+
+@dataclass(slots=True)
+class ThemeDoc:
+    post_id: uuid.UUID
+    title: str
+    text: str
+    archetype: str
+    success_score: float
+    upvotes: int
+    comment_count: int
+    created: datetime
+    reddit_url: str
+    comments: list[ThemeComment] = field(default_factory=list)
+
+    def document(self) -> str:
+        parts = [self.title, self.title, self.text, *(c.body for c in self.comments)]
+        return "\n".join(p for p in parts if p)[:DOC_CHARS]
+
+
+@dataclass(slots=True)
+class ThemeSet:
+    themes: list[dict[str, Any]]
+    assignment: dict[uuid.UUID, int]  # post id -> theme id
+    total_posts: int
+    unassigned: int
+
+
+def theme_count(posts: int) -> int:
+    """About one theme per 30-100 posts, between 2 and ``MAX_THEMES``."""
+    return max(2, min(MAX_THEMES, round(math.sqrt(posts / 4))))
+
+
+def build_themes(docs: Sequence[ThemeDoc], *, max_themes: int = MAX_THEMES) -> ThemeSet:
+    """The campaign's themes; deterministic for the same posts (whatever their order)."""
+    docs = sorted(docs, key=lambda d: d.post_id)
+    if len(docs) < MIN_POSTS:
+        return ThemeSet(themes=[], assignment={}, total_posts=len(docs), unassigned=len(docs))
+    vectorizer = TfidfVectorizer(
+        stop_words=STOP_WORDS,
+        ngram_range=(1, 2),
+        min_df=2 if len(docs) < 500 else 3 if len(docs) < 5000 else 5,
+        max_df=0.35,
+        max_features=30_000,
+        sublinear_tf=True,
+        strip_accents="unicode",
+        token_pattern=r"(?u)\b[a-zA-Z][a-zA-Z0-9]+\b",
+        dtype=np.float32,
+    )
+    try:
+        matrix = vectorizer.fit_transform([d.document() for d in docs])
+    except ValueError:  # nothing but stop words
+        return ThemeSet(themes=[], assignment={}, total_posts=len(docs), unassigned=len(docs))
+    k = min(theme_count(len(docs)), max_themes, matrix.shape[1])
+    model = NMF(n_components=k, init="nndsvda", random_state=0, max_iter=300, tol=1e-4)
+    with warnings.catch_warnings():
+        # Not converged to 1e-4 in 300 iterations changes the weights in the 4th decimal,
+        # not which theme a post weighs most in.
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        weights = model.fit_transform(matrix)
+    terms = vectorizer.get_feature_names_out()
+    best = weights.argmax(axis=1)
+    strength = weights.max(axis=1)
+    members: dict[int, list[int]] = {}
+    for i, (topic, s) in enumerate(zip(best, strength, strict=True)):
+        if s > 1e-9:
+            members.setdefault(int(topic), []).append(i)
+    newest = max(d.created for d in docs)
+    drafts = []
+    for topic, rows in members.items():
+        component = model.components_[topic]
+        top = component.argsort()[::-1][:40]
+        term_weights = {str(terms[t]): float(component[t]) for t in top if component[t] > 0}
+        ranked = sorted(rows, key=lambda i: -weights[i, topic])
+        drafts.append(
+            _describe([docs[i] for i in rows], [docs[i] for i in ranked[:60]], term_weights, newest)
+        )
+    drafts.sort(key=lambda t: (-t["size"], t["label"]))
+    _rank_pain(drafts)
+    assignment: dict[uuid.UUID, int] = {}
+    for number, theme in enumerate(drafts, start=1):
+        theme["id"] = number
+        theme["share"] = round(theme["size"] / len(docs), 4)
+        for post_id in theme.pop("_post_ids"):
+            assignment[post_id] = number
+    return ThemeSet(
+        themes=drafts, assignment=assignment, total_posts=len(docs), unassigned=len(docs) - len(assignment)
+    )
+
+
+def _label_terms(term_weights: dict[str, float]) -> list[str]:
+    """The theme's most distinctive terms, phrases first: a word inside a chosen phrase is
+    not repeated ("cold email" makes "cold" and "email" redundant)."""
+    chosen: list[str] = []
+    for term in sorted(term_weights, key=lambda t: (-term_weights[t], t)):
+        words = set(term.split())
+        if any(words <= set(c.split()) or set(c.split()) <= words for c in chosen):
+            continue
+        chosen.append(term)
+        if len(chosen) == 8:
+            break
+    return chosen
+
+
+def _describe(
+    docs: list[ThemeDoc], ranked: list[ThemeDoc], term_weights: dict[str, float], newest: datetime
+) -> dict[str, Any]:
+    key_terms = _label_terms(term_weights)
+    archetypes = Counter(d.archetype for d in docs)
+    negative = sum(1 for d in docs if _NEGATIVE.search(f"{d.title}\n{d.text}"))
+    trend = _trend(docs, newest)
+    return {
+        "label": " · ".join(key_terms[:3]),
+        "terms": key_terms,
+        "size": len(docs),
+        "by_archetype": {a: archetypes.get(a, 0) for a in ARCHETYPES},
+        "avg_success_score": round(sum(d.success_score for d in docs) / len(docs), 2),
+        "trend": trend,
+        "direction": _direction([w["count"] for w in trend]),
+        "quotes": _quotes(ranked, term_weights),
+        "_problem_share": archetypes.get("ProblemSolution", 0) / len(docs),
+        "_negative_share": negative / len(docs),
+        "_engagement": sum(math.log1p(max(0, d.upvotes) + max(0, d.comment_count)) for d in docs) / len(docs),
+        "_post_ids": [d.post_id for d in docs],
+    }
+
+
+def _rank_pain(themes: list[dict[str, Any]]) -> None:
+    """Pain: how much of a theme asks for a fix or complains (ProblemSolution posts, negative
+    wording), times how much the community engages with it and how big it is; 0-10, the
+    campaign's most painful theme at 10."""
+    raw = [
+        (0.6 * t.pop("_problem_share") + 0.4 * t.pop("_negative_share")) * t.pop("_engagement")
+        * math.log1p(t["size"])
+        for t in themes
+    ]  # fmt: skip
+    top = max(raw, default=0.0)
+    for theme, value in zip(themes, raw, strict=True):
+        theme["pain_score"] = round(10 * value / top, 2) if top > 0 else 0.0
+
+
+def week_of(moment: datetime | date) -> date:
+    day = moment.date() if isinstance(moment, datetime) else moment
+    return day - timedelta(days=day.weekday())
+
+
+def _trend(docs: list[ThemeDoc], newest: datetime) -> list[dict[str, Any]]:
+    last = week_of(newest)
+    weeks = [last - timedelta(weeks=n) for n in range(TREND_WEEKS - 1, -1, -1)]
+    counts = Counter(week_of(d.created) for d in docs)
+    return [{"week": w.isoformat(), "count": counts.get(w, 0)} for w in weeks]
+
+
+def _direction(counts: list[int]) -> str:
+    """Rising or fading when the last four weeks differ from the four before by a quarter
+    and by at least two posts; steady otherwise (small numbers are not a trend)."""
+    half = len(counts) // 2
+    before, recent = sum(counts[:half]), sum(counts[half:])
+    if recent - before >= 2 and recent > 1.25 * before:
+        return "rising"
+    if before - recent >= 2 and recent < 0.8 * before:
+        return "fading"
+    return "steady"
+
+
+_STOP = frozenset(STOP_WORDS)
+
+
+def _grams(text: str) -> set[str]:
+    """Words and two-word phrases as the vectorizer sees them (stop words out first)."""
+    words = [w for w in _GRAM.findall(text.lower()) if w not in _STOP]
+    return set(words) | {f"{a} {b}" for a, b in itertools.pairwise(words)}
+
+
+def sentences(text: str) -> list[str]:
+    """Sentences of ``text`` as exact substrings of it (trimmed, never rewritten)."""
+    out = []
+    for match in _SENTENCE.finditer(text or ""):
+        sentence = match.group().strip()
+        if len(sentence) > QUOTE_MAX:  # cut at a word boundary: still a substring
+            sentence = sentence[:QUOTE_MAX].rsplit(" ", 1)[0].rstrip(",;: ")
+        if len(sentence) >= QUOTE_MIN:
+            out.append(sentence)
+    return out
+
+
+def _quotes(ranked: list[ThemeDoc], term_weights: dict[str, float]) -> list[dict[str, Any]]:
+    """The sentence that carries the theme best in each of its most typical posts (title,
+    text or a comment), then the best ``QUOTES`` of those, one per post."""
+    picks = []
+    for doc in ranked:
+        sources: list[tuple[str, uuid.UUID | None, str, int]] = [
+            (doc.title, None, doc.reddit_url, doc.upvotes),
+            (doc.text, None, doc.reddit_url, doc.upvotes),
+            *((c.body, c.id, c.reddit_url, c.upvotes) for c in doc.comments),
+        ]
+        best: tuple[float, int, str, uuid.UUID | None, str] | None = None
+        for text, comment_id, url, upvotes in sources:
+            for sentence in sentences(text):
+                score = sum(term_weights.get(g, 0.0) for g in _grams(sentence))
+                if score > 0 and (best is None or (score, upvotes) > (best[0], best[1])):
+                    best = (score, upvotes, sentence, comment_id, url)
+        if best is not None:
+            score, upvotes, sentence, comment_id, url = best
+            picks.append((score, upvotes, doc.post_id, comment_id, url, sentence))
+    picks.sort(key=lambda p: (-p[0], -p[1], str(p[2])))
+    return [
+        {"post_id": str(post_id), "comment_id": str(cid) if cid else None, "reddit_url": url, "text": text,
+         "upvotes": upvotes}
+        for _, upvotes, post_id, cid, url, text in picks[:QUOTES]
+    ]  # fmt: skip
+
+
+def npmi(top_terms: Sequence[str], documents: Sequence[set[str]]) -> float:
+    """Mean normalised pointwise mutual information of a theme's top terms over documents
+    (sets of their grams): 1 = always together, 0 = independent, -1 = never together."""
+    n = len(documents)
+    if n == 0 or len(top_terms) < 2:
+        return 0.0
+    present = {t: {i for i, d in enumerate(documents) if t in d} for t in top_terms}
+    scores = []
+    for i, a in enumerate(top_terms):
+        for b in top_terms[i + 1 :]:
+            pa, pb = len(present[a]) / n, len(present[b]) / n
+            pab = len(present[a] & present[b]) / n
+            if pa == 0 or pb == 0:
+                continue
+            if pab == 0:
+                scores.append(-1.0)
+            elif pab == 1:
+                scores.append(1.0)
+            else:
+                scores.append(math.log(pab / (pa * pb)) / -math.log(pab))
+    return sum(scores) / len(scores) if scores else 0.0
+
+
+def doc_grams(doc: ThemeDoc) -> set[str]:
+    return _grams(doc.document())
