@@ -78,6 +78,7 @@ async def load_docs(session: AsyncSession, campaign_id: uuid.UUID) -> list[Theme
 
 async def compute_themes(sessionmaker: async_sessionmaker[AsyncSession], campaign_id: uuid.UUID) -> str:
     """Compute and store; the status it ended with (``ready``, ``failed`` or ``gone``)."""
+    version = None
     try:
         async with sessionmaker() as session:
             version = await current_version(session, campaign_id)
@@ -88,7 +89,12 @@ async def compute_themes(sessionmaker: async_sessionmaker[AsyncSession], campaig
         async with session_scope(sessionmaker) as session:
             row = await session.get(ThemeSet, campaign_id)
             if row is not None:
-                row.status, row.error = "failed", f"{type(exc).__name__}: the themes could not be computed"
+                # Filed under the version it failed on: reads do not retry it in a loop; the
+                # next run (or a refresh) does.
+                row.status, row.version = "failed", version
+                row.error = (
+                    f"The themes could not be computed ({type(exc).__name__}); the next run tries again"
+                )
         return "failed"
     async with session_scope(sessionmaker) as session:
         row = await session.get(ThemeSet, campaign_id, with_for_update=True)

@@ -37,6 +37,8 @@ TREND_WEEKS = 8
 QUOTES = 5
 QUOTE_MIN, QUOTE_MAX = 25, 280
 DOC_CHARS = 6000  # of a post with its comments: enough to know what it is about
+COMMENT_CHARS = 2000
+BOILERPLATE_POSTS = 3  # a comment sentence found under this many posts says nothing about any
 # Words every Reddit thread has, whatever it is about: they would name every theme.
 FILLER = {
     "just", "like", "im", "dont", "really", "know", "think", "want", "get", "got", "would", "one",
@@ -80,9 +82,17 @@ class ThemeDoc:
     reddit_url: str
     comments: list[ThemeComment] = field(default_factory=list)
 
-    def document(self) -> str:
-        parts = [self.title, self.title, self.text, *(c.body for c in self.comments)]
-        return "\n".join(p for p in parts if p)[:DOC_CHARS]
+    def document(self, boilerplate: frozenset[str] = frozenset()) -> str:
+        """Title (twice: it says what the post is about), text, then the comments' sentences
+        that are not boilerplate, capped at ``COMMENT_CHARS`` so a long thread cannot
+        outweigh its post."""
+        said = " ".join(
+            sentence
+            for c in self.comments
+            for sentence in sentences(c.body)
+            if _norm(sentence) not in boilerplate
+        )[:COMMENT_CHARS]
+        return "\n".join(p for p in (self.title, self.title, self.text, said) if p)[:DOC_CHARS]
 
 
 @dataclass(slots=True)
@@ -114,8 +124,9 @@ def build_themes(docs: Sequence[ThemeDoc], *, max_themes: int = MAX_THEMES) -> T
         token_pattern=r"(?u)\b[a-zA-Z][a-zA-Z0-9]+\b",
         dtype=np.float32,
     )
+    boilerplate = _boilerplate(docs)
     try:
-        matrix = vectorizer.fit_transform([d.document() for d in docs])
+        matrix = vectorizer.fit_transform([d.document(boilerplate) for d in docs])
     except ValueError:  # nothing but stop words
         return ThemeSet(themes=[], assignment={}, total_posts=len(docs), unassigned=len(docs))
     k = min(theme_count(len(docs)), max_themes, matrix.shape[1])
@@ -140,7 +151,9 @@ def build_themes(docs: Sequence[ThemeDoc], *, max_themes: int = MAX_THEMES) -> T
         term_weights = {str(terms[t]): float(component[t]) for t in top if component[t] > 0}
         ranked = sorted(rows, key=lambda i: -weights[i, topic])
         drafts.append(
-            _describe([docs[i] for i in rows], [docs[i] for i in ranked[:60]], term_weights, newest)
+            _describe(
+                [docs[i] for i in rows], [docs[i] for i in ranked[:60]], term_weights, newest, boilerplate
+            )
         )
     drafts.sort(key=lambda t: (-t["size"], t["label"]))
     _rank_pain(drafts)
@@ -170,7 +183,11 @@ def _label_terms(term_weights: dict[str, float]) -> list[str]:
 
 
 def _describe(
-    docs: list[ThemeDoc], ranked: list[ThemeDoc], term_weights: dict[str, float], newest: datetime
+    docs: list[ThemeDoc],
+    ranked: list[ThemeDoc],
+    term_weights: dict[str, float],
+    newest: datetime,
+    boilerplate: frozenset[str],
 ) -> dict[str, Any]:
     key_terms = _label_terms(term_weights)
     archetypes = Counter(d.archetype for d in docs)
@@ -184,7 +201,7 @@ def _describe(
         "avg_success_score": round(sum(d.success_score for d in docs) / len(docs), 2),
         "trend": trend,
         "direction": _direction([w["count"] for w in trend]),
-        "quotes": _quotes(ranked, term_weights),
+        "quotes": _quotes(ranked, term_weights, boilerplate),
         "_problem_share": archetypes.get("ProblemSolution", 0) / len(docs),
         "_negative_share": negative / len(docs),
         "_engagement": sum(math.log1p(max(0, d.upvotes) + max(0, d.comment_count)) for d in docs) / len(docs),
@@ -251,9 +268,24 @@ def sentences(text: str) -> list[str]:
     return out
 
 
-def _quotes(ranked: list[ThemeDoc], term_weights: dict[str, float]) -> list[dict[str, Any]]:
+def _norm(sentence: str) -> str:
+    return " ".join(_GRAM.findall(sentence.lower()))
+
+
+def _boilerplate(docs: Sequence[ThemeDoc]) -> frozenset[str]:
+    """Comment sentences said under several posts ("Same here.", a bot's or a template's
+    text): neither a theme's words nor a quote."""
+    seen: Counter[str] = Counter()
+    for doc in docs:
+        seen.update({_norm(s) for c in doc.comments for s in sentences(c.body)})
+    return frozenset(s for s, n in seen.items() if n >= BOILERPLATE_POSTS)
+
+
+def _quotes(
+    ranked: list[ThemeDoc], term_weights: dict[str, float], boilerplate: frozenset[str]
+) -> list[dict[str, Any]]:
     """The sentence that carries the theme best in each of its most typical posts (title,
-    text or a comment), then the best ``QUOTES`` of those, one per post."""
+    text or a comment), then the best ``QUOTES`` of those, one per post and no two alike."""
     picks = []
     for doc in ranked:
         sources: list[tuple[str, uuid.UUID | None, str, int]] = [
@@ -264,6 +296,8 @@ def _quotes(ranked: list[ThemeDoc], term_weights: dict[str, float]) -> list[dict
         best: tuple[float, int, str, uuid.UUID | None, str] | None = None
         for text, comment_id, url, upvotes in sources:
             for sentence in sentences(text):
+                if _norm(sentence) in boilerplate:
+                    continue
                 score = sum(term_weights.get(g, 0.0) for g in _grams(sentence))
                 if score > 0 and (best is None or (score, upvotes) > (best[0], best[1])):
                     best = (score, upvotes, sentence, comment_id, url)
@@ -271,6 +305,12 @@ def _quotes(ranked: list[ThemeDoc], term_weights: dict[str, float]) -> list[dict
             score, upvotes, sentence, comment_id, url = best
             picks.append((score, upvotes, doc.post_id, comment_id, url, sentence))
     picks.sort(key=lambda p: (-p[0], -p[1], str(p[2])))
+    distinct, said = [], set()
+    for pick in picks:
+        if _norm(pick[5]) not in said:
+            said.add(_norm(pick[5]))
+            distinct.append(pick)
+    picks = distinct
     return [
         {"post_id": str(post_id), "comment_id": str(cid) if cid else None, "reddit_url": url, "text": text,
          "upvotes": upvotes}

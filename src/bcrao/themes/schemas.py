@@ -57,6 +57,9 @@ class ThemeList(BaseModel):
     total_posts: int
     unassigned: int
     themes: list[ThemeOut]
+    message: str | None = Field(
+        None, description="Why the themes are not up to date, in words, when they failed"
+    )
 
 
 class RefreshAccepted(BaseModel):

@@ -61,6 +61,8 @@ async def get_themes(
         status = "computing" if row is None or abandoned else "stale"
     elif row.status == "computing":
         status = "computing"
+    elif row.status == "failed":
+        status = "stale" if row.themes else "empty"
     elif not row.themes:
         status = "empty"
     else:
@@ -72,6 +74,7 @@ async def get_themes(
         total_posts=row.total_posts if row is not None else 0,
         unassigned=row.unassigned if row is not None else 0,
         themes=sort_themes(themes, sort),
+        message=row.error if row is not None and row.status == "failed" else None,
     )
 
 

@@ -8,6 +8,7 @@ import { navigate } from "../router.js";
 import { ProgressStream } from "../sse.js";
 import { toast } from "../toast.js";
 import { progressPanel } from "./progress.js";
+import { insightsSection } from "./insights.js";
 import { readFilters, resultsSection } from "./results.js";
 
 const ACTIVE = ["queued", "running"];
@@ -21,6 +22,7 @@ export const campaignView = {
     let query = ctx.query;
     let campaign = null;
     let results = null;
+    let insights = null;
     let stream = null;
     let panel = null;
     let active = false;
@@ -151,6 +153,7 @@ export const campaignView = {
       if (unmounted) return;
       await refresh().catch(() => {});
       await results.reloadPosts();
+      insights.reload(); // the run's posts are being themed now
       // Bring the user to what was found.
       results.el.querySelector("#posts-h").scrollIntoView({ behavior: "smooth", block: "start" });
     }
@@ -178,10 +181,17 @@ export const campaignView = {
       if (unmounted) return;
       document.title = `${campaign.name} · BC-RAO Collector`;
       results = resultsSection({ campaign, onFilter });
+      insights = insightsSection({
+        campaign,
+        onTheme: (theme) => {
+          onFilter({ theme: theme.id, page: "" });
+          results.el.querySelector("#posts-h").scrollIntoView({ behavior: "smooth", block: "start" });
+        },
+      });
       page.replaceChildren(
         h("a", { class: "back-link", href: "#/campaigns" }, icon("back"), "All campaigns"),
         header(campaign, collectBtn),
-        notice, progressSlot, results.el);
+        notice, progressSlot, insights.el, results.el);
       setCollectLabel();
       results.setQuery(query);
       try {
@@ -205,6 +215,7 @@ export const campaignView = {
       unmount() {
         unmounted = true;
         if (stream) stream.close();
+        if (insights) insights.close();
         window.removeEventListener("beforeunload", guard);
       },
     };

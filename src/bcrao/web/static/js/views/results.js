@@ -23,7 +23,7 @@ export const SORTS = [
 export const CONFIDENCES = [["", "Any confidence"], ["0.6", "Confident (≥ 60%)"], ["0.8", "Very confident (≥ 80%)"]];
 export const MENTIONS = [["", "Any post"], ["true", "Mentions my keywords"], ["false", "Does not mention them"]];
 export const SEARCH_IN = [["posts", "Posts"], ["comments", "Comments"], ["all", "Posts and comments"]];
-const FILTER_KEYS = ["archetype", "subreddit", "min_score", "max_score", "min_confidence", "mentions_keywords", "q", "search_in", "sort", "page"];
+const FILTER_KEYS = ["archetype", "subreddit", "min_score", "max_score", "min_confidence", "mentions_keywords", "q", "search_in", "theme", "sort", "page"];
 
 /** The post filters in a URL query, cleaned (defaults dropped, so URLs stay short). */
 export function readFilters(query) {
@@ -138,7 +138,7 @@ export function resultsSection({ campaign, onFilter }) {
     btn.addEventListener("click", async () => {
       btn.disabled = true;
       try {
-        const { page, ...rest } = filters; // export is every matching post, not one page
+        const { page, theme, ...rest } = filters; // export is every matching post, not one page
         const path = what === "posts" ? "posts/export" : "comments/export";
         const name = await api.download(`/v1/campaigns/${campaign.id}/${path}`, { format, ...rest },
           `${slug(campaign.name)}-${what}.${format}`);
@@ -239,7 +239,10 @@ export function resultsSection({ campaign, onFilter }) {
     grid.classList.add("is-loading");
     const page = Number(filters.page || 1);
     try {
-      const res = await api.get(`/v1/campaigns/${campaign.id}/posts`, { ...filters, per_page: PER_PAGE });
+      // A theme chosen in Insights narrows the list to its posts; the other filters still apply.
+      const { theme, ...rest } = filters;
+      const path = theme ? `/v1/campaigns/${campaign.id}/themes/${theme}/posts` : `/v1/campaigns/${campaign.id}/posts`;
+      const res = await api.get(path, { ...rest, per_page: PER_PAGE });
       if (mine !== postsToken) return; // a newer filter change won
       renderPosts(res, page);
     } catch (err) {
@@ -253,7 +256,7 @@ export function resultsSection({ campaign, onFilter }) {
 
   function renderPosts(res, page) {
     const count = filterBar.querySelector(".result-count");
-    count.textContent = `${num(res.total)} ${res.total === 1 ? "post" : "posts"} match`;
+    count.textContent = `${num(res.total)} ${res.total === 1 ? "post" : "posts"} match${filters.theme ? " in the chosen theme" : ""}`;
     if (!res.posts.length) {
       const any = Object.keys(filters).some((k) => k !== "sort" && k !== "page");
       grid.replaceChildren(h("div", { class: "empty card" },

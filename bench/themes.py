@@ -1,0 +1,145 @@
+"""Themes benchmark: quality on real posts of the corpus, and speed/memory at 100,000 posts.
+
+Quality, per subreddit of ``../shared/corpus`` (each subreddit is one "campaign"): the share
+of posts assigned to a theme (target ≥ 80%), the coherence of each theme's top 8 terms
+(mean NPMI over that subreddit's posts) next to a baseline of random term sets drawn from the
+same themes' vocabulary, and a sample of labels with quotes a reader can judge; written to
+``bench/themes.md``. Scale: the corpus repeated to ``--scale`` posts, themed on one core
+(BLAS threads pinned to 1), wall time and peak RSS (target ≤ 60 s, ≤ 1.5 GB).
+
+    .venv/bin/python bench/themes.py [--scale 100000] [--subreddits 10]
+"""
+
+from __future__ import annotations
+
+import os
+
+for _var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
+    os.environ.setdefault(_var, "1")  # one core, as the target says (before numpy loads)
+
+import argparse  # noqa: E402
+import gzip  # noqa: E402
+import json  # noqa: E402
+import platform  # noqa: E402
+import random  # noqa: E402
+import resource  # noqa: E402
+import time  # noqa: E402
+import uuid  # noqa: E402
+from datetime import UTC, datetime  # noqa: E402
+from pathlib import Path  # noqa: E402
+
+from bcrao.themes.engine import ThemeDoc, build_themes, doc_grams, npmi  # noqa: E402
+
+CORPUS = Path(__file__).resolve().parents[2] / "shared" / "corpus" / "reddit_top_2013"
+REPORT = Path(__file__).with_name("themes.md")
+SAMPLED = ("Accounting", "Frugal", "RealEstate")  # whose themes are printed with quotes
+
+
+def load(name: str) -> list[ThemeDoc]:
+    docs = []
+    with gzip.open(CORPUS / f"{name}.jsonl.gz", "rt") as fh:
+        for line in fh:
+            r = json.loads(line)
+            docs.append(
+                ThemeDoc(
+                    post_id=uuid.uuid5(uuid.NAMESPACE_URL, r["id"]),
+                    title=r["title"],
+                    text=r.get("selftext") or "",
+                    archetype="Unclassified",
+                    success_score=5.0,
+                    upvotes=int(r.get("score") or 0),
+                    comment_count=int(r.get("num_comments") or 0),
+                    created=datetime.fromtimestamp(r["created_utc"], UTC),
+                    reddit_url="https://www.reddit.com" + (r.get("permalink") or ""),
+                )
+            )
+    return docs
+
+
+def quality(names: list[str]) -> tuple[list[str], list[str]]:
+    rows, samples = [], []
+    rng = random.Random(0)
+    for name in names:
+        docs = load(name)
+        started = time.perf_counter()
+        result = build_themes(docs)
+        seconds = time.perf_counter() - started
+        grams = [doc_grams(d) for d in docs]
+        scores = [npmi(t["terms"][:8], grams) for t in result.themes]
+        vocabulary = sorted({term for t in result.themes for term in t["terms"]})
+        baseline = [npmi(rng.sample(vocabulary, min(8, len(vocabulary))), grams) for _ in result.themes]
+        assigned = 1 - result.unassigned / result.total_posts
+        largest = max(t["share"] for t in result.themes)
+        rows.append(
+            f"| r/{name} | {result.total_posts:,} | {len(result.themes)} | {assigned:.1%} | {largest:.0%} | "
+            f"{sum(scores) / len(scores):.3f} | {sum(baseline) / len(baseline):.3f} | {seconds:.1f} s |"
+        )
+        print(rows[-1], flush=True)
+        if name in SAMPLED:
+            samples.append(f"\n### r/{name}\n")
+            for theme in result.themes[:5]:
+                samples.append(
+                    f"- **{theme['label']}** — {theme['size']} posts, {theme['direction']}, pain "
+                    f"{theme['pain_score']}; terms: {', '.join(theme['terms'])}"
+                )
+                for quote in theme["quotes"][:2]:
+                    samples.append(f"  - “{quote['text']}” ({quote['reddit_url']})")
+    return rows, samples
+
+
+def scale(count: int) -> str:
+    names = sorted(p.name.removesuffix(".jsonl.gz") for p in CORPUS.glob("*.jsonl.gz"))
+    base = [d for name in names for d in load(name)]
+    docs = []
+    for n in range(count):
+        d = base[n % len(base)]
+        docs.append(
+            ThemeDoc(uuid.UUID(int=n + 1), d.title, d.text, d.archetype, d.success_score, d.upvotes,
+                     d.comment_count, d.created, d.reddit_url)
+        )  # fmt: skip
+    before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    started = time.perf_counter()
+    cpu = time.process_time()
+    result = build_themes(docs)
+    wall, cpu = time.perf_counter() - started, time.process_time() - cpu
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    line = (
+        f"{count:,} posts ({len(base):,} distinct real posts, repeated): {len(result.themes)} themes, "
+        f"{1 - result.unassigned / result.total_posts:.1%} assigned, wall {wall:.1f} s, CPU {cpu:.1f} s, "
+        f"peak RSS {peak:.0f} MB (the posts alone: {before:.0f} MB)"
+    )
+    print(line, flush=True)
+    return line
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--scale", type=int, default=100_000)
+    parser.add_argument("--subreddits", type=int, default=12)
+    args = parser.parse_args()
+    names = sorted(p.name.removesuffix(".jsonl.gz") for p in CORPUS.glob("*.jsonl.gz"))
+    names = [n for i, n in enumerate(names) if i % max(1, len(names) // args.subreddits) == 0]
+    names = sorted(set(names[: args.subreddits]) | set(SAMPLED))
+    header = [
+        f"# Themes on real posts ({datetime.now(UTC).date()}, `bench/themes.py`)",
+        "",
+        f"Python {platform.python_version()}, one BLAS thread. Each subreddit of the corpus is one campaign;",
+        "coherence is the mean NPMI of each theme's top 8 terms over that subreddit's posts (1 = always",
+        "together, 0 = independent), next to random 8-term sets from the same themes' terms.",
+        "",
+        "| subreddit | posts | themes | assigned (≥ 80%) | largest theme | NPMI | NPMI, random terms | time |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|",
+    ]
+    rows, samples = quality(names)
+    line = scale(args.scale)
+    REPORT.write_text(
+        "\n".join([*header, *rows, "", "## Scale", "", line, "", "## Theme labels and quotes", *samples])
+        + "\n"
+    )
+    print(f"written: {REPORT}")
+
+
+if __name__ == "__main__":
+    main()
