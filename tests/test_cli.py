@@ -2,12 +2,20 @@
 
 from __future__ import annotations
 
+import os
+import socket
+import subprocess
+import sys
+from pathlib import Path
+
 import pytest
 from typer.testing import CliRunner
 
 from bcrao import __version__
 from bcrao.cli import app
 from bcrao.config import get_settings
+
+BCRAO = Path(sys.executable).with_name("bcrao")
 
 
 @pytest.fixture
@@ -78,3 +86,39 @@ def test_collect_without_a_campaign_or_subreddit_explains_what_to_give(cli):
     assert result.exit_code != 0 and "--campaign" in result.output
     assert "not found" in cli("collect", "--campaign", "00000000-0000-0000-0000-000000000000").output
     assert "subreddit" in cli("collect", "-s", "bad name!").output
+
+
+def _serve_env(data_dir) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("BCRAO_")}
+    env.update(BCRAO_DATA_DIR=str(data_dir), BCRAO_LOG_JSON="false")
+    return env
+
+
+@pytest.mark.parametrize("how", ["option", "env"])
+def test_serve_on_a_taken_port_says_which_and_how_to_pick_another_before_any_banner(tmp_path, how):
+    data_dir = tmp_path / "data"
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        env = _serve_env(data_dir)
+        args = [str(BCRAO), "serve", "--demo", "--host", "127.0.0.1"]
+        if how == "option":
+            args += ["--port", str(port)]
+        else:
+            env["BCRAO_PORT"] = str(port)
+        done = subprocess.run(args, env=env, capture_output=True, text=True, timeout=60, cwd=tmp_path)
+
+    assert done.returncode == 1, done.stdout + done.stderr
+    other = port + 1
+    assert done.stderr.strip() == (
+        f"error: Port {port} is already in use. Start on another one with "
+        f"`bcrao serve --port {other}` or BCRAO_PORT={other}"
+    )
+    assert done.stdout == ""  # no banner, no demo login
+    assert not data_dir.exists()  # nothing was migrated or created
+
+
+def test_serve_refuses_a_port_out_of_range_naming_the_option(cli):
+    result = cli("serve", "--port", "70000")
+    assert result.exit_code == 2 and "--port" in result.output

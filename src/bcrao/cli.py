@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+import errno
 import os
+import socket
 import sys
 from typing import Annotated
 
@@ -71,12 +73,34 @@ def migrate() -> None:
     console.print("[green]database is up to date[/]")
 
 
+def port_problem(host: str, port: int) -> str | None:
+    """Why the server could not listen on ``host:port``, found by binding it first the way
+    uvicorn will (SO_REUSEADDR, so a port in TIME_WAIT is free) and letting go at once:
+    a taken port is then one clear line before any banner, not a traceback after it."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    try:
+        with socket.socket(family, socket.SOCK_STREAM) as sock:
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            sock.bind((host, port))
+    except OSError as exc:
+        if exc.errno == errno.EADDRINUSE:
+            other = port + 1 if port < 65535 else 8001
+            return (
+                f"Port {port} is already in use. Start on another one with "
+                f"`bcrao serve --port {other}` or BCRAO_PORT={other}"
+            )
+        return f"cannot listen on {host}:{port}: {exc.strerror or exc}"
+    return None
+
+
 @app.command()
 def serve(
     host: Annotated[
         str | None, typer.Option(help="Interface to bind (default BCRAO_HOST, 127.0.0.1).")
     ] = None,
-    port: Annotated[int | None, typer.Option(help="Port (default BCRAO_PORT, 8000).")] = None,
+    port: Annotated[
+        int | None, typer.Option(min=1, max=65535, help="Port (default BCRAO_PORT, 8000).")
+    ] = None,
     demo: Annotated[
         bool, typer.Option("--demo", help="Create a demo account and campaign and print how to log in.")
     ] = False,
@@ -92,12 +116,15 @@ def serve(
     settings = settings_or_exit()
     if workers > 1 and not settings.redis_url:
         fail("more than one worker process needs BCRAO_REDIS_URL (runs and progress must be shared)")
+    host = host or settings.host
+    port = port or settings.port
+    problem = port_problem(host, port)
+    if problem:
+        fail(problem)
     configure_logging(settings.log_level, settings.log_json)
     if settings.is_sqlite:
         settings.data_dir.mkdir(parents=True, exist_ok=True)
         upgrade(settings.effective_database_url)
-    host = host or settings.host
-    port = port or settings.port
     url = f"http://{'localhost' if host in ('127.0.0.1', '0.0.0.0') else host}:{port}/"
     if demo:
         from bcrao.demo import ensure_demo
