@@ -74,6 +74,8 @@ def test_founder_flow(page, server: Server, screenshots: Path, tmp_path: Path) -
     assert error.is_visible()
     assert "no spaces!" in error.inner_text()
     assert page.locator('[data-field="target_subreddits"] .chip-invalid').count() == 1
+    # The API's message replaces the one shown as it was typed: said once, not twice.
+    assert page.locator('[data-testid="target_subreddits-checks"] .check-invalid').count() == 0
     assert "#/campaigns/new" in page.url  # nothing was created
     bad_chip.get_by_role("button").click()  # remove it
     add_chips(page, "target_subreddits", ["r/smallbusiness"])
