@@ -3,14 +3,19 @@
 from __future__ import annotations
 
 import asyncio
+import errno
 import os
+import socket
 import sys
+from enum import StrEnum
+from pathlib import Path
 from typing import Annotated
 
 import typer
 from rich.console import Console
 
 from bcrao import __version__
+from bcrao.cli_format import base_url
 from bcrao.config import ConfigError, Settings, load_settings
 
 app = typer.Typer(
@@ -71,12 +76,34 @@ def migrate() -> None:
     console.print("[green]database is up to date[/]")
 
 
+def port_problem(host: str, port: int) -> str | None:
+    """Why the server could not listen on ``host:port``, found by binding it first the way
+    uvicorn will (SO_REUSEADDR, so a port in TIME_WAIT is free) and letting go at once:
+    a taken port is then one clear line before any banner, not a traceback after it."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    try:
+        with socket.socket(family, socket.SOCK_STREAM) as sock:
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            sock.bind((host, port))
+    except OSError as exc:
+        if exc.errno == errno.EADDRINUSE:
+            other = port + 1 if port < 65535 else 8001
+            return (
+                f"Port {port} is already in use. Start on another one with "
+                f"`bcrao serve --port {other}` or BCRAO_PORT={other}"
+            )
+        return f"cannot listen on {host}:{port}: {exc.strerror or exc}"
+    return None
+
+
 @app.command()
 def serve(
     host: Annotated[
         str | None, typer.Option(help="Interface to bind (default BCRAO_HOST, 127.0.0.1).")
     ] = None,
-    port: Annotated[int | None, typer.Option(help="Port (default BCRAO_PORT, 8000).")] = None,
+    port: Annotated[
+        int | None, typer.Option(min=1, max=65535, help="Port (default BCRAO_PORT, 8000).")
+    ] = None,
     demo: Annotated[
         bool, typer.Option("--demo", help="Create a demo account and campaign and print how to log in.")
     ] = False,
@@ -92,13 +119,16 @@ def serve(
     settings = settings_or_exit()
     if workers > 1 and not settings.redis_url:
         fail("more than one worker process needs BCRAO_REDIS_URL (runs and progress must be shared)")
+    host = host or settings.host
+    port = port or settings.port
+    problem = port_problem(host, port)
+    if problem:
+        fail(problem)
     configure_logging(settings.log_level, settings.log_json)
     if settings.is_sqlite:
         settings.data_dir.mkdir(parents=True, exist_ok=True)
         upgrade(settings.effective_database_url)
-    host = host or settings.host
-    port = port or settings.port
-    url = f"http://{'localhost' if host in ('127.0.0.1', '0.0.0.0') else host}:{port}/"
+    url = base_url(settings, host, port)
     if demo:
         from bcrao.demo import ensure_demo
 
@@ -176,30 +206,70 @@ def worker(
     celery_app.worker_main(argv)
 
 
+class Mode(StrEnum):
+    hybrid = "hybrid"
+    fresh = "fresh"
+    historical = "historical"
+
+
+def _collect_error(exc: Exception) -> None:
+    """A CollectError that names an option is Typer's usage error for that option."""
+    option = getattr(exc, "option", None)
+    if option:
+        raise typer.BadParameter(str(exc), param_hint=f"'{option}'")
+    fail(str(exc))
+
+
 @app.command()
 def collect(
     campaign: Annotated[
-        str | None, typer.Option("--campaign", help="Id of an existing campaign to collect.")
+        str | None,
+        typer.Option("--campaign", help="Id of an existing campaign to collect (instead of -s/-k)."),
     ] = None,
     subreddit: Annotated[
-        list[str] | None, typer.Option("--subreddit", "-s", help="Subreddit (repeat); r/ allowed.")
+        list[str] | None,
+        typer.Option("--subreddit", "-s", help="Subreddit to collect (repeat, 1-10); r/ allowed."),
     ] = None,
-    keyword: Annotated[list[str] | None, typer.Option("--keyword", "-k", help="Keyword (repeat).")] = None,
+    keyword: Annotated[
+        list[str] | None, typer.Option("--keyword", "-k", help="Keyword (repeat, 1-15; default: feedback).")
+    ] = None,
     email: Annotated[
-        str | None, typer.Option(help="Owner of an ad-hoc campaign (default a local CLI user).")
+        str | None,
+        typer.Option(help="Account the run belongs to (default: the demo account demo@bcrao.dev)."),
     ] = None,
-    mode: Annotated[str, typer.Option(help="hybrid | fresh | historical")] = "hybrid",
-    max_posts: Annotated[int, typer.Option(help="Posts per subreddit (1-1000).")] = 100,
+    mode: Annotated[
+        Mode, typer.Option(help="Which posts: newest, top of the year, or half each.")
+    ] = Mode.hybrid,
+    max_posts: Annotated[int, typer.Option(min=1, max=1000, help="Posts per subreddit (1-1000).")] = 100,
+    export_to: Annotated[
+        Path | None,
+        typer.Option(
+            "--export", help="Also write the campaign's posts to this file (.csv or .jsonl).", dir_okay=False
+        ),
+    ] = None,
 ) -> None:
-    """Run a collection here with live progress, then print the funnel and archetypes.
+    """Run a collection here with live progress, then print the funnel, the archetypes and
+    the dashboard address of the results.
 
-    Examples: `bcrao collect --campaign 3f2c...` or
-    `bcrao collect -s SaaS -s startups -k churn -k pricing`.
+    The same subreddits and keywords (in any order or case) collect into the same campaign
+    again, so re-runs add new posts instead of making a campaign each time.
+
+    Examples: `bcrao collect -s SaaS -s startups -k churn -k pricing --export posts.csv` or
+    `bcrao collect --campaign 3f2c...`.
     """
-    from bcrao.cli_collect import CollectError
+    from bcrao.cli_collect import CollectError, export_format
     from bcrao.cli_collect import collect as run_collect
     from bcrao.migrate import upgrade
 
+    if export_to is not None:
+        try:
+            export_format(export_to)
+        except CollectError as exc:
+            _collect_error(exc)
+        if not export_to.parent.is_dir():
+            raise typer.BadParameter(
+                f"folder {str(export_to.parent)!r} does not exist", param_hint="'--export'"
+            )
     settings = settings_or_exit()
     if settings.is_sqlite:
         settings.data_dir.mkdir(parents=True, exist_ok=True)
@@ -213,14 +283,33 @@ def collect(
                 subreddits=subreddit or [],
                 keywords=keyword or [],
                 email=email,
-                mode=mode,
+                mode=mode.value,
                 max_posts=max_posts,
+                export_to=export_to,
             )
         )
     except CollectError as exc:
-        fail(str(exc))
+        _collect_error(exc)
     if run.status == "failed":
         raise typer.Exit(1)
+
+
+@app.command()
+def posts(
+    campaign: Annotated[
+        str, typer.Option("--campaign", help="Id of the campaign (printed by `bcrao collect`).")
+    ],
+    limit: Annotated[int, typer.Option(min=1, max=100, help="How many posts (1-100).")] = 20,
+) -> None:
+    """Print a campaign's top posts (highest success score first) as a table."""
+    from bcrao.cli_collect import CollectError
+    from bcrao.cli_posts import show_top_posts
+
+    settings = settings_or_exit()
+    try:
+        asyncio.run(show_top_posts(settings, console, campaign_id=campaign, limit=limit))
+    except CollectError as exc:
+        _collect_error(exc)
 
 
 @user_app.command("create")
@@ -239,6 +328,11 @@ def user_create(
     from bcrao.errors import AppError
 
     settings = settings_or_exit()
+    if settings.is_sqlite:  # like serve and collect: the embedded database needs no migrate step
+        from bcrao.migrate import upgrade
+
+        settings.data_dir.mkdir(parents=True, exist_ok=True)
+        upgrade(settings.effective_database_url)
     if plan not in PLANS:
         fail(f"unknown plan {plan!r} (choose from {', '.join(PLANS)})")
     if password is None:

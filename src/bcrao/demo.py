@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from bcrao.auth import service as auth
 from bcrao.auth.models import User
@@ -28,16 +29,21 @@ DEMO_CAMPAIGN = CampaignCreate(
 )
 
 
+async def ensure_demo_user(session: AsyncSession) -> User:
+    """The demo account (growth plan), created on first use: whoever runs `bcrao collect`
+    without `--email` can log in to the dashboard and see what was collected."""
+    user = await session.scalar(select(User).where(User.email == DEMO_EMAIL))
+    if user is None:
+        user = await auth.create_user(session, email=DEMO_EMAIL, password=DEMO_PASSWORD, plan="growth")
+    return user
+
+
 async def ensure_demo(settings: Settings) -> tuple[str, str, str]:
     """Create (once) the demo user on the growth plan and its campaign; return login details."""
     engine = make_engine(settings.effective_database_url)
     try:
         async with session_scope(make_sessionmaker(engine)) as session:
-            user = await session.scalar(select(User).where(User.email == DEMO_EMAIL))
-            if user is None:
-                user = await auth.create_user(
-                    session, email=DEMO_EMAIL, password=DEMO_PASSWORD, plan="growth"
-                )
+            user = await ensure_demo_user(session)
             campaign = await session.scalar(select(Campaign).where(Campaign.user_id == user.id).limit(1))
             if campaign is None:
                 campaign = await campaigns.create_campaign(session, user_id=user.id, data=DEMO_CAMPAIGN)

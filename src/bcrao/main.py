@@ -26,6 +26,7 @@ from bcrao.migrate import upgrade
 from bcrao.posts.router import corrections_router
 from bcrao.posts.router import router as posts_router
 from bcrao.runtime import build_runtime
+from bcrao.subreddits.router import router as subreddits_router
 from bcrao.tasks.executors import make_executor
 from bcrao.tasks.reaper import reap_stale_runs, reaper_loop
 from bcrao.themes.compute import stop_local_themes
@@ -109,6 +110,7 @@ def create_app(settings: Settings | None = None, *, migrate_sqlite: bool = True)
     app.include_router(corrections_router)
     app.include_router(comments_router)
     app.include_router(themes_router)
+    app.include_router(subreddits_router)
     install_metrics(app, runtime.sessionmaker)
     if settings.cors_origins:
         app.add_middleware(

@@ -18,6 +18,7 @@ from bcrao.config import Settings
 from bcrao.db import make_engine, make_read_sessionmaker, make_sessionmaker
 from bcrao.progress.bus import MemoryBus, ProgressBus, RedisBus
 from bcrao.progress.sse import StreamSlots
+from bcrao.subreddits.service import SubredditChecker
 
 
 @dataclass
@@ -30,6 +31,7 @@ class Runtime:
     login_attempts: AttemptCounter
     bus: ProgressBus
     stream_slots: StreamSlots
+    subreddits: SubredditChecker
     redis: Redis | None = None
     redis_reader: Redis | None = None
     executor: Any = None  # bcrao.tasks.executors.Executor, set by the app factory
@@ -38,6 +40,7 @@ class Runtime:
         if self.executor is not None:
             await self.executor.aclose()
         await self.bus.aclose()
+        await self.subreddits.aclose()
         for client in (self.redis_reader, self.redis):
             if client is not None:
                 await client.aclose()
@@ -91,4 +94,5 @@ def build_runtime(settings: Settings) -> Runtime:
         redis=redis,
         redis_reader=reader,
         stream_slots=StreamSlots(settings.sse_max_streams_per_user),
+        subreddits=SubredditChecker(settings),
     )

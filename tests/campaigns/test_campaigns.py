@@ -188,3 +188,41 @@ async def test_unknown_and_malformed_ids_are_404_and_422(client, alice):
 async def test_campaign_routes_need_authentication(client):
     assert (await client.get("/v1/campaigns")).status_code == 401
     assert (await client.post("/v1/campaigns", json=CAMPAIGN)).status_code == 401
+
+
+async def test_more_than_ten_subreddits_are_refused_with_a_message_never_cut(client, alice):
+    twelve = [f"sub{i}" for i in range(12)]
+    created = await client.post(
+        "/v1/campaigns", json={**CAMPAIGN, "target_subreddits": twelve}, headers=alice["headers"]
+    )
+    campaign = await make_campaign(client, alice["headers"])
+    patched = await client.patch(
+        f"/v1/campaigns/{campaign['id']}", json={"target_subreddits": twelve}, headers=alice["headers"]
+    )
+
+    expected = [
+        {
+            "field": "target_subreddits",
+            "message": (
+                "at most 10 subreddits per campaign (12 given): remove 2 or split them over two campaigns"
+            ),
+        }
+    ]
+    assert created.status_code == patched.status_code == 422
+    assert (
+        created.json()["error"]["details"]["fields"]
+        == patched.json()["error"]["details"]["fields"]
+        == expected
+    )
+    listed = await client.get("/v1/campaigns", headers=alice["headers"])
+    assert [c["target_subreddits"] for c in listed.json()["campaigns"]] == [CAMPAIGN["target_subreddits"]]
+
+
+async def test_an_invalid_subreddit_name_is_explained(client, alice):
+    resp = await client.post(
+        "/v1/campaigns", json={**CAMPAIGN, "target_subreddits": ["SaaS", "my-sub"]}, headers=alice["headers"]
+    )
+
+    (field,) = resp.json()["error"]["details"]["fields"]
+    assert field["field"] == "target_subreddits.1"
+    assert "2-21 letters, digits or underscores (no spaces or hyphens)" in field["message"]

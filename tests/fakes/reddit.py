@@ -17,6 +17,7 @@ import math
 import secrets
 import threading
 import time
+import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -204,8 +205,13 @@ class FakeReddit:
         return [
             r
             for r in self.requests
-            if r.path.startswith("/r/") and (name is None or r.path.lower().startswith(f"/r/{name.lower()}/"))
+            if r.path.startswith("/r/")
+            and not r.path.endswith(("/about", "/about.json"))
+            and (name is None or r.path.lower().startswith(f"/r/{name.lower()}/"))
         ]
+
+    def about_requests(self) -> list[LoggedRequest]:
+        return [r for r in self.requests if r.path.endswith(("/about", "/about.json"))]
 
     def token_requests(self) -> list[LoggedRequest]:
         return [r for r in self.requests if r.path == "/api/v1/access_token"]
@@ -217,6 +223,8 @@ class FakeReddit:
         app.router.add_post("/api/v1/access_token", self._token)
         app.router.add_get("/r/{sub}/{listing:new|top|search}", self._listing)
         app.router.add_get("/r/{sub}/{listing:new|top|search}.json", self._listing)
+        app.router.add_get("/r/{sub}/about", self._about)
+        app.router.add_get("/r/{sub}/about.json", self._about)
         app.router.add_get("/comments/{post_id}", self._comments)
         app.router.add_get("/api/morechildren", self._morechildren)
         app.router.add_post("/api/morechildren", self._morechildren)
@@ -328,6 +336,20 @@ class FakeReddit:
         if state != "ok":
             return self._state_response(state, sub, limit_headers)
         body = self._listing_body(sub, request.match_info["listing"], request.query)
+        return web.json_response(body, headers=self._visible(limit_headers))
+
+    async def _about(self, request: web.Request) -> web.Response:
+        """``/r/{sub}/about``: a t5 thing for a readable subreddit, else the same refusals
+        (403/404 with ``reason``, the redirect to search) as its listings."""
+        sub = request.match_info["sub"].lower()
+        limit_headers, refusal = await self._gate(request, sub)
+        if refusal is not None:
+            return refusal
+        state = self._states.get(sub, "redirect")
+        if state != "ok":
+            return self._state_response(state, sub, limit_headers)
+        name = self._names.get(sub, request.match_info["sub"])
+        body = {"kind": "t5", "data": _about_data(name, len(self._posts.get(sub, [])))}
         return web.json_response(body, headers=self._visible(limit_headers))
 
     def _spend(self) -> tuple[dict[str, str], bool]:
@@ -463,6 +485,28 @@ class FakeReddit:
                 posts = [p for p in posts if p["created_utc"] >= cutoff]
             return sorted(posts, key=lambda p: (-p["score"], -p["created_utc"]))
         return sorted(posts, key=lambda p: -p["created_utc"])
+
+
+def _about_data(name: str, posts: int) -> dict[str, Any]:
+    """The fields of Reddit's t5 ``about`` answer that clients read (a subset of ~100)."""
+    sub_id = format(zlib.crc32(name.lower().encode()), "x")[:6]
+    return {
+        "display_name": name,
+        "display_name_prefixed": f"r/{name}",
+        "name": f"t5_{sub_id}",
+        "id": sub_id,
+        "title": name,
+        "public_description": f"A community about {name}.",
+        "subscribers": 1000 + 37 * posts,
+        "active_user_count": None,
+        "subreddit_type": "public",
+        "over18": False,
+        "quarantine": False,
+        "url": f"/r/{name}/",
+        "created_utc": 1262304000.0,
+        "lang": "en",
+        "submission_type": "any",
+    }
 
 
 def _search_terms(q: str) -> list[str]:

@@ -19,6 +19,8 @@ from bcrao.schemas import RequestBody, single_line
 SUBREDDIT_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9_]{1,20}")  # always fullmatch: "$" matches before a "\n"
 _PREFIX_RE = re.compile(r"^/?r/", re.IGNORECASE)
 
+MAX_SUBREDDITS = 10  # refused beyond, never cut: a dropped subreddit would go unnoticed
+
 CampaignStatus = Literal["active", "paused", "archived"]
 
 
@@ -27,7 +29,8 @@ def normalize_subreddit(value: str) -> str:
     name = _PREFIX_RE.sub("", value.strip(), count=1).rstrip("/")
     if not SUBREDDIT_RE.fullmatch(name):
         raise ValueError(
-            "must be a subreddit name: 2-21 letters, digits or underscores, optionally prefixed by r/"
+            "must be a subreddit name: 2-21 letters, digits or underscores (no spaces or hyphens),"
+            " not starting with an underscore, like SaaS or r/SaaS"
         )
     return name
 
@@ -76,8 +79,13 @@ def _keywords_rule(values: list[str]) -> list[str]:
 
 def _subreddits_rule(values: list[str]) -> list[str]:
     values = _dedupe(values)
-    if not 1 <= len(values) <= 10:
-        raise ValueError("must have 1-10 distinct subreddits")
+    if not values:
+        raise ValueError("must name at least one subreddit")
+    if len(values) > MAX_SUBREDDITS:
+        raise ValueError(
+            f"at most {MAX_SUBREDDITS} subreddits per campaign ({len(values)} given):"
+            f" remove {len(values) - MAX_SUBREDDITS} or split them over two campaigns"
+        )
     return values
 
 

@@ -36,6 +36,7 @@ from bcrao.sources.base import (
     NormalizedComment,
     NormalizedPost,
     SourceError,
+    SubredditCheck,
     WaitCallback,
 )
 
@@ -132,6 +133,12 @@ class ApifySource:
         """The comment items the actor returned with the post, as a tree (no request)."""
         items = self._comments.pop(request.post_id, [])
         return CommentResult(comments=comment_tree(items, request), requests=0)
+
+    async def check_subreddit(self, name: str) -> SubredditCheck:
+        """An actor run costs money and minutes, so nothing is asked: the run will tell."""
+        return SubredditCheck(
+            name, "unknown", f"r/{name} cannot be checked through Apify before a run; the run will tell"
+        )
 
     async def aclose(self) -> None:
         self._comments.clear()

@@ -88,6 +88,20 @@ class CommentResult:
     post_gone: bool = False  # the post was deleted (or became unreadable) since it was listed
 
 
+SubredditStatus = Literal["ok", "not_found", "private", "banned", "unknown"]
+
+
+@dataclass(slots=True, frozen=True)
+class SubredditCheck:
+    """What a source can say about a subreddit before a run; ``unknown`` when it cannot tell
+    (offline, rate limited, a source with no way to ask)."""
+
+    name: str
+    status: SubredditStatus
+    message: str
+    suggestion: str | None = None  # a close existing name, when the source knows one
+
+
 class SourceError(Exception):
     """A subreddit could not be fetched; ``code`` is stable and shown to users."""
 
@@ -113,6 +127,11 @@ class PostSource(Protocol):
     ) -> CommentResult:
         """The post's comments in tree order (depth-first, best first among siblings), at
         most ``limit``, none deeper than ``max_depth``; raise ``SourceError`` on failure."""
+        ...
+
+    async def check_subreddit(self, name: str) -> SubredditCheck:
+        """Whether ``name`` (a valid, prefix-free name) can be collected; never raises for
+        an answer the source cannot give, it says ``unknown`` instead."""
         ...
 
     async def aclose(self) -> None: ...

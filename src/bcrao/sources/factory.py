@@ -11,6 +11,7 @@ from bcrao.sources.base import (
     FetchRequest,
     FetchResult,
     PostSource,
+    SubredditCheck,
     WaitCallback,
 )
 
@@ -32,6 +33,9 @@ class SimulatedLatency:
         self, request: CommentRequest, *, on_wait: WaitCallback | None = None
     ) -> CommentResult:
         return await self.inner.fetch_comments(request, on_wait=on_wait)
+
+    async def check_subreddit(self, name: str) -> SubredditCheck:
+        return await self.inner.check_subreddit(name)  # a check is no collection: no delay
 
     async def aclose(self) -> None:
         await self.inner.aclose()

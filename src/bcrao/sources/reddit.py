@@ -47,6 +47,7 @@ from bcrao.sources.base import (
     FetchResult,
     NormalizedPost,
     SourceError,
+    SubredditCheck,
     WaitCallback,
 )
 from bcrao.sources.comments import ThreadReader, morechildren_things, thread_listing
@@ -67,6 +68,13 @@ LISTING_CAP = 1000  # Reddit serves no listing beyond its first 1,000 items
 MAX_BACKOFF_SECONDS = 30.0
 # A 429 without Retry-After or reset header: Reddit's windows are 10 minutes at most.
 DEFAULT_429_WAIT = 60.0
+# A check is asked for while someone waits at a form: it does not sit out a long rate limit.
+CHECK_MAX_WAIT_SECONDS = 5.0
+_CHECK_STATUS = {
+    "subreddit_not_found": "not_found",
+    "subreddit_private": "private",
+    "subreddit_banned": "banned",
+}
 
 
 @dataclass(slots=True)
@@ -378,6 +386,30 @@ class RedditSource:
             _current.reset(token)
         return CommentResult(comments=reader.comments, requests=context.requests)
 
+    # -- checks ---------------------------------------------------------------------------
+
+    async def check_subreddit(self, name: str) -> SubredditCheck:
+        """``/r/{name}/about`` through the same budget, retries and error codes as a listing,
+        so what a check says is what a run would meet."""
+        max_wait = min(self._settings.reddit_max_wait_seconds, CHECK_MAX_WAIT_SECONDS)
+        context = _FetchContext(on_wait=None, max_wait=max_wait)
+        token = _current.set(context)
+        try:
+            reddit = await self._client()
+            about = await self._get(
+                reddit, name, f"r/{quote(name, safe='')}/about", {"raw_json": "1"}, context, _about_data
+            )
+        except SourceError as exc:
+            status = _CHECK_STATUS.get(exc.code)
+            if status is None:  # rate limited, timed out, Reddit failing, credentials refused
+                return SubredditCheck(
+                    name, "unknown", f"Reddit could not be asked about r/{name}: {exc.message}"
+                )
+            return SubredditCheck(name, status, exc.message)  # type: ignore[arg-type]
+        finally:
+            _current.reset(token)
+        return _check_from_about(name, about)
+
     async def _wait_out_429(
         self, sub: str, exc: prawcore_errors.TooManyRequests, context: _FetchContext
     ) -> None:
@@ -429,6 +461,26 @@ def _listing_data(body: Any) -> dict[str, Any]:
     if not isinstance(data.get("children", []), list):
         raise _NotAListing("Listing has no children list")
     return data
+
+
+def _about_data(body: Any) -> dict[str, Any]:
+    if not isinstance(body, dict) or body.get("kind") != "t5" or not isinstance(body.get("data"), dict):
+        raise _NotAListing("response is not a subreddit")
+    return body["data"]
+
+
+def _check_from_about(name: str, about: dict[str, Any]) -> SubredditCheck:
+    """A subreddit Reddit describes: readable unless private or quarantined."""
+    shown = about.get("display_name") if isinstance(about.get("display_name"), str) else name
+    if about.get("subreddit_type") == "private":
+        return SubredditCheck(name, "private", f"r/{shown} is private")
+    if about.get("quarantine") is True:
+        return SubredditCheck(name, "private", f"r/{shown} is quarantined and cannot be read by an app")
+    members = about.get("subscribers")
+    message = f"r/{shown} exists" + (f" ({members:,} members)" if isinstance(members, int) else "")
+    if about.get("over18") is True:
+        message += "; it is marked NSFW, and NSFW posts are filtered out"
+    return SubredditCheck(name, "ok", message)
 
 
 def _thread(body: Any) -> tuple[dict[str, Any] | None, list[Any]]:

@@ -11,6 +11,7 @@ so the pipeline cannot tell the difference.
 from __future__ import annotations
 
 import asyncio
+import difflib
 import gzip
 import json
 import math
@@ -28,6 +29,7 @@ from bcrao.sources.base import (
     FetchRequest,
     FetchResult,
     NormalizedPost,
+    SubredditCheck,
     WaitCallback,
 )
 from bcrao.sources.comments import ThreadReader
@@ -78,6 +80,24 @@ def subreddits() -> list[str]:
     return sorted({p.subreddit for posts in load_corpus().values() for p in posts[:1]}, key=str.lower)
 
 
+def check_in_corpus(name: str) -> SubredditCheck:
+    """Membership in the corpus, with the closest corpus name as a suggestion for a typo."""
+    spelled = {n.lower(): n for n in subreddits()}
+    found = spelled.get(name.lower())
+    if found is not None:
+        count = len(load_corpus()[name.lower()])
+        return SubredditCheck(name, "ok", f"r/{found} is in the sample corpus ({count:,} posts)")
+    close = difflib.get_close_matches(name.lower(), list(spelled), n=1, cutoff=0.75)
+    suggestion = spelled[close[0]] if close else None
+    hint = f" Did you mean r/{suggestion}?" if suggestion else ""
+    return SubredditCheck(
+        name,
+        "not_found",
+        f"r/{name} is not in the offline sample corpus, so a run would find nothing there.{hint}",
+        suggestion,
+    )
+
+
 class SampleSource:
     name = "sample"
 
@@ -124,6 +144,11 @@ class SampleSource:
         reader = ThreadReader(post_id=post.id, limit=request.limit, max_depth=request.max_depth)
         reader.read_tree(sample_thread(post))
         return CommentResult(comments=reader.comments)
+
+    async def check_subreddit(self, name: str) -> SubredditCheck:
+        if load_corpus.cache_info().currsize == 0:
+            await asyncio.to_thread(load_corpus)
+        return check_in_corpus(name)
 
     async def aclose(self) -> None:
         return None

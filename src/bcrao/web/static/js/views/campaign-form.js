@@ -5,7 +5,7 @@ import { api, ApiError } from "../api.js";
 import { h, icon } from "../dom.js";
 import { STATUS_LABEL } from "../format.js";
 import { toast } from "../toast.js";
-import { chipsInput, normalizeSubreddit } from "./chips.js";
+import { chipsInput, normalizeSubreddit, subredditProblem } from "./chips.js";
 import { cleanMessage, field, formAlert } from "./form.js";
 
 export const campaignFormView = {
@@ -37,10 +37,20 @@ function build(page, campaign) {
   const url = field({ label: "Product URL", name: "product_url", type: "url", value: c.product_url || "",
     attrs: { placeholder: "e.g. yourproduct.com", inputmode: "url" } });
   const keywords = chipsInput({ name: "keywords", label: "Keywords", values: c.keywords,
-    hint: "1-15 words or phrases. Press Enter or comma to add.", placeholder: "churn, pricing…", max: 15 });
+    hint: "1-15 words or phrases. Press Enter or comma to add.", placeholder: "churn, pricing…", max: 15,
+    noun: "keywords" });
+  const checker = subredditChecker((byValue) => subs.setStatuses(byValue));
   const subs = chipsInput({ name: "target_subreddits", label: "Target subreddits", values: c.target_subreddits,
-    normalize: normalizeSubreddit, display: (v) => "r/" + v,
-    hint: "1-10 subreddits, typed as r/name or name.", placeholder: "r/SaaS", max: 10 });
+    normalize: normalizeSubreddit, display: (v) => "r/" + v, validate: subredditProblem,
+    onChange: (names) => checker.check(names),
+    hint: "1-10 subreddits, typed as r/name or name.", placeholder: "r/SaaS", max: 10, noun: "subreddits" });
+  checker.check(subs.values());
+  api.get("/v1/subreddits/sample").then((sample) => {
+    if (sample.in_use && sample.subreddits.length) {
+      subs.setOptions(sample.subreddits,
+        `This server collects from the offline sample corpus: ${sample.subreddits.map((n) => "r/" + n).join(", ")}.`);
+    }
+  }).catch(() => { /* only a convenience */ });
   const statusSelect = h("select", { name: "status" },
     ...["active", "paused", "archived"].map((s) => h("option", { value: s, selected: s === c.status }, STATUS_LABEL[s])));
   const status = editing ? field({ label: "Status", name: "status", control: statusSelect,
@@ -120,4 +130,45 @@ function build(page, campaign) {
       submit.disabled = false;
     }
   });
+}
+
+// Asks the API whether each subreddit exists and can be read, a moment after the list stops
+// changing; answers are kept per name, so a name is asked about once per form.
+const CHECK_DELAY_MS = 400;
+
+function subredditChecker(show) {
+  const known = new Map();
+  let timer = null;
+  let latest = [];
+
+  function publish() {
+    const byValue = {};
+    for (const name of latest) {
+      const answer = known.get(name.toLowerCase());
+      if (answer) byValue[name.toLowerCase()] = answer;
+    }
+    show(byValue);
+  }
+
+  async function run() {
+    const ask = latest.filter((n) => !known.has(n.toLowerCase()));
+    if (ask.length) {
+      try {
+        const { results } = await api.post("/v1/subreddits/check", { names: ask.slice(0, 10) });
+        for (const r of results) known.set(r.name.toLowerCase(), r);
+      } catch {
+        return; // advice only: a failed check shows nothing and blocks nothing
+      }
+    }
+    publish();
+  }
+
+  return {
+    check(names) {
+      latest = names.slice();
+      publish();
+      clearTimeout(timer);
+      if (latest.some((n) => !known.has(n.toLowerCase()))) timer = setTimeout(run, CHECK_DELAY_MS);
+    },
+  };
 }
