@@ -130,7 +130,14 @@ async def test_every_theme_route_is_404_for_another_user(client, alice, bob, the
 async def test_an_empty_campaign_has_empty_themes(client, alice):
     campaign = await make_campaign(client, alice["headers"])
     body = await themes_of(client, alice, campaign)
-    assert body == {"status": "empty", "computed_at": None, "total_posts": 0, "unassigned": 0, "themes": [], "message": None}
+    assert body == {
+        "status": "empty",
+        "computed_at": None,
+        "total_posts": 0,
+        "unassigned": 0,
+        "themes": [],
+        "message": None,
+    }
     resp = await client.get(
         f"/v1/campaigns/{campaign['id']}/themes", params={"sort": "size"}, headers=alice["headers"]
     )
