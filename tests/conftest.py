@@ -90,6 +90,7 @@ async def app(db: str, settings: Settings):
 async def client(app) -> AsyncIterator[httpx.AsyncClient]:
     transport = httpx.ASGITransport(app=app)
     async with httpx.AsyncClient(transport=transport, base_url="http://test", timeout=30) as c:
+        c.app = app  # type: ignore[attr-defined]
         yield c
 
 

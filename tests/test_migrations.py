@@ -41,6 +41,10 @@ _ADDED_BY = {  # table.column -> the revision that added it
     "campaigns.noise_posts": "0008",
     "raw_posts.comment_terms": "0009",
     **{f"collection_runs.{c}": "0009" for c in ("comments_per_post", "comments_fetched", "comments_stored")},
+    **{
+        f"campaigns.{c}": "0011"
+        for c in ("schedule_every", "next_run_at", "last_scheduled_run_at", "schedule_note")
+    },
 }
 
 

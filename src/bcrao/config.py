@@ -108,6 +108,27 @@ class Settings(BaseSettings):
     comments_max_depth: int = Field(
         8, ge=0, le=20, description="Deepest reply level collected (0 = top level)"
     )
+    # Monitoring: scheduled collections, alert deliveries (bcrao.monitoring)
+    scheduler_interval_seconds: float = Field(
+        30.0, gt=0, description="How often due schedules and digests are looked for"
+    )
+    public_url: str = Field(
+        "http://127.0.0.1:8000", description="Where users reach this server (links in emails)"
+    )
+    alert_max_attempts: int = Field(4, ge=1, le=10)
+    alert_retry_base_seconds: float = Field(
+        2.0, ge=0, description="First retry delay of a failed delivery; doubles"
+    )
+    alert_timeout_seconds: float = Field(10.0, gt=0)
+    smtp_host: str | None = Field(
+        None, description="SMTP server for email alerts (unset: email alerts fail, saying so)"
+    )
+    smtp_port: int = Field(25, ge=1, le=65535)
+    smtp_starttls: bool = False
+    smtp_ssl: bool = False
+    smtp_username: str | None = None
+    smtp_password: SecretStr | None = None
+    smtp_sender: str = "BC-RAO Collector <alerts@localhost>"
     run_stale_after_seconds: int = Field(900, ge=2, description="A running run without heartbeat is failed")
     # A run beats every 5 s; silent this long, its executor is taken to be gone: a cancel
     # ends it at once, and another worker takes it over (re-queued by the reaper loop).

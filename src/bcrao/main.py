@@ -23,6 +23,9 @@ from bcrao.health import router as health_router
 from bcrao.metrics import install_metrics
 from bcrao.middleware import AccessLog, BodyReadTimeout, BodySizeLimit, RequestId
 from bcrao.migrate import upgrade
+from bcrao.monitoring.loop import monitoring_loop
+from bcrao.monitoring.router import router as alerts_router
+from bcrao.monitoring.router import unsubscribe_router
 from bcrao.posts.router import corrections_router
 from bcrao.posts.router import router as posts_router
 from bcrao.runtime import build_runtime
@@ -80,14 +83,16 @@ def create_app(settings: Settings | None = None, *, migrate_sqlite: bool = True)
         except Exception as exc:  # the database may be down at start: serve 503s, retry later
             log.warning("start-up reaper skipped: %s", type(exc).__name__)
         reaper = asyncio.create_task(reaper_loop(runtime), name="stale-run-reaper")
+        monitor = asyncio.create_task(monitoring_loop(runtime), name="schedules-and-digests")
         if settings.gc_freeze:
             freeze_startup_objects()
         try:
             yield
         finally:
-            reaper.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await reaper
+            for task in (reaper, monitor):
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
             await runtime.aclose()  # runs end first: their followers may start theme work
             await stop_local_themes()
 
@@ -110,6 +115,8 @@ def create_app(settings: Settings | None = None, *, migrate_sqlite: bool = True)
     app.include_router(corrections_router)
     app.include_router(comments_router)
     app.include_router(themes_router)
+    app.include_router(alerts_router)
+    app.include_router(unsubscribe_router)
     app.include_router(subreddits_router)
     install_metrics(app, runtime.sessionmaker)
     if settings.cors_origins:

@@ -13,9 +13,13 @@ from bcrao.collection.models import (
 )
 from bcrao.comments.models import CommentTotal, RawComment
 from bcrao.db import Base
+from bcrao.monitoring.models import Alert, AlertDelivery, AlertPost, ScheduledSlot
 from bcrao.themes.models import ThemePost, ThemeSet
 
 __all__ = [
+    "Alert",
+    "AlertDelivery",
+    "AlertPost",
     "Base",
     "Campaign",
     "CollectionRun",
@@ -26,6 +30,7 @@ __all__ = [
     "RawPost",
     "RejectedSample",
     "RunLedger",
+    "ScheduledSlot",
     "SourceCursor",
     "ThemePost",
     "ThemeSet",

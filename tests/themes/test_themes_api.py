@@ -26,7 +26,8 @@ async def collected(client, user) -> dict:
     )
     run = await wait_for_run(client, task["task_id"], user["headers"])
     assert run["status"] == "complete"
-    await compute.wait_for_local()  # the run's follower started the computation
+    await client.app.state.runtime.executor.wait_idle()  # its followers have started
+    await compute.wait_for_local()
     return campaign
 
 

@@ -14,6 +14,7 @@ from urllib.parse import urlsplit
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints, field_validator
 
+from bcrao.monitoring.schedule_schemas import ScheduleIn, ScheduleOut
 from bcrao.schemas import RequestBody, single_line
 
 SUBREDDIT_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9_]{1,20}")  # always fullmatch: "$" matches before a "\n"
@@ -121,8 +122,11 @@ class CampaignUpdate(RequestBody):
     keywords: KeywordList | None = None
     target_subreddits: SubredditList | None = None
     status: CampaignStatus | None = None
+    schedule: ScheduleIn | None = None
 
-    @field_validator("name", "product_context", "keywords", "target_subreddits", "status", mode="before")
+    @field_validator(
+        "name", "product_context", "keywords", "target_subreddits", "status", "schedule", mode="before"
+    )
     @classmethod
     def _not_null(cls, value: object) -> object:
         if value is None:
@@ -167,6 +171,7 @@ class CampaignOut(BaseModel):
     created_at: datetime
     updated_at: datetime
     stats: CampaignStats
+    schedule: ScheduleOut
 
 
 class CampaignList(BaseModel):

@@ -12,6 +12,8 @@ from bcrao.campaigns.models import Campaign
 from bcrao.campaigns.schemas import CampaignCreate, CampaignOut, CampaignStats, LastRun
 from bcrao.collection.models import CollectionRun, PostCount
 from bcrao.errors import NotFound
+from bcrao.monitoring.schedule_schemas import ScheduleOut
+from bcrao.monitoring.schedules import set_schedule
 
 
 class CampaignNotFound(NotFound):
@@ -45,8 +47,11 @@ async def list_campaigns(
 async def update_campaign(
     session: AsyncSession, *, campaign: Campaign, changes: dict[str, object]
 ) -> Campaign:
+    schedule = changes.pop("schedule", None)
     for name, value in changes.items():
         setattr(campaign, name, value)
+    if schedule is not None:
+        set_schedule(campaign, schedule.every)  # type: ignore[attr-defined]
     await session.flush()
     await session.refresh(campaign)
     return campaign
@@ -125,4 +130,10 @@ def to_out(campaign: Campaign, stats: CampaignStats | None = None) -> CampaignOu
         created_at=campaign.created_at,
         updated_at=campaign.updated_at,
         stats=stats or CampaignStats(),
+        schedule=ScheduleOut(
+            every=campaign.schedule_every or "off",  # type: ignore[arg-type]
+            next_run_at=campaign.next_run_at,
+            last_scheduled_run_at=campaign.last_scheduled_run_at,
+            note=campaign.schedule_note,
+        ),
     )

@@ -34,9 +34,10 @@ class Follower(Protocol):
 
 def followers() -> list[tuple[str, Follower]]:
     """Imported here, not at module level: followers import the collection package."""
-    from bcrao.themes.compute import follow_run
+    from bcrao.monitoring import alerts
+    from bcrao.themes import compute
 
-    return [("themes", follow_run)]
+    return [("themes", compute.follow_run), ("alerts", alerts.follow_run)]
 
 
 async def run_finished(

@@ -12,7 +12,7 @@ from bcrao.config import Settings, get_settings
 
 QUEUES = ("scraping", "analysis", "generation", "monitoring")
 # The one place that lists every task module the worker must import.
-TASK_MODULES = ["bcrao.tasks.scraping", "bcrao.tasks.analysis"]
+TASK_MODULES = ["bcrao.tasks.scraping", "bcrao.tasks.analysis", "bcrao.tasks.monitoring"]
 
 
 def route_by_prefix(name: str, args, kwargs, options, task=None, **kw):

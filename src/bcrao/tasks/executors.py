@@ -63,6 +63,11 @@ class LocalExecutor:
         finally:
             await source.aclose()
 
+    async def wait_idle(self) -> None:
+        """Until every submitted run (and what follows it: themes, alerts) has ended."""
+        while pending := [t for t in self._tasks.values() if not t.done()]:
+            await asyncio.wait(pending)
+
     async def aclose(self, grace_seconds: float = 10.0) -> None:
         """Stopping the process ends its runs: let them finish for a few seconds, then stop
         the rest and fail them rather than leave them running.

@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, Query, Response
-from fastapi.responses import PlainTextResponse
 
 from bcrao.auth.deps import CurrentUser
 from bcrao.campaigns.deps import OwnedCampaign
@@ -75,7 +74,7 @@ async def refresh_themes(
 
 @router.get(
     "/report",
-    response_class=PlainTextResponse,
+    response_class=Response,
     responses={200: {"description": "The research brief", "content": {"text/markdown": {}, "text/csv": {}}}},
 )
 async def research_brief(

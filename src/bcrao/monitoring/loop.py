@@ -1,0 +1,27 @@
+"""The monitoring pass every API process runs: due schedules, then due digests."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from typing import Any
+
+from bcrao.monitoring import alerts, schedules
+
+log = logging.getLogger("bcrao.monitoring")
+
+
+async def monitor_once(runtime: Any) -> None:
+    await schedules.run_due(runtime)
+    await alerts.send_due_digests(runtime.settings, runtime.sessionmaker)
+
+
+async def monitoring_loop(runtime: Any) -> None:
+    while True:
+        await asyncio.sleep(runtime.settings.scheduler_interval_seconds)
+        try:
+            await monitor_once(runtime)
+        except asyncio.CancelledError:
+            raise
+        except Exception as exc:  # the database may be briefly down; try again next time
+            log.warning("monitoring pass failed: %s", type(exc).__name__)

@@ -1,0 +1,123 @@
+"""Alert rules of a campaign, their delivery log and test sends; unsubscribe links."""
+
+from __future__ import annotations
+
+import html
+import uuid
+from typing import Annotated
+
+from fastapi import APIRouter, Query, Response, status
+from fastapi.responses import HTMLResponse
+
+from bcrao.campaigns.deps import OwnedCampaign
+from bcrao.deps import PageDep, RuntimeDep, SessionDep
+from bcrao.errors import ErrorResponse
+from bcrao.monitoring import alerts
+from bcrao.monitoring.schemas import (
+    AlertCreate,
+    AlertCreated,
+    AlertList,
+    AlertOut,
+    AlertUpdate,
+    DeliveryList,
+    TestAccepted,
+)
+
+router = APIRouter(prefix="/v1/campaigns/{campaign_id}/alerts", tags=["alerts"])
+NOT_FOUND = {404: {"model": ErrorResponse, "description": "RESOURCE_NOT_FOUND: no such alert here"}}
+
+
+@router.post("", status_code=status.HTTP_201_CREATED, response_model=AlertCreated)
+async def create_alert(campaign: OwnedCampaign, body: AlertCreate, session: SessionDep) -> AlertCreated:
+    """New posts that pass the rules are sent to the webhook or email address: at once after
+    each run (`instant`) or in a daily or weekly digest. A webhook's signing secret is in this
+    answer only."""
+    alert, secret = await alerts.create_alert(session, campaign=campaign, body=body)
+    return AlertCreated(**alerts.alert_out(alert).model_dump(), secret=secret)
+
+
+@router.get("", response_model=AlertList)
+async def list_alerts(campaign: OwnedCampaign, session: SessionDep) -> AlertList:
+    from sqlalchemy import select
+
+    from bcrao.monitoring.models import Alert
+
+    rows = await session.scalars(
+        select(Alert).where(Alert.campaign_id == campaign.id).order_by(Alert.created_at, Alert.id)
+    )
+    return AlertList(alerts=[alerts.alert_out(a) for a in rows])
+
+
+@router.patch("/{alert_id}", response_model=AlertOut, responses=NOT_FOUND)
+async def update_alert(
+    campaign: OwnedCampaign, alert_id: uuid.UUID, body: AlertUpdate, session: SessionDep
+) -> AlertOut:
+    alert = await alerts.get_alert(session, campaign_id=campaign.id, alert_id=alert_id)
+    return alerts.alert_out(await alerts.update_alert(session, alert=alert, changes=body.changes()))
+
+
+@router.delete(
+    "/{alert_id}", status_code=status.HTTP_204_NO_CONTENT, response_class=Response, responses=NOT_FOUND
+)
+async def delete_alert(campaign: OwnedCampaign, alert_id: uuid.UUID, session: SessionDep) -> Response:
+    alert = await alerts.get_alert(session, campaign_id=campaign.id, alert_id=alert_id)
+    await session.delete(alert)
+    return Response(status_code=status.HTTP_204_NO_CONTENT)
+
+
+@router.post(
+    "/{alert_id}/test", status_code=status.HTTP_202_ACCEPTED, response_model=TestAccepted, responses=NOT_FOUND
+)
+async def test_alert(
+    campaign: OwnedCampaign, alert_id: uuid.UUID, session: SessionDep, runtime: RuntimeDep
+) -> TestAccepted:
+    """Send the campaign's three best posts to the target now, marked as a test; see the
+    outcome in the delivery log."""
+    alert = await alerts.get_alert(session, campaign_id=campaign.id, alert_id=alert_id)
+    await session.commit()
+    delivery_id = await alerts.send_test(runtime.settings, runtime.sessionmaker, alert=alert)
+    return TestAccepted(delivery_id=delivery_id)
+
+
+@router.get("/{alert_id}/deliveries", response_model=DeliveryList, responses=NOT_FOUND)
+async def list_deliveries(
+    campaign: OwnedCampaign, alert_id: uuid.UUID, session: SessionDep, page: PageDep
+) -> DeliveryList:
+    """Every delivery of the alert, newest first: what was sent, when, and the receiver's answer."""
+    alert = await alerts.get_alert(session, campaign_id=campaign.id, alert_id=alert_id)
+    return await alerts.list_deliveries(
+        session, alert_id=alert.id, offset=page.offset, limit=page.per_page, page=page.page
+    )
+
+
+unsubscribe_router = APIRouter(tags=["alerts"])
+
+
+@unsubscribe_router.get("/v1/unsubscribe", response_class=HTMLResponse)
+async def unsubscribe(
+    session: SessionDep, token: Annotated[str, Query(min_length=10, max_length=100)]
+) -> HTMLResponse:
+    """The link at the bottom of every alert email: stops that alert, no login needed."""
+    alert = await alerts.unsubscribe(session, token)
+    if alert is None:
+        return HTMLResponse(
+            _page("This link is not valid", "It may have been mistyped, or the alert deleted."),
+            status_code=404,
+        )
+    return HTMLResponse(
+        _page(
+            "You are unsubscribed",
+            f"No more emails for this alert will be sent to {html.escape(alert.target)}."
+            " You can turn it on again in the campaign's alerts.",
+        )
+    )
+
+
+def _page(title: str, text: str) -> str:
+    return (
+        "<!doctype html><html lang=en><head><meta charset=utf-8>"
+        "<meta name=viewport content='width=device-width'>"
+        f"<title>{html.escape(title)} · BC-RAO Collector</title></head>"
+        "<body style='font-family:sans-serif;max-width:36rem;margin:4rem auto;padding:0 1rem'>"
+        f"<h1>{html.escape(title)}</h1><p>{text}</p></body></html>"
+    )
