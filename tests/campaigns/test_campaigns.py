@@ -23,6 +23,13 @@ async def test_create_returns_the_campaign_with_empty_stats(client, alice):
         "created_at",
         "updated_at",
         "stats",
+        "schedule",
+    }
+    assert body["schedule"] == {
+        "every": "off",
+        "next_run_at": None,
+        "last_scheduled_run_at": None,
+        "note": None,
     }
 
 

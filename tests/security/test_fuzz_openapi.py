@@ -85,6 +85,8 @@ class FuzzEnv:
     campaign_id: str
     task_id: str
     post_id: str
+    alert_id: str
+    theme_id: str
 
 
 def _wait_finished(client: asgi.ASGIClient, task_id: str, headers: dict[str, str]) -> dict:
@@ -95,6 +97,16 @@ def _wait_finished(client: asgi.ASGIClient, task_id: str, headers: dict[str, str
             return run
         assert time.monotonic() < deadline, run
         time.sleep(0.05)
+
+
+def _first_theme(client: asgi.ASGIClient, campaign_id: str, headers: dict[str, str]) -> str:
+    deadline = time.monotonic() + 60
+    while True:
+        body = client.get(f"/v1/campaigns/{campaign_id}/themes", headers=headers).json()
+        if body["status"] == "ready":
+            return str(body["themes"][0]["id"])
+        assert time.monotonic() < deadline, body
+        time.sleep(0.1)
 
 
 @pytest.fixture(scope="module")
@@ -126,13 +138,19 @@ def fuzz_env(database_url: str, tmp_path_factory: pytest.TempPathFactory) -> Ite
             _wait_finished(client, task_id, headers)
             posts = client.get(f"/v1/campaigns/{campaign['id']}/posts", headers=headers).json()["posts"]
             assert posts, "the sample source should have stored posts"
+            alert = client.post(
+                f"/v1/campaigns/{campaign['id']}/alerts",
+                json={"channel": "webhook", "target": "https://example.com/hook", "active": False},
+                headers=headers,
+            ).json()
+            theme_id = _first_theme(client, campaign["id"], headers)
         schema = schemathesis.openapi.from_asgi("/openapi.json", app)
         # FastAPI, like most HTTP stacks, ignores query parameters it does not know;
         # "unknown parameter accepted" is leniency, not a contract violation.
         # The bearer header is supplied by the test, not generated (the document's
         # security scheme is exercised by `ignored_auth` and test_tokens_and_limits).
         schema.config.generation.update(allow_extra_parameters=False, with_security_parameters=False)
-        yield FuzzEnv(schema, app, headers, campaign["id"], task_id, posts[0]["id"])
+        yield FuzzEnv(schema, app, headers, campaign["id"], task_id, posts[0]["id"], alert["id"], theme_id)
     finally:
         asgi.shutdown_lifespans()
         asyncio.run(empty_database(database_url))
@@ -208,7 +226,8 @@ def _real_path_parameters(env: FuzzEnv, method: str, path: str, client: asgi.ASG
     if method != "GET" and "{campaign_id}" in path:
         resp = client.post("/v1/campaigns", json={**CAMPAIGN, "name": "fuzz target"}, headers=env.headers)
         campaign_id = resp.json()["id"]
-    values = {"campaign_id": campaign_id, "task_id": env.task_id, "post_id": env.post_id}
+    values = {"campaign_id": campaign_id, "task_id": env.task_id, "post_id": env.post_id,
+              "alert_id": env.alert_id, "theme_id": env.theme_id}  # fmt: skip
     names = re.findall(r"{(\w+)}", path)
     unknown = set(names) - set(values)
     assert not unknown, f"no real value for path parameters {unknown} of {path}: extend _real_path_parameters"

@@ -15,6 +15,7 @@ import httpx
 from sqlalchemy import delete
 
 from bcrao.auth.models import User
+from bcrao.themes.compute import wait_for_local as wait_for_themes
 from tests.conftest import make_campaign, signup
 from tests.streaming import read_events, trigger, wait_for_run
 
@@ -30,6 +31,8 @@ BODIES: dict[tuple[str, str], Any] = {
     },
     ("PATCH", "/v1/campaigns/{campaign_id}"): {"name": "taken over", "status": "archived"},
     ("POST", "/v1/campaigns/{campaign_id}/collect"): {"mode": "fresh", "max_posts_per_subreddit": 5},
+    ("POST", "/v1/campaigns/{campaign_id}/alerts"): {"channel": "email", "target": "mallory@example.com"},
+    ("PATCH", "/v1/campaigns/{campaign_id}/alerts/{alert_id}"): {"active": True},
 }
 # Routes without path parameters that answer identically for everyone (no tenant data).
 PUBLIC = {("GET", "/healthz"), ("GET", "/readyz")}
@@ -42,7 +45,19 @@ async def _a_world(client: httpx.AsyncClient, alice: dict) -> dict[str, str]:
     run = await wait_for_run(client, accepted["task_id"], alice["headers"])
     assert run["status"] == "complete" and run["stored"] > 0, run
     posts = (await client.get(f"/v1/campaigns/{campaign['id']}/posts", headers=alice["headers"])).json()
+    await client.app.state.runtime.executor.wait_idle()
+    await wait_for_themes()
+    themes = (await client.get(f"/v1/campaigns/{campaign['id']}/themes", headers=alice["headers"])).json()
+    alert = (
+        await client.post(
+            f"/v1/campaigns/{campaign['id']}/alerts",
+            json={"channel": "webhook", "target": "https://example.com/hook", "active": False},
+            headers=alice["headers"],
+        )
+    ).json()
     return {
+        "alert_id": alert["id"],
+        "theme_id": str(themes["themes"][0]["id"]),
         "campaign_id": campaign["id"],
         "task_id": accepted["task_id"],
         "post_id": posts["posts"][0]["id"],

@@ -93,16 +93,36 @@ async def list_deliveries(
 unsubscribe_router = APIRouter(tags=["alerts"])
 
 
-@unsubscribe_router.get("/v1/unsubscribe", response_class=HTMLResponse)
+# The page is HTML; errors keep the API's JSON error shape.
+_JSON_ERROR = {"application/json": {"schema": {"$ref": "#/components/schemas/ErrorResponse"}}}
+
+
+@unsubscribe_router.get(
+    "/v1/unsubscribe",
+    response_class=HTMLResponse,
+    responses={
+        200: {"description": "A page saying what happened"},
+        **{
+            code: {"description": text, "content": _JSON_ERROR}
+            for code, text in (
+                (401, "Not authenticated"),
+                (404, "Not found"),
+                (413, "Request body too large"),
+                (422, "Validation error: no token"),
+                (500, "Internal error"),
+                (503, "A backing service is unavailable"),
+            )
+        },
+    },
+)
 async def unsubscribe(
     session: SessionDep, token: Annotated[str, Query(min_length=10, max_length=100)]
 ) -> HTMLResponse:
     """The link at the bottom of every alert email: stops that alert, no login needed."""
     alert = await alerts.unsubscribe(session, token)
-    if alert is None:
+    if alert is None:  # a page, not an error: a wrong link learns nothing either way
         return HTMLResponse(
-            _page("This link is not valid", "It may have been mistyped, or the alert deleted."),
-            status_code=404,
+            _page("This link is not valid", "It may have been mistyped, or the alert deleted.")
         )
     return HTMLResponse(
         _page(
