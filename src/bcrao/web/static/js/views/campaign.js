@@ -9,6 +9,7 @@ import { ProgressStream } from "../sse.js";
 import { toast } from "../toast.js";
 import { progressPanel } from "./progress.js";
 import { insightsSection } from "./insights.js";
+import { monitorSection } from "./monitor.js";
 import { readFilters, resultsSection } from "./results.js";
 
 const ACTIVE = ["queued", "running"];
@@ -191,7 +192,7 @@ export const campaignView = {
       page.replaceChildren(
         h("a", { class: "back-link", href: "#/campaigns" }, icon("back"), "All campaigns"),
         header(campaign, collectBtn),
-        notice, progressSlot, insights.el, results.el);
+        notice, progressSlot, insights.el, results.el, monitorSection({ campaign }).el);
       setCollectLabel();
       results.setQuery(query);
       try {
