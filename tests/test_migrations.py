@@ -45,6 +45,8 @@ _ADDED_BY = {  # table.column -> the revision that added it
         f"campaigns.{c}": "0011"
         for c in ("schedule_every", "next_run_at", "last_scheduled_run_at", "schedule_note")
     },
+    **{f"raw_posts.{c}": "0012" for c in ("next_check_at", "checks")},
+    "collection_runs.source_status": "0012",
 }
 
 

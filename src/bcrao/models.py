@@ -12,6 +12,7 @@ from bcrao.collection.models import (
     SourceCursor,
 )
 from bcrao.comments.models import CommentTotal, RawComment
+from bcrao.compliance.models import ComplianceTotal, PurgedItem
 from bcrao.db import Base
 from bcrao.monitoring.models import Alert, AlertDelivery, AlertPost, ScheduledSlot
 from bcrao.themes.models import ThemePost, ThemeSet
@@ -24,8 +25,10 @@ __all__ = [
     "Campaign",
     "CollectionRun",
     "CommentTotal",
+    "ComplianceTotal",
     "Correction",
     "PostCount",
+    "PurgedItem",
     "RawComment",
     "RawPost",
     "RejectedSample",

@@ -66,6 +66,8 @@ class CollectionRun(Base):
     filter_reasons: Mapped[dict[str, int]] = mapped_column(JSONType, default=dict)
     errors: Mapped[list[dict[str, Any]]] = mapped_column(JSONType, default=list)
     warnings: Mapped[list[str]] = mapped_column(JSONType, default=list)
+    # Per subreddit: ok | empty | blocked | not_found | rate_limited | error (#18).
+    source_status: Mapped[dict[str, str]] = mapped_column(JSONType, default=dict, server_default=text("'{}'"))
     llm_prompt_tokens: Mapped[int] = mapped_column(Integer, default=0)
     llm_completion_tokens: Mapped[int] = mapped_column(Integer, default=0)
     llm_cost_usd: Mapped[float] = mapped_column(Float, default=0.0)
@@ -104,6 +106,7 @@ class RawPost(Base):
         Index("ix_raw_posts_campaign_upvotes", "campaign_id", "upvotes", "id"),
         Index("ix_raw_posts_campaign_comments", "campaign_id", "comment_count", "id"),
         Index("ix_raw_posts_campaign_relevance", "campaign_id", "relevance_score", "id"),
+        Index("ix_raw_posts_campaign_next_check", "campaign_id", "next_check_at"),
     )
 
     id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=new_id)
@@ -152,6 +155,9 @@ class RawPost(Base):
     comment_terms: Mapped[str] = mapped_column(
         SearchTermsType, default=" ", server_default=text("''"), deferred=True
     )
+    # Deletion sync (bcrao.compliance): when this post is next looked up on Reddit.
+    next_check_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    checks: Mapped[int] = mapped_column(Integer, default=0, server_default=text("0"))
 
 
 class RejectedSample(Base):
