@@ -108,6 +108,10 @@ class Settings(BaseSettings):
     comments_max_depth: int = Field(
         8, ge=0, le=20, description="Deepest reply level collected (0 = top level)"
     )
+    # Compliance: posts and comments are purged this many days after collection (0 = kept)
+    retention_days: int = Field(
+        0, ge=0, le=3650, description="Purge collected content after N days (0: never)"
+    )
     # Monitoring: scheduled collections, alert deliveries (bcrao.monitoring)
     scheduler_interval_seconds: float = Field(
         30.0, gt=0, description="How often due schedules and digests are looked for"

@@ -17,6 +17,7 @@ from bcrao.auth.router import router as auth_router
 from bcrao.campaigns.router import router as campaigns_router
 from bcrao.collection.router import router as collection_router
 from bcrao.comments.router import router as comments_router
+from bcrao.compliance.router import router as compliance_router
 from bcrao.config import Settings, get_settings
 from bcrao.errors import ErrorResponse, install_error_handlers
 from bcrao.health import router as health_router
@@ -116,6 +117,7 @@ def create_app(settings: Settings | None = None, *, migrate_sqlite: bool = True)
     app.include_router(comments_router)
     app.include_router(themes_router)
     app.include_router(alerts_router)
+    app.include_router(compliance_router)
     app.include_router(unsubscribe_router)
     app.include_router(subreddits_router)
     install_metrics(app, runtime.sessionmaker)

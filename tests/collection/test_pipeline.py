@@ -40,6 +40,9 @@ class RecordingSource:
     async def fetch_comments(self, request, *, on_wait=None):
         return await self.inner.fetch_comments(request, on_wait=on_wait)
 
+    async def fetch_info(self, fullnames, *, on_wait=None):
+        return await self.inner.fetch_info(fullnames, on_wait=on_wait)
+
     async def aclose(self) -> None:
         return None
 

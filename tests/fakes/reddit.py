@@ -81,6 +81,7 @@ class FakeReddit:
         self.comment_page_max = comment_page_max
         self._threads: dict[str, Thread] = {}
         self._gone: set[str] = set()
+        self.info_requests = 0
         self.now = DEFAULT_NEWEST + timedelta(hours=1)  # the fake's clock for ``top?t=...``
         self.requests: list[LoggedRequest] = []
         self.tokens: set[str] = set()
@@ -162,6 +163,11 @@ class FakeReddit:
         with self._lock:
             self._gone.add(post_id)
 
+    def delete_comment(self, post_id: str, comment_id: str, *, removed: bool = False) -> None:
+        """A comment deleted by its author (or removed by moderators) after collection."""
+        comment = self.thread(post_id).by_id[comment_id]
+        comment.author, comment.body = "[deleted]", "[removed]" if removed else "[deleted]"
+
     def fail_comments(
         self, kind: FaultKind, times: int = 1, *, skip: int = 0, retry_after: float = 1.0
     ) -> None:
@@ -226,6 +232,7 @@ class FakeReddit:
         app.router.add_get("/r/{sub}/about", self._about)
         app.router.add_get("/r/{sub}/about.json", self._about)
         app.router.add_get("/comments/{post_id}", self._comments)
+        app.router.add_get("/api/info", self._info)
         app.router.add_get("/api/morechildren", self._morechildren)
         app.router.add_post("/api/morechildren", self._morechildren)
         return app
@@ -311,6 +318,32 @@ class FakeReddit:
             return web.json_response({"message": "Bad Request", "error": 400}, status=400)
         body = self.thread(post_id).render_page(limit, depth)
         return web.json_response(body, headers=self._visible(limit_headers))
+
+    async def _info(self, request: web.Request) -> web.Response:
+        """``/api/info?id=t3_a,t1_b``: a Listing of the things that exist; a deleted post is
+        there with ``[deleted]`` author and text, a purged-by-Reddit one is missing."""
+        limit_headers, refusal = await self._gate(request, _COMMENTS)
+        if refusal is not None:
+            return refusal
+        self.info_requests += 1
+        names = [n for n in request.query.get("id", "").split(",") if n][:100]
+        children = []
+        posts = {p["name"]: p for ps in self._posts.values() for p in ps}
+        comments = {f"t1_{c.id}": (t, c) for t in self._threads.values() for c in t.by_id.values()}
+        for name in names:
+            if name in posts:
+                post = dict(posts[name])
+                if post["id"] in self._gone:
+                    post.update(author="[deleted]", selftext="[deleted]", removed_by_category="deleted")
+                children.append({"kind": "t3", "data": post})
+            elif name in comments:
+                thread, comment = comments[name]
+                children.append({"kind": "t1", "data": thread._data(comment, thread.depth_of(comment), "")})
+        return web.json_response(
+            {"kind": "Listing", "data": {"after": None, "dist": len(children), "modhash": None,
+                                         "geo_filter": "", "children": children, "before": None}},
+            headers=self._visible(limit_headers),
+        )  # fmt: skip
 
     async def _morechildren(self, request: web.Request) -> web.Response:
         limit_headers, refusal = await self._gate(request, _COMMENTS)

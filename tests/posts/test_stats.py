@@ -21,6 +21,7 @@ KEYS = [
     "runs_remaining_this_week",
     "last_run",
     "comments",
+    "purged",
 ]
 
 
@@ -46,6 +47,7 @@ async def test_empty_campaign_has_zeros_and_nulls(client, alice):
         "runs_remaining_this_week": 5,
         "last_run": None,
         "comments": {"total": 0, "posts_with_comments": 0},
+        "purged": 0,
     }
 
 

@@ -20,6 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bcrao.campaigns.models import Campaign
 from bcrao.collection.models import PostCount, RawPost, RejectedSample, SourceCursor
+from bcrao.compliance.checks import first_check, tombstoned
 from bcrao.db import new_id, utcnow
 from bcrao.posts.search import search_terms
 
@@ -49,9 +50,15 @@ async def insert_posts(
     A post already stored *by this same run* (a redelivered task re-doing its work) counts
     as stored, not duplicate, so a rerun's totals match an uninterrupted run's.
     """
-    batches = [rows[start : start + INSERT_BATCH] for start in range(0, len(rows), INSERT_BATCH)]
     if rows:
         await lock_campaign(session, campaign_id)
+        # Posts purged after deletion on Reddit (or retention) are never stored again.
+        gone = await tombstoned(session, campaign_id, [f"t3_{r['reddit_post_id']}" for r in rows])
+        if gone:
+            kept = [r for r in rows if f"t3_{r['reddit_post_id']}" not in gone]
+            outcome = await insert_posts(session, campaign_id=campaign_id, run_id=run_id, rows=kept)
+            return StoreOutcome(stored=outcome.stored, duplicates=outcome.duplicates + len(rows) - len(kept))
+    batches = [rows[start : start + INSERT_BATCH] for start in range(0, len(rows), INSERT_BATCH)]
     inserted_per_batch = [await _insert_batch(session, batch) for batch in batches]
     new_rows: dict[str, dict[str, Any]] = {}  # the first of repeated ids is the one stored
     for batch, inserted in zip(batches, inserted_per_batch, strict=True):
@@ -92,6 +99,7 @@ def _post_values(row: dict[str, Any]) -> dict[str, Any]:
     values = {**_SCALAR_DEFAULTS, **row}
     values["id"] = row.get("id") or new_id()
     values["collected_at"] = row.get("collected_at") or utcnow()
+    values["next_check_at"] = row.get("next_check_at") or first_check(values["collected_at"])
     values["archetype_reasons"] = row.get("archetype_reasons") or []
     values["matched_keywords"] = row.get("matched_keywords") or []
     values["search_terms"] = search_terms(row["title"], row.get("raw_text"))

@@ -19,6 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bcrao.collection.models import RawPost
 from bcrao.collection.store import INSERT_BATCH, dialect_insert, lock_campaign
 from bcrao.comments.models import CommentTotal, RawComment
+from bcrao.compliance.checks import tombstoned
 from bcrao.db import new_id, utcnow
 from bcrao.posts.search import search_terms
 from bcrao.sources.base import NormalizedComment
@@ -72,6 +73,11 @@ async def insert_comments(
     if not rows:
         return 0
     await lock_campaign(session, campaign_id)
+    # Comments purged after deletion on Reddit are never stored again.
+    gone = await tombstoned(session, campaign_id, [f"t1_{r['reddit_comment_id']}" for r in rows])
+    rows = [r for r in rows if f"t1_{r['reddit_comment_id']}" not in gone]
+    if not rows:
+        return 0
     table = RawComment.__table__
     statement = (
         dialect_insert(session, table)

@@ -125,9 +125,14 @@ def qualifies(alert: Alert, post: Any) -> bool:
 
 
 _CANDIDATE_COLUMNS = (
-    RawPost.id, RawPost.archetype, RawPost.success_score, RawPost.relevance_score, RawPost.subreddit_key,
-    RawPost.title, RawPost.raw_text,
-)  # fmt: skip
+    RawPost.id,
+    RawPost.archetype,
+    RawPost.success_score,
+    RawPost.relevance_score,
+    RawPost.subreddit_key,
+    RawPost.title,
+    RawPost.raw_text,
+)
 
 
 async def _pick(
@@ -150,9 +155,12 @@ async def _pick(
     if not fresh:
         return None
     row = AlertDelivery(
-        alert_id=alert.id, kind=kind, status="retrying", attempts=0,
+        alert_id=alert.id,
+        kind=kind,
+        status="retrying",
+        attempts=0,
         post_ids=[str(p.id) for p in fresh[:POSTS_PER_DELIVERY]],
-    )  # fmt: skip
+    )
     session.add(row)
     await session.flush()
     return row.id

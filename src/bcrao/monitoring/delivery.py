@@ -40,8 +40,12 @@ log = logging.getLogger("bcrao.alerts")
 
 DELIVER_TASK = "bcrao.tasks.monitoring.deliver_alert"
 _LOCAL_TASKS: set[asyncio.Task[Any]] = set()
-_ARCHETYPE_NAMES = {"Journey": "Journey", "ProblemSolution": "Problem / Solution", "Feedback": "Feedback",
-                    "Unclassified": "Unclassified"}  # fmt: skip
+_ARCHETYPE_NAMES = {
+    "Journey": "Journey",
+    "ProblemSolution": "Problem / Solution",
+    "Feedback": "Feedback",
+    "Unclassified": "Unclassified",
+}
 
 
 class DeliveryFailed(Exception):
@@ -76,8 +80,10 @@ def _text(campaign: Campaign, kind: str, posts: list[dict[str, Any]], total: int
         lead = f"{total} new post{'s' if total != 1 else ''} for “{campaign.name}”"
     lines = [lead]
     for p in posts[:10]:
-        lines.append(f"• [{_ARCHETYPE_NAMES.get(p['archetype'], p['archetype'])} · {p['success_score']:.1f}] "
-                     f"{p['title']} — r/{p['subreddit']} {p['reddit_url']}")  # fmt: skip
+        lines.append(
+            f"• [{_ARCHETYPE_NAMES.get(p['archetype'], p['archetype'])} · {p['success_score']:.1f}] "
+            f"{p['title']} — r/{p['subreddit']} {p['reddit_url']}"
+        )
     if total > len(posts[:10]):
         lines.append(f"…and {total - len(posts[:10])} more: {url}")
     else:
@@ -213,8 +219,13 @@ async def deliver(
         attempts += 1
         try:
             if alert.channel == "webhook":
-                payload = {"text": text, "campaign_id": str(campaign.id), "alert_id": str(alert.id),
-                           "delivery_id": str(delivery_id), "posts": posts}  # fmt: skip
+                payload = {
+                    "text": text,
+                    "campaign_id": str(campaign.id),
+                    "alert_id": str(alert.id),
+                    "delivery_id": str(delivery_id),
+                    "posts": posts,
+                }
                 response = await _post_webhook(settings, alert, delivery_id, payload)
             else:
                 subject = (
@@ -237,8 +248,14 @@ async def deliver(
     return status
 
 
-async def _record(sessionmaker: async_sessionmaker[AsyncSession], delivery_id: uuid.UUID, *, status: str,
-                  attempts: int, response: str) -> None:  # fmt: skip
+async def _record(
+    sessionmaker: async_sessionmaker[AsyncSession],
+    delivery_id: uuid.UUID,
+    *,
+    status: str,
+    attempts: int,
+    response: str,
+) -> None:
     async with session_scope(sessionmaker) as session:
         delivery = await session.get(AlertDelivery, delivery_id)
         if delivery is not None:

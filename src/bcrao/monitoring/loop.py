@@ -1,4 +1,4 @@
-"""The monitoring pass every API process runs: due schedules, then due digests."""
+"""The monitoring pass every API process runs: due schedules, digests, deletion checks."""
 
 from __future__ import annotations
 
@@ -6,6 +6,7 @@ import asyncio
 import logging
 from typing import Any
 
+from bcrao.compliance import sync
 from bcrao.monitoring import alerts, schedules
 
 log = logging.getLogger("bcrao.monitoring")
@@ -14,6 +15,7 @@ log = logging.getLogger("bcrao.monitoring")
 async def monitor_once(runtime: Any) -> None:
     await schedules.run_due(runtime)
     await alerts.send_due_digests(runtime.settings, runtime.sessionmaker)
+    await sync.run_due(runtime)  # deletion checks and retention
 
 
 async def monitoring_loop(runtime: Any) -> None:

@@ -249,6 +249,7 @@ class CollectionStats(BaseModel):
     runs_remaining_this_week: int | None
     last_run: LastRun | None
     comments: CommentStats = CommentStats()
+    purged: int = 0  # posts and comments purged after deletion on Reddit or retention
 
 
 class LabelRequest(RequestBody):

@@ -19,6 +19,7 @@ from bcrao.campaigns.schemas import LastRun
 from bcrao.collection import service as collection
 from bcrao.collection.models import ARCHETYPES, CollectionRun, PostCount, RawPost
 from bcrao.comments.models import CommentTotal
+from bcrao.compliance.models import ComplianceTotal
 from bcrao.config import Settings
 from bcrao.db import core_execute
 from bcrao.posts.schemas import CollectionStats, CommentStats, Funnel, HistogramBucket
@@ -116,6 +117,12 @@ async def collection_stats(
         runs_remaining_this_week=await collection.runs_remaining(session, user=user, settings=settings),
         last_run=last,
         comments=await _comment_totals(session, campaign_id=campaign.id),
+        purged=int(
+            await session.scalar(
+                select(ComplianceTotal.purged).where(ComplianceTotal.campaign_id == campaign.id)
+            )
+            or 0
+        ),
     )
 
 

@@ -140,6 +140,12 @@ class ApifySource:
             name, "unknown", f"r/{name} cannot be checked through Apify before a run; the run will tell"
         )
 
+    async def fetch_info(
+        self, fullnames: list[str], *, on_wait: WaitCallback | None = None
+    ) -> dict[str, str] | None:
+        """The actor cannot look items up by id: deletion sync needs the reddit source."""
+        return None
+
     async def aclose(self) -> None:
         self._comments.clear()
 

@@ -102,6 +102,10 @@ class SubredditCheck:
     suggestion: str | None = None  # a close existing name, when the source knows one
 
 
+# What a re-check on Reddit found of a stored post or comment (by fullname, t3_/t1_).
+ItemState = Literal["ok", "deleted", "removed"]
+
+
 class SourceError(Exception):
     """A subreddit could not be fetched; ``code`` is stable and shown to users."""
 
@@ -132,6 +136,13 @@ class PostSource(Protocol):
     async def check_subreddit(self, name: str) -> SubredditCheck:
         """Whether ``name`` (a valid, prefix-free name) can be collected; never raises for
         an answer the source cannot give, it says ``unknown`` instead."""
+        ...
+
+    async def fetch_info(
+        self, fullnames: list[str], *, on_wait: WaitCallback | None = None
+    ) -> dict[str, ItemState] | None:
+        """Whether stored items still exist on Reddit (``/api/info``); an item missing from the
+        answer is deleted. None when the source cannot tell (then nothing is purged)."""
         ...
 
     async def aclose(self) -> None: ...

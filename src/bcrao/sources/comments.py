@@ -171,3 +171,33 @@ def morechildren_things(body: Any) -> list[Any] | None:
         return [] if not body["json"].get("errors") else None
     things = data.get("things")
     return things if isinstance(things, list) else None
+
+
+INFO_BATCH = 100  # fullnames per /api/info call, Reddit's maximum
+
+
+def info_states(fullnames: list[str], children: list[Any]) -> dict[str, str]:
+    """The state of each asked-for item from a ``/api/info`` Listing's children: ``deleted``
+    by its author, ``removed`` by moderators or Reddit, ``ok``; one not in the answer is gone
+    (``deleted``)."""
+    states = dict.fromkeys(fullnames, "deleted")
+    for child in children:
+        kind, data = _kind_data(child)
+        name = str(data.get("name") or "")
+        if not name and data.get("id") and kind in ("t1", "t3"):
+            name = f"{kind}_{data['id']}"
+        if name in states:
+            states[name] = item_state(kind, data)
+    return states
+
+
+def item_state(kind: str | None, data: dict[str, Any]) -> str:
+    text = data.get("body") if kind == "t1" else data.get("selftext")
+    text = text.strip() if isinstance(text, str) else ""
+    author = data.get("author")
+    category = data.get("removed_by_category")  # "deleted" is the author's own doing
+    if category == "deleted" or text == "[deleted]" or author == "[deleted]":
+        return "deleted"
+    if text == "[removed]" or category or data.get("banned_by"):
+        return "removed"
+    return "ok"

@@ -37,6 +37,11 @@ class SimulatedLatency:
     async def check_subreddit(self, name: str) -> SubredditCheck:
         return await self.inner.check_subreddit(name)  # a check is no collection: no delay
 
+    async def fetch_info(
+        self, fullnames: list[str], *, on_wait: WaitCallback | None = None
+    ) -> dict[str, str] | None:
+        return await self.inner.fetch_info(fullnames, on_wait=on_wait)
+
     async def aclose(self) -> None:
         await self.inner.aclose()
 

@@ -45,12 +45,13 @@ from bcrao.sources.base import (
     CommentResult,
     FetchRequest,
     FetchResult,
+    ItemState,
     NormalizedPost,
     SourceError,
     SubredditCheck,
     WaitCallback,
 )
-from bcrao.sources.comments import ThreadReader, morechildren_things, thread_listing
+from bcrao.sources.comments import INFO_BATCH, ThreadReader, info_states, morechildren_things, thread_listing
 from bcrao.sources.normalize import from_reddit_json
 from bcrao.sources.ratelimit import (
     RateLimiter,
@@ -409,6 +410,30 @@ class RedditSource:
         finally:
             _current.reset(token)
         return _check_from_about(name, about)
+
+    async def fetch_info(
+        self, fullnames: list[str], *, on_wait: WaitCallback | None = None
+    ) -> dict[str, ItemState] | None:
+        """``/api/info`` in batches of 100 fullnames, inside the shared rate budget."""
+        context = _FetchContext(on_wait=on_wait, max_wait=self._settings.reddit_max_wait_seconds)
+        token = _current.set(context)
+        states: dict[str, ItemState] = {}
+        try:
+            reddit = await self._client()
+            for start in range(0, len(fullnames), INFO_BATCH):
+                batch = fullnames[start : start + INFO_BATCH]
+                data = await self._get(
+                    reddit,
+                    "info",
+                    "api/info",
+                    {"id": ",".join(batch), "raw_json": "1"},
+                    context,
+                    _listing_data,
+                )
+                states.update(info_states(batch, data.get("children") or []))  # type: ignore[arg-type]
+        finally:
+            _current.reset(token)
+        return states
 
     async def _wait_out_429(
         self, sub: str, exc: prawcore_errors.TooManyRequests, context: _FetchContext

@@ -47,26 +47,48 @@ async def load_docs(session: AsyncSession, campaign_id: uuid.UUID) -> list[Theme
     """The campaign's kept posts (not the ones marked noise), each with its best comments."""
     rows = await session.execute(
         select(
-            RawPost.id, RawPost.title, RawPost.raw_text, RawPost.archetype, RawPost.success_score,
-            RawPost.upvotes, RawPost.comment_count, RawPost.reddit_created_at, RawPost.reddit_url,
+            RawPost.id,
+            RawPost.title,
+            RawPost.raw_text,
+            RawPost.archetype,
+            RawPost.success_score,
+            RawPost.upvotes,
+            RawPost.comment_count,
+            RawPost.reddit_created_at,
+            RawPost.reddit_url,
         ).where(RawPost.campaign_id == campaign_id, RawPost.is_noise.is_(False))
-    )  # fmt: skip
+    )
     docs = {
-        r.id: ThemeDoc(r.id, r.title, r.raw_text or "", r.archetype, r.success_score, r.upvotes,
-                       r.comment_count, r.reddit_created_at, r.reddit_url)
+        r.id: ThemeDoc(
+            r.id,
+            r.title,
+            r.raw_text or "",
+            r.archetype,
+            r.success_score,
+            r.upvotes,
+            r.comment_count,
+            r.reddit_created_at,
+            r.reddit_url,
+        )
         for r in rows
-    }  # fmt: skip
+    }
     rank = (
         func.row_number()
         .over(partition_by=RawComment.post_id, order_by=(RawComment.upvotes.desc(), RawComment.id))
         .label("rank")
     )
     best = (
-        select(RawComment.post_id, RawComment.id, RawComment.body, RawComment.upvotes,
-               RawComment.reddit_comment_id, rank)
+        select(
+            RawComment.post_id,
+            RawComment.id,
+            RawComment.body,
+            RawComment.upvotes,
+            RawComment.reddit_comment_id,
+            rank,
+        )
         .where(RawComment.campaign_id == campaign_id, RawComment.is_deleted.is_(False))
         .subquery()
-    )  # fmt: skip
+    )
     for c in await session.execute(select(best).where(best.c.rank <= COMMENTS_PER_POST)):
         doc = docs.get(c.post_id)
         if doc is not None and c.body:

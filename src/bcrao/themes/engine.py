@@ -41,15 +41,98 @@ COMMENT_CHARS = 2000
 BOILERPLATE_POSTS = 3  # a comment sentence found under this many posts says nothing about any
 # Words every Reddit thread has, whatever it is about: they would name every theme.
 FILLER = {
-    "just", "like", "im", "dont", "really", "know", "think", "want", "get", "got", "would", "one",
-    "also", "make", "thanks", "thank", "anyone", "help", "people", "time", "need", "going", "use",
-    "using", "way", "thing", "things", "lot", "good", "new", "year", "years", "work", "even", "much",
-    "could", "day", "see", "still", "first", "ve", "ll", "re", "don", "doesn", "didn", "isn", "can",
-    "actually", "post", "reddit", "question", "does", "did", "let", "say", "said", "yes", "yeah",
-    "sure", "right", "ok", "okay", "pretty", "maybe", "since", "well", "look", "looking", "try",
-    "trying", "tried", "back", "around", "something", "anything", "everything", "someone", "lol",
-    "edit", "http", "https", "www", "com", "amp", "x200b", "deleted", "removed", "hi", "hey", "guys",
-}  # fmt: skip
+    "just",
+    "like",
+    "im",
+    "dont",
+    "really",
+    "know",
+    "think",
+    "want",
+    "get",
+    "got",
+    "would",
+    "one",
+    "also",
+    "make",
+    "thanks",
+    "thank",
+    "anyone",
+    "help",
+    "people",
+    "time",
+    "need",
+    "going",
+    "use",
+    "using",
+    "way",
+    "thing",
+    "things",
+    "lot",
+    "good",
+    "new",
+    "year",
+    "years",
+    "work",
+    "even",
+    "much",
+    "could",
+    "day",
+    "see",
+    "still",
+    "first",
+    "ve",
+    "ll",
+    "re",
+    "don",
+    "doesn",
+    "didn",
+    "isn",
+    "can",
+    "actually",
+    "post",
+    "reddit",
+    "question",
+    "does",
+    "did",
+    "let",
+    "say",
+    "said",
+    "yes",
+    "yeah",
+    "sure",
+    "right",
+    "ok",
+    "okay",
+    "pretty",
+    "maybe",
+    "since",
+    "well",
+    "look",
+    "looking",
+    "try",
+    "trying",
+    "tried",
+    "back",
+    "around",
+    "something",
+    "anything",
+    "everything",
+    "someone",
+    "lol",
+    "edit",
+    "http",
+    "https",
+    "www",
+    "com",
+    "amp",
+    "x200b",
+    "deleted",
+    "removed",
+    "hi",
+    "hey",
+    "guys",
+}
 STOP_WORDS = sorted(ENGLISH_STOP_WORDS | FILLER)
 _NEGATIVE = re.compile(
     r"\b(hate|hated|frustrat\w*|struggl\w*|expensive|overpriced|problem\w*|issue\w*|pain\w*|annoy\w*|"
@@ -214,10 +297,11 @@ def _rank_pain(themes: list[dict[str, Any]]) -> None:
     wording), times how much the community engages with it and how big it is; 0-10, the
     campaign's most painful theme at 10."""
     raw = [
-        (0.6 * t.pop("_problem_share") + 0.4 * t.pop("_negative_share")) * t.pop("_engagement")
+        (0.6 * t.pop("_problem_share") + 0.4 * t.pop("_negative_share"))
+        * t.pop("_engagement")
         * math.log1p(t["size"])
         for t in themes
-    ]  # fmt: skip
+    ]
     top = max(raw, default=0.0)
     for theme, value in zip(themes, raw, strict=True):
         theme["pain_score"] = round(10 * value / top, 2) if top > 0 else 0.0
@@ -312,10 +396,15 @@ def _quotes(
             distinct.append(pick)
     picks = distinct
     return [
-        {"post_id": str(post_id), "comment_id": str(cid) if cid else None, "reddit_url": url, "text": text,
-         "upvotes": upvotes}
+        {
+            "post_id": str(post_id),
+            "comment_id": str(cid) if cid else None,
+            "reddit_url": url,
+            "text": text,
+            "upvotes": upvotes,
+        }
         for _, upvotes, post_id, cid, url, text in picks[:QUOTES]
-    ]  # fmt: skip
+    ]
 
 
 def npmi(top_terms: Sequence[str], documents: Sequence[set[str]]) -> float:

@@ -15,11 +15,28 @@ from bcrao.themes.schemas import ThemeList, ThemeOut
 ARCHETYPES = ("Journey", "ProblemSolution", "Feedback", "Unclassified")
 TOP_THEMES = 8
 TOP_PAINS = 5
-_ARCHETYPE_NAMES = {"Journey": "journeys", "ProblemSolution": "problems", "Feedback": "feedback requests",
-                    "Unclassified": "unlabelled"}  # fmt: skip
-CSV_FIELDS = ("id", "label", "terms", "size", "share", "avg_success_score", "pain_score", "direction",
-              "journey", "problem_solution", "feedback", "unclassified", "top_quote",
-              "top_quote_url")  # fmt: skip
+_ARCHETYPE_NAMES = {
+    "Journey": "journeys",
+    "ProblemSolution": "problems",
+    "Feedback": "feedback requests",
+    "Unclassified": "unlabelled",
+}
+CSV_FIELDS = (
+    "id",
+    "label",
+    "terms",
+    "size",
+    "share",
+    "avg_success_score",
+    "pain_score",
+    "direction",
+    "journey",
+    "problem_solution",
+    "feedback",
+    "unclassified",
+    "top_quote",
+    "top_quote_url",
+)
 
 
 def _md_text(text: str) -> str:
@@ -68,8 +85,11 @@ def markdown(campaign: Any, stats: CollectionStats, themes: ThemeList) -> str:
         "",
     ]
     if themes.status in ("computing", "stale") or not themes.themes:
-        note = {"computing": "Themes are being computed", "stale": "Themes predate the latest posts",
-                "empty": "Not enough posts to find themes yet"}.get(themes.status, "")  # fmt: skip
+        note = {
+            "computing": "Themes are being computed",
+            "stale": "Themes predate the latest posts",
+            "empty": "Not enough posts to find themes yet",
+        }.get(themes.status, "")
         if note:
             lines += [
                 f"_{note}{'; shown as of ' + themes.computed_at.isoformat() if themes.computed_at else ''}._",
@@ -99,8 +119,18 @@ def themes_csv(themes: ThemeList) -> str:
     for t in sorted(themes.themes, key=lambda t: (-t.size, t.id)):
         top = t.quotes[0] if t.quotes else None
         writer.writerow(
-            [t.id, guarded(t.label), guarded("; ".join(t.terms)), t.size, t.share, t.avg_success_score,
-             t.pain_score, t.direction, *(t.by_archetype.get(a, 0) for a in ARCHETYPES),
-             guarded(top.text) if top else "", top.reddit_url if top else ""]
-        )  # fmt: skip
+            [
+                t.id,
+                guarded(t.label),
+                guarded("; ".join(t.terms)),
+                t.size,
+                t.share,
+                t.avg_success_score,
+                t.pain_score,
+                t.direction,
+                *(t.by_archetype.get(a, 0) for a in ARCHETYPES),
+                guarded(top.text) if top else "",
+                top.reddit_url if top else "",
+            ]
+        )
     return CSV_BOM + buffer.getvalue()
