@@ -84,6 +84,8 @@ async def _start_slot(runtime: Any, campaign_id: uuid.UUID, now: datetime) -> st
         if campaign is None or campaign.next_run_at is None or campaign.schedule_every not in PERIODS:
             return "gone"
         slot = campaign.next_run_at
+        if slot > now:
+            return "taken"  # another scheduler started this slot and moved the schedule on
         claimed = await session.scalar(
             dialect_insert(session, ScheduledSlot.__table__)
             .values(campaign_id=campaign_id, slot_at=slot, outcome="started", created_at=now)

@@ -119,14 +119,14 @@ function alertItem(campaign, a, reload) {
 
 function alertForm(campaign, onCreated) {
   const channel = h("select", { id: "alert-channel" }, h("option", { value: "webhook" }, "Webhook (Slack-compatible JSON)"), h("option", { value: "email" }, "Email"));
-  const target = h("input", { id: "alert-target", type: "text", placeholder: "https://hooks.example.com/…", autocomplete: "off", required: true });
+  const target = h("input", { id: "alert-target", type: "text", placeholder: "Your webhook URL, starting with https", autocomplete: "off", required: true });
   const digest = h("select", { id: "alert-digest" }, ...DIGESTS.map(([v, l]) => h("option", { value: v }, l)));
   const minScore = h("input", { id: "alert-min-score", type: "number", min: 0, max: 10, step: 0.5, placeholder: "any" });
   const boxes = LABELLED.map((a) => h("label", { class: "check" }, h("input", { type: "checkbox", value: a }), ARCHETYPE_LABEL[a] || a));
   const error = h("p", { class: "field-error", role: "alert", hidden: true });
   const submit = h("button", { type: "submit", class: "btn btn-secondary btn-sm" }, "Add alert");
   channel.addEventListener("change", () => {
-    target.placeholder = channel.value === "email" ? "founder@example.com" : "https://hooks.example.com/…";
+    target.placeholder = channel.value === "email" ? "founder@example.com" : "Your webhook URL, starting with https";
   });
   const form = h("form", { class: "alert-form", novalidate: true, dataset: { testid: "alert-form" } },
     h("div", { class: "control" }, h("label", { for: "alert-channel", class: "control-label" }, "Send to"), channel),
