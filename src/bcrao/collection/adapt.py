@@ -13,7 +13,9 @@ the shipped weights only as far as needed to get those posts right:
   by ``MARGIN`` (in logits) moves its features' weights (and the class biases) towards its
   label and away from the strongest rival, by the smallest step that fixes it. Words of a
   founder's community that the shipped model never saw get weights this way, and the words
-  behind the model's mistakes lose weight.
+  behind the model's mistakes lose weight. The shape features and the biases every post
+  shares move too, so many corrections towards one archetype also raise that archetype's
+  prior for the user's other posts: on a new community that is most of the gain.
 
 The result is an ordinary ``PostModel`` (shipped weights with the user's deltas added), so the
 user's model explains itself exactly like the shipped one (its heaviest words are the reasons),
