@@ -42,10 +42,14 @@ async def _a_world(client: httpx.AsyncClient, alice: dict) -> dict[str, str]:
     run = await wait_for_run(client, accepted["task_id"], alice["headers"])
     assert run["status"] == "complete" and run["stored"] > 0, run
     posts = (await client.get(f"/v1/campaigns/{campaign['id']}/posts", headers=alice["headers"])).json()
+    rejected = (
+        await client.get(f"/v1/collection/{run['task_id']}/rejected", headers=alice["headers"])
+    ).json()
     return {
         "campaign_id": campaign["id"],
         "task_id": accepted["task_id"],
         "post_id": posts["posts"][0]["id"],
+        "reddit_post_id": rejected["rejected"][0]["reddit_post_id"],
         "stream_token": accepted["stream_token"],
     }
 
