@@ -103,6 +103,9 @@ class Settings(BaseSettings):
         0.10, gt=0, le=1, description="Share of kept posts (by relevance) the llm classifier refines"
     )
     rejected_samples_per_reason: int = Field(50, ge=0)
+    adapt_after_corrections: int = Field(
+        10, ge=0, description="Label corrections before a user's runs use their adapted model (0 = never)"
+    )
     # Comments of each kept post, best first; a collect body's ``comments_per_post`` overrides.
     comments_per_post: int = Field(50, ge=0, le=500, description="Default comments per kept post (0 = none)")
     comments_max_depth: int = Field(

@@ -87,6 +87,7 @@ class FuzzEnv:
     post_id: str
     alert_id: str
     theme_id: str
+    rejected_id: str  # reddit id of one of the run's rejected samples
 
 
 def _wait_finished(client: asgi.ASGIClient, task_id: str, headers: dict[str, str]) -> dict:
@@ -144,13 +145,25 @@ def fuzz_env(database_url: str, tmp_path_factory: pytest.TempPathFactory) -> Ite
                 headers=headers,
             ).json()
             theme_id = _first_theme(client, campaign["id"], headers)
+            rejected = client.get(f"/v1/collection/{task_id}/rejected", headers=headers).json()["rejected"]
+            assert rejected, "the sample source should have rejected posts"
         schema = schemathesis.openapi.from_asgi("/openapi.json", app)
         # FastAPI, like most HTTP stacks, ignores query parameters it does not know;
         # "unknown parameter accepted" is leniency, not a contract violation.
         # The bearer header is supplied by the test, not generated (the document's
         # security scheme is exercised by `ignored_auth` and test_tokens_and_limits).
         schema.config.generation.update(allow_extra_parameters=False, with_security_parameters=False)
-        yield FuzzEnv(schema, app, headers, campaign["id"], task_id, posts[0]["id"], alert["id"], theme_id)
+        yield FuzzEnv(
+            schema,
+            app,
+            headers,
+            campaign["id"],
+            task_id,
+            posts[0]["id"],
+            alert["id"],
+            theme_id,
+            rejected[0]["reddit_post_id"],
+        )
     finally:
         asgi.shutdown_lifespans()
         asyncio.run(empty_database(database_url))
@@ -226,8 +239,14 @@ def _real_path_parameters(env: FuzzEnv, method: str, path: str, client: asgi.ASG
     if method != "GET" and "{campaign_id}" in path:
         resp = client.post("/v1/campaigns", json={**CAMPAIGN, "name": "fuzz target"}, headers=env.headers)
         campaign_id = resp.json()["id"]
-    values = {"campaign_id": campaign_id, "task_id": env.task_id, "post_id": env.post_id,
-              "alert_id": env.alert_id, "theme_id": env.theme_id}  # fmt: skip
+    values = {
+        "campaign_id": campaign_id,
+        "task_id": env.task_id,
+        "post_id": env.post_id,
+        "alert_id": env.alert_id,
+        "theme_id": env.theme_id,
+        "reddit_post_id": env.rejected_id,
+    }
     names = re.findall(r"{(\w+)}", path)
     unknown = set(names) - set(values)
     assert not unknown, f"no real value for path parameters {unknown} of {path}: extend _real_path_parameters"

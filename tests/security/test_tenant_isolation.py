@@ -55,12 +55,16 @@ async def _a_world(client: httpx.AsyncClient, alice: dict) -> dict[str, str]:
             headers=alice["headers"],
         )
     ).json()
+    rejected = (
+        await client.get(f"/v1/collection/{run['task_id']}/rejected", headers=alice["headers"])
+    ).json()
     return {
         "alert_id": alert["id"],
         "theme_id": str(themes["themes"][0]["id"]),
         "campaign_id": campaign["id"],
         "task_id": accepted["task_id"],
         "post_id": posts["posts"][0]["id"],
+        "reddit_post_id": rejected["rejected"][0]["reddit_post_id"],
         "stream_token": accepted["stream_token"],
     }
 

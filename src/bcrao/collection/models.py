@@ -232,7 +232,7 @@ class Correction(Base):
     campaign_id: Mapped[uuid.UUID] = mapped_column(Uuid, ForeignKey("campaigns.id", ondelete="CASCADE"))
     post_id: Mapped[uuid.UUID | None] = mapped_column(Uuid, nullable=True)
     reddit_post_id: Mapped[str] = mapped_column(String(16))
-    kind: Mapped[str] = mapped_column(String(10))  # label | noise
+    kind: Mapped[str] = mapped_column(String(10))  # label | noise | keep
     archetype: Mapped[str | None] = mapped_column(String(20), nullable=True)
     machine: Mapped[dict[str, Any]] = mapped_column(JSONType, default=dict)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

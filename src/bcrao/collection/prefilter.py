@@ -229,7 +229,27 @@ class PreFilter:
         if key in self._seen:
             return FilterDecision("duplicate_text", 0.0)
         self._seen.add(key)
+        return self._survivor(post, title, body, title_tokens, tokens, vocab)
 
+    def kept_anyway(self, post: NormalizedPost) -> FilterDecision:
+        """Relevance and keyword matches of a post kept whatever the rules say (a rejected
+        sample the user wants kept): the survivor's half of ``evaluate``."""
+        title, body = post.title or "", (post.text or "").strip()
+        title_tokens = tokenize(title)
+        tokens = title_tokens + (tokenize(body) if body else [])
+        if not tokens:
+            return FilterDecision(None, 0.0)
+        return self._survivor(post, title, body, title_tokens, tokens, vocab_counts(tokens))
+
+    def _survivor(
+        self,
+        post: NormalizedPost,
+        title: str,
+        body: str,
+        title_tokens: list[str],
+        tokens: list[str],
+        vocab: dict[str, int],
+    ) -> FilterDecision:
         matched: tuple[str, ...] = ()
         if self._keywords is not None:
             found = self._keywords.find(tokens)

@@ -6,7 +6,7 @@ import logging
 import uuid
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Header, Query, Request, Response, status
+from fastapi import APIRouter, Depends, Header, Path, Query, Request, Response, status
 from fastapi.security import HTTPAuthorizationCredentials
 
 from bcrao.auth.deps import CurrentUser, TokenUserId, bearer, owned_by_caller
@@ -26,6 +26,8 @@ from bcrao.collection.schemas import (
 )
 from bcrao.deps import PageDep, RuntimeDep, SessionDep
 from bcrao.errors import Conflict, ErrorResponse, RateLimited, Unauthorized
+from bcrao.posts import keep
+from bcrao.posts.schemas import PostDetail
 from bcrao.progress.bus import TERMINAL_EVENTS
 from bcrao.progress.sse import ProgressStream, parse_resume_id
 
@@ -141,6 +143,24 @@ async def list_rejected(
 ) -> RejectedList:
     return await service.list_rejected(
         session, run_id=run.id, reason=reason, offset=page.offset, limit=page.per_page
+    )
+
+
+@router.put(
+    "/v1/collection/{task_id}/rejected/{reddit_post_id}/keep",
+    response_model=PostDetail,
+    responses={404: {"model": ErrorResponse, "description": "RESOURCE_NOT_FOUND: unknown run or sample"}},
+)
+async def keep_rejected(
+    run: OwnedRun,
+    reddit_post_id: Annotated[str, Path(min_length=1, max_length=16, pattern="^[A-Za-z0-9_]+$")],
+    user: CurrentUser,
+    session: SessionDep,
+    runtime: RuntimeDep,
+) -> PostDetail:
+    """The pre-filter was wrong: store this rejected sample as a kept post (a `keep` correction)."""
+    return await keep.keep_sample(
+        session, user_id=user.id, run=run, reddit_post_id=reddit_post_id, settings=runtime.settings
     )
 
 

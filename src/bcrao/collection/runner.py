@@ -18,8 +18,7 @@ from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bcrao.campaigns.models import Campaign
-from bcrao.collection import hooks, lifecycle, service
-from bcrao.collection.classify import RulesClassifier
+from bcrao.collection import hooks, lifecycle, personal, service
 from bcrao.collection.models import CollectionRun
 from bcrao.collection.pipeline import CampaignSnapshot, CollectionService, RunCancelled, RunOptions
 from bcrao.config import ClassifierName, Settings
@@ -129,6 +128,8 @@ async def execute_run(
             comments_per_post=run.comments_per_post,
             comments_max_depth=settings.comments_max_depth,
         )
+        # The user's own model (their corrections), read once per run.
+        offline = await personal.classifier_for_user(session, user_id=campaign.user_id, settings=settings)
         attempt = run.attempts
         if attempt > 1:
             log.warning("run %s resumed (attempt %s): its executor was lost", run_id, attempt)
@@ -147,8 +148,8 @@ async def execute_run(
         source=source,
         classify_fraction=settings.classify_fraction,
         samples_per_reason=settings.rejected_samples_per_reason,
-        llm=_llm(settings),
-        offline=_offline(settings),
+        llm=_llm(settings, fallback=offline),
+        offline=offline,
     )
 
     async def should_cancel() -> bool:
@@ -200,18 +201,10 @@ def _failure_message(exc: Exception) -> str:
     return f"{type(exc).__name__}: the run stopped unexpectedly"
 
 
-def _offline(settings: Settings) -> Any:
-    """The classifier every kept post gets: the trained model unless ``rules`` is asked for."""
-    if settings.classifier is ClassifierName.rules:
-        return RulesClassifier()
-    from bcrao.collection.model import ModelClassifier
-
-    return ModelClassifier()
-
-
-def _llm(settings: Settings) -> Any | None:
+def _llm(settings: Settings, *, fallback: Any) -> Any | None:
+    """The llm refining the top posts, falling back to the user's offline label on failure."""
     if settings.classifier is not ClassifierName.llm:
         return None
     from bcrao.collection.llm import LLMClassifier
 
-    return LLMClassifier(settings, fallback=_offline(settings))
+    return LLMClassifier(settings, fallback=fallback)

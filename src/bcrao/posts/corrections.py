@@ -37,7 +37,7 @@ async def _post_row(session: AsyncSession, campaign_id: uuid.UUID, post_id: uuid
     return post
 
 
-async def _bump_version(session: AsyncSession, campaign_id: uuid.UUID, *, new_noise: int = 0) -> None:
+async def bump_version(session: AsyncSession, campaign_id: uuid.UUID, *, new_noise: int = 0) -> None:
     await session.execute(
         update(Campaign)
         .where(Campaign.id == campaign_id)
@@ -49,7 +49,7 @@ async def _bump_version(session: AsyncSession, campaign_id: uuid.UUID, *, new_no
     )
 
 
-def _record(
+def record(
     session: AsyncSession,
     user_id: uuid.UUID,
     post: RawPost,
@@ -96,7 +96,7 @@ async def set_label(
     previous = await _label_correction(session, post.id)
     machine = previous.machine if previous is not None else {f: getattr(post, f) for f in _MACHINE_FIELDS}
     await session.execute(delete(Correction).where(Correction.post_id == post.id, Correction.kind == "label"))
-    _record(session, user_id, post, kind="label", archetype=archetype, machine=machine)
+    record(session, user_id, post, kind="label", archetype=archetype, machine=machine)
     await _relabel(
         session,
         post,
@@ -109,7 +109,7 @@ async def set_label(
             "is_ai_processed": False,
         },
     )
-    await _bump_version(session, campaign_id)
+    await bump_version(session, campaign_id)
     return await get_post(session, campaign_id=campaign_id, post_id=post.id)
 
 
@@ -119,7 +119,7 @@ async def clear_label(session: AsyncSession, *, campaign_id: uuid.UUID, post_id:
     if correction is not None:
         await _relabel(session, post, dict(correction.machine))
         await session.delete(correction)
-        await _bump_version(session, campaign_id)
+        await bump_version(session, campaign_id)
     return await get_post(session, campaign_id=campaign_id, post_id=post.id)
 
 
@@ -130,9 +130,9 @@ async def mark_noise(
     if not post.is_noise:
         await count_posts(session, campaign_id=campaign_id, rows=[_counted(post)], sign=-1)
         post.is_noise = True
-        _record(session, user_id, post, kind="noise", archetype=post.archetype, machine={})
+        record(session, user_id, post, kind="noise", archetype=post.archetype, machine={})
         await session.flush()
-        await _bump_version(session, campaign_id, new_noise=1)
+        await bump_version(session, campaign_id, new_noise=1)
     return await get_post(session, campaign_id=campaign_id, post_id=post.id)
 
 
