@@ -116,7 +116,8 @@ _JSON_ERROR = {"application/json": {"schema": {"$ref": "#/components/schemas/Err
     },
 )
 async def unsubscribe(
-    session: SessionDep, token: Annotated[str, Query(min_length=10, max_length=100)]
+    session: SessionDep,
+    token: Annotated[str, Query(min_length=10, max_length=100, pattern=r"^[A-Za-z0-9_-]+$")],
 ) -> HTMLResponse:
     """The link at the bottom of every alert email: stops that alert, no login needed."""
     alert = await alerts.unsubscribe(session, token)
