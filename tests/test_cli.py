@@ -283,3 +283,38 @@ def test_serve_on_a_taken_port_says_which_and_how_to_pick_another_before_any_ban
 def test_serve_refuses_a_port_out_of_range_naming_the_option(cli):
     result = cli("serve", "--port", "70000")
     assert result.exit_code == 2 and "--port" in result.output
+
+
+def test_production_refuses_a_reddit_user_agent_not_in_reddits_form():
+    from pydantic import ValidationError
+
+    from bcrao.config import Settings
+
+    base = {"environment": "production", "secret_key": "k" * 40, "source": "reddit",
+            "reddit_client_id": "id", "reddit_client_secret": "secret"}  # fmt: skip
+    for bad in (
+        "bcrao-collector/0.1 (market research)",
+        "python:bcrao-collector:0.1.0 (by /u/your_reddit_username)",
+    ):
+        try:
+            Settings(**base, reddit_user_agent=bad)
+        except ValidationError as exc:
+            assert "BCRAO_REDDIT_USER_AGENT" in str(exc)
+        else:
+            raise AssertionError(f"accepted {bad!r}")
+    ok = Settings(**base, reddit_user_agent="python:acme-research:1.2 (by /u/acme_founder)")
+    assert ok.reddit_user_agent.endswith("(by /u/acme_founder)")
+
+
+def test_the_stale_timeout_must_be_below_the_visibility_timeout():
+    from pydantic import ValidationError
+
+    from bcrao.config import Settings
+
+    try:
+        Settings(secret_key="k" * 40, redis_url="redis://127.0.0.1:1/0", run_stale_after_seconds=3600,
+                 celery_visibility_timeout=3600)  # fmt: skip
+    except ValidationError as exc:
+        assert "BCRAO_RUN_STALE_AFTER_SECONDS" in str(exc)
+    else:
+        raise AssertionError("accepted a stale timeout equal to the visibility timeout")

@@ -7,6 +7,7 @@ executor, the bundled sample corpus and the offline rules classifier.
 
 from __future__ import annotations
 
+import re
 import secrets
 from enum import StrEnum
 from functools import lru_cache
@@ -16,6 +17,12 @@ from pydantic import Field, SecretStr, ValidationError, field_validator, model_v
 from pydantic_settings import BaseSettings, SettingsConfigDict
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
+
+from bcrao import __version__ as _VERSION
+
+# Reddit's API rules: "<platform>:<app ID>:<version string> (by /u/<reddit username>)".
+USER_AGENT = re.compile(r"[\w.-]+:[\w.-]+:v?[\w.-]+ \(by /u/[\w-]{3,20}\)")
+UA_PLACEHOLDER = "your_reddit_username"
 
 
 class Executor(StrEnum):
@@ -136,6 +143,9 @@ class Settings(BaseSettings):
     smtp_username: str | None = None
     smtp_password: SecretStr | None = None
     smtp_sender: str = "BC-RAO Collector <alerts@localhost>"
+    run_max_attempts: int = Field(
+        3, ge=1, le=20, description="Lost attempts after which a run fails instead of rerunning"
+    )
     run_stale_after_seconds: int = Field(900, ge=2, description="A running run without heartbeat is failed")
     # A run beats every 5 s; silent this long, its executor is taken to be gone: a cancel
     # ends it at once, and another worker takes it over (re-queued by the reaper loop).
@@ -167,7 +177,9 @@ class Settings(BaseSettings):
     # Reddit (official OAuth API)
     reddit_client_id: str | None = None
     reddit_client_secret: SecretStr | None = None
-    reddit_user_agent: str = "bcrao-collector/0.1 (market research)"
+    # Reddit's required form: <platform>:<app id>:<version> (by /u/<username>); production
+    # refuses anything else, and the placeholder username.
+    reddit_user_agent: str = f"python:bcrao-collector:{_VERSION} (by /u/{UA_PLACEHOLDER})"
     reddit_oauth_url: str = "https://oauth.reddit.com"
     reddit_www_url: str = "https://www.reddit.com"
     reddit_timeout_seconds: float = Field(16.0, gt=0)
@@ -234,6 +246,22 @@ class Settings(BaseSettings):
             raise ValueError("production needs BCRAO_SECRET_KEY of at least 32 characters")
         if self.source is SourceName.reddit and not (self.reddit_client_id and self.reddit_client_secret):
             raise ValueError("source 'reddit' needs BCRAO_REDDIT_CLIENT_ID and BCRAO_REDDIT_CLIENT_SECRET")
+        reddit_in_production = self.source is SourceName.reddit and self.environment is Environment.production
+        if reddit_in_production and (
+            not USER_AGENT.fullmatch(self.reddit_user_agent) or UA_PLACEHOLDER in self.reddit_user_agent
+        ):
+            raise ValueError(
+                "BCRAO_REDDIT_USER_AGENT must be Reddit's form <platform>:<app id>:<version> (by /u/<your"
+                " Reddit username>), e.g. 'python:acme-research:1.0 (by /u/acme_founder)'"
+            )
+        if (
+            self.effective_executor is Executor.celery
+            and self.run_stale_after_seconds >= self.celery_visibility_timeout
+        ):
+            raise ValueError(
+                "BCRAO_RUN_STALE_AFTER_SECONDS must be below BCRAO_CELERY_VISIBILITY_TIMEOUT: a run would be"
+                " failed as stale while its redelivered task could still take it over"
+            )
         if self.source is SourceName.apify and not self.apify_token:
             raise ValueError("source 'apify' needs BCRAO_APIFY_TOKEN")
         if self.classifier is ClassifierName.llm and not self.llm_api_key:

@@ -121,7 +121,7 @@ async def test_keywords_switch_to_subreddit_search(fake_reddit, make_source, saa
 
     call = fake_reddit.listing_requests()[0]
     assert call.path == "/r/SaaS/search"
-    assert call.query["q"] == 'churn OR "first users"'
+    assert call.query["q"] == '"churn" OR "first users"'
     assert call.query["restrict_sr"] == "1" and call.query["sort"] == "new"
     assert result.posts
     assert all(
@@ -352,3 +352,17 @@ async def test_the_factory_builds_the_reddit_source(fake_reddit, tmp_path):  # n
 
     assert isinstance(source, RedditSource) and source.name == "reddit"
     await source.aclose()
+
+
+async def test_many_long_keywords_are_searched_in_queries_within_reddits_limit(
+    fake_reddit,  # noqa: F811
+    make_source,
+    saas,
+):
+    keywords = [f"keyword-{n}: ({'x' * 35})" for n in range(15)] + ["churn"]
+    result = await make_source().fetch(request(60, keywords=keywords))
+    queries = [c.query["q"] for c in fake_reddit.listing_requests()]
+    assert len(set(queries)) >= 2 and all(len(q) <= 512 for q in queries)
+    asked = {part.strip('"') for q in set(queries) for part in q.split(" OR ")}
+    assert asked == set(keywords)  # every keyword, each quoted once
+    assert result.posts and all("churn" in f"{p.title} {p.text}".lower() for p in result.posts)

@@ -85,7 +85,7 @@ async def test_a_run_triggered_through_one_api_process_streams_from_another(cele
     "takeover",
     [
         # The broker redelivers the killed worker's message (a short visibility timeout).
-        {"celery_visibility_timeout": 3, "heartbeat_lost_seconds": 3, "reaper_interval_seconds": 3600},
+        {"celery_visibility_timeout": 4, "heartbeat_lost_seconds": 3, "reaper_interval_seconds": 3600},
         # The default hour-long visibility timeout: the API's reaper loop sees the heartbeat
         # stop and queues the run again for another worker.
         {"heartbeat_lost_seconds": 4, "reaper_interval_seconds": 1},

@@ -134,6 +134,21 @@ async def execute_run(
         if attempt > 1:
             log.warning("run %s resumed (attempt %s): its executor was lost", run_id, attempt)
 
+    if attempt > settings.run_max_attempts:
+        # Every attempt so far ended with its worker gone (killed, out of memory): another
+        # would too, and the run would be requeued forever.
+        log.error("run %s gave up after %s lost attempts", run_id, attempt - 1)
+        await lifecycle.finish(
+            sessionmaker,
+            bus,
+            run_id,
+            status="failed",
+            columns={},
+            add_error={"subreddit": "", "code": "internal_error", "message": GAVE_UP.format(n=attempt - 1)},
+            retry_seconds=settings.run_finish_retry_seconds,
+        )
+        return "failed"
+
     # Beat well inside the stale timeout so a live run is never mistaken for a dead one.
     reporter = Reporter(
         run_id=run_id,
@@ -193,6 +208,12 @@ async def execute_run(
             status=status,
         )
     return status if finished else None
+
+
+GAVE_UP = (
+    "The collection stopped its worker {n} times in a row (it may need more memory than the worker has);"
+    " it was not tried again. The posts stored before that are kept"
+)
 
 
 def _failure_message(exc: Exception) -> str:

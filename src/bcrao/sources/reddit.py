@@ -186,13 +186,19 @@ class RedditSource:
         try:
             reddit = await self._client()
             collected = _Collected()
-            listings = _plan(request)
-            for index, listing in enumerate(listings):
-                # Hybrid: the newest posts get half the budget, the year's top posts fill the rest.
-                share = request.limit - len(collected.posts)
-                if index == 0 and len(listings) > 1:
-                    share = -(-request.limit // 2)
-                await self._page_through(reddit, request, listing, share, collected, context)
+            groups = _plan(request)
+            for index, listings in enumerate(groups):
+                # Hybrid: the newest posts get half the budget, the year's top posts fill the rest;
+                # a sort's several searches share its part, each what the earlier ones left.
+                budget = request.limit - len(collected.posts)
+                if index == 0 and len(groups) > 1:
+                    budget = -(-request.limit // 2)
+                start = len(collected.posts)
+                for n, listing in enumerate(listings):
+                    left = budget - (len(collected.posts) - start)
+                    share = -(-left // (len(listings) - n))
+                    if share > 0:
+                        await self._page_through(reddit, request, listing, share, collected, context)
         finally:
             _current.reset(token)
         posts = sorted(collected.posts.values(), key=lambda p: p.created_utc, reverse=True)
@@ -457,26 +463,47 @@ class RedditSource:
 # -- helpers ---------------------------------------------------------------------------------
 
 
-def _plan(request: FetchRequest) -> list[_Listing]:
-    """Which listings answer the request: plain ones, or subreddit search when there are keywords."""
+SEARCH_QUERY_CHARS = 512  # Reddit's limit on a search's ``q``
+
+
+def search_queries(keywords: list[str]) -> list[str]:
+    """Keywords as ``"a" OR "b"`` queries of at most ``SEARCH_QUERY_CHARS`` each. Every keyword
+    is quoted, so ``-``, ``:`` or ``(`` in one is a character, not a search operator."""
+    queries: list[str] = []
+    current = ""
+    for keyword in keywords:
+        term = '"' + keyword.replace('"', "")[: SEARCH_QUERY_CHARS - 2] + '"'
+        candidate = f"{current} OR {term}" if current else term
+        if len(candidate) > SEARCH_QUERY_CHARS:
+            queries.append(current)
+            candidate = term
+        current = candidate
+    return [*queries, current] if current else queries
+
+
+def _plan(request: FetchRequest) -> list[list[_Listing]]:
+    """Which listings answer the request, one group per sort: plain listings, or subreddit
+    searches (one per query) when there are keywords."""
     sub = quote(request.subreddit.strip(), safe="")
     modes = {"fresh": ["new"], "historical": ["top"], "hybrid": ["new", "top"]}[request.mode]
-    keywords = [k.strip().replace('"', "") for k in request.keywords if k.strip()]
-    listings = []
+    keywords = [k.strip() for k in request.keywords if k.strip().replace('"', "")]
+    groups = []
     for sort in modes:
         period = {"t": "year"} if sort == "top" else {}
         if keywords:
-            query = " OR ".join(f'"{k}"' if " " in k else k for k in keywords)
-            listings.append(
-                _Listing(
-                    f"r/{sub}/search",
-                    {"q": query, "restrict_sr": "1", "sort": sort, **period},
-                    newest_first=sort == "new",
-                )
+            groups.append(
+                [
+                    _Listing(
+                        f"r/{sub}/search",
+                        {"q": query, "restrict_sr": "1", "sort": sort, **period},
+                        newest_first=sort == "new",
+                    )
+                    for query in search_queries(keywords)
+                ]
             )
         else:
-            listings.append(_Listing(f"r/{sub}/{sort}", period, newest_first=sort == "new"))
-    return listings
+            groups.append([_Listing(f"r/{sub}/{sort}", period, newest_first=sort == "new")])
+    return groups
 
 
 def _listing_data(body: Any) -> dict[str, Any]:
