@@ -77,3 +77,28 @@ def test_schedule_and_alert_then_the_delivery_log(page, server: Server, receiver
     page.locator(".monitor-section").scroll_into_view_if_needed()
     page.screenshot(path=str(screenshots / "monitoring-desktop.png"))
     assert not page.js_errors, page.js_errors
+
+
+def test_posts_collected_since_the_last_visit_are_marked_new(page, server: Server) -> None:
+    sign_up(page, server)
+    api = server.client(token_of(page))
+    campaign = api.post(
+        "/v1/campaigns", json={"name": "Markers", "keywords": ["pricing"], "target_subreddits": ["SaaS"]}
+    ).json()
+    page.goto(f"{server.url}/#/campaigns/{campaign['id']}")  # the first visit: nothing is new
+    page.locator("[data-testid=collect]").wait_for()
+    page.goto(f"{server.url}/#/campaigns")
+    page.get_by_text("Markers").first.wait_for()
+    task = api.post(f"/v1/campaigns/{campaign['id']}/collect", json={"max_posts_per_subreddit": 30}).json()
+    deadline = time.monotonic() + 60
+    while api.get(f"/v1/collection/{task['task_id']}").json()["status"] in ("queued", "running"):
+        assert time.monotonic() < deadline
+        time.sleep(0.2)
+    page.goto(f"{server.url}/#/campaigns/{campaign['id']}")
+    page.locator(".post-card").first.wait_for()
+    cards = page.locator(".post-card")
+    assert cards.count() > 0 and page.locator("[data-testid=new-since]").count() == cards.count()
+    page.reload()  # this visit has now seen them
+    page.locator(".post-card").first.wait_for()
+    assert page.locator("[data-testid=new-since]").count() == 0
+    assert not page.js_errors, page.js_errors

@@ -45,7 +45,19 @@ export function readFilters(query) {
  * @param {object} o.campaign
  * @param {(changes: object) => void} o.onFilter  merge changes into the URL filters
  */
+/**
+ * When this browser last showed the campaign (null: never), and from now on "now": posts
+ * collected after the previous visit are marked new. Kept per browser, like a read marker.
+ */
+export function previousVisit(campaignId) {
+  const key = `bcrao.lastVisit.${campaignId}`;
+  const before = localStorage.getItem(key);
+  localStorage.setItem(key, new Date().toISOString());
+  return before;
+}
+
 export function resultsSection({ campaign, onFilter }) {
+  const lastVisit = previousVisit(campaign.id);
   let filters = {};
   let stats = null;
 
@@ -288,8 +300,11 @@ export function resultsSection({ campaign, onFilter }) {
       h("span", { class: "score-of" }, "/10"));
     const meter = h("span", { class: "score-meter", "aria-hidden": "true" }, h("span", { class: "score-meter-fill" }));
     meter.firstChild.style.width = (Number(p.success_score) || 0) * 10 + "%";
-    return h("article", { class: "card post-card", dataset: { postId: p.id, archetype: p.archetype } },
-      h("div", { class: "post-card-top" }, archetypeBadge(p.archetype, p.archetype_confidence), h("div", { class: "score-wrap" }, sc, meter)),
+    const isNew = lastVisit !== null && p.collected_at > lastVisit;
+    return h("article", { class: ["card post-card", isNew && "is-new"], dataset: { postId: p.id, archetype: p.archetype } },
+      h("div", { class: "post-card-top" }, archetypeBadge(p.archetype, p.archetype_confidence),
+        isNew ? h("span", { class: "badge badge-new", title: "Collected since your last visit", dataset: { testid: "new-since" } }, "New") : null,
+        h("div", { class: "score-wrap" }, sc, meter)),
       h("h3", { class: "post-title" }, open),
       snippet ? h("p", { class: "post-snippet" }, snippet) : null,
       h("div", { class: "post-card-foot" },
