@@ -12,7 +12,8 @@ classification; this module adds what a long collection run needs and they do no
 - **Our retry policy.** asyncprawcore's built-in retries (2, with 2-4 s random sleeps, and
   none for timeouts) are switched off; 5xx, timeouts, connection errors and bodies that
   are not a Listing are retried here with exponential backoff up to ``reddit_max_retries``.
-- **Stable error codes** per subreddit (private, banned, not found, auth, rate limited).
+- **Stable error codes** per subreddit (private, banned, not found, access blocked, auth, rate
+  limited), each reduced to a run's source status by ``SourceError.status``.
 
 Paging is a plain ``after`` loop over ``reddit.request`` (raw JSON, converted with
 ``from_reddit_json``) rather than asyncpraw's ListingGenerator, because resuming after a 429
@@ -41,6 +42,7 @@ from asyncprawcore.sessions import FiniteRetryStrategy
 
 from bcrao.config import Settings
 from bcrao.sources.base import (
+    BLOCKED_MESSAGE,
     CommentRequest,
     CommentResult,
     FetchRequest,
@@ -317,12 +319,10 @@ class RedditSource:
             except prawcore_errors.InvalidToken:
                 # Expired or revoked: asyncprawcore dropped it, so one more try re-authenticates.
                 if token_refreshed:
-                    raise SourceError("auth_failed", "Reddit rejected the access token") from None
+                    raise SourceError("auth_failed", f"{BLOCKED_MESSAGE} (token refused)") from None
                 token_refreshed = True
             except prawcore_errors.OAuthException as exc:
-                raise SourceError(
-                    "auth_failed", f"Reddit refused the app credentials ({exc.error})"
-                ) from None
+                raise SourceError("auth_failed", f"{BLOCKED_MESSAGE} ({exc.error})") from None
             except (prawcore_errors.AsyncPrawcoreException, _NotAListing, aiohttp.ClientError) as exc:
                 if not _is_transient(exc):
                     raise await _classify(sub, exc) from None
@@ -563,20 +563,26 @@ async def _classify(sub: str, exc: BaseException) -> SourceError:
         return SourceError("upstream_error", f"r/{sub}: {exc}")
     response = exc.response
     if str(response.url.path).endswith("/access_token") or isinstance(exc, prawcore_errors.InsufficientScope):
-        return SourceError("auth_failed", f"Reddit refused the app credentials (HTTP {response.status})")
+        return SourceError("auth_failed", f"{BLOCKED_MESSAGE} (HTTP {response.status} for a token)")
     reason = str((await _error_body(response)).get("reason") or "").lower()
     if isinstance(exc, prawcore_errors.Redirect):
         if "/subreddits/search" in exc.path:
             return SourceError("subreddit_not_found", f"r/{sub} does not exist")
+        if "/login" in exc.path:  # a login wall: Reddit wants a user, it does not serve this app
+            return SourceError("access_blocked", f"{BLOCKED_MESSAGE} (Reddit answered with its login page)")
         return SourceError("upstream_error", f"r/{sub}: unexpected redirect to {exc.path}")
     if reason == "banned":
         return SourceError("subreddit_banned", f"r/{sub} has been banned by Reddit")
     if isinstance(exc, prawcore_errors.Forbidden):
         if reason == "quarantined":
             return SourceError("subreddit_private", f"r/{sub} is quarantined and cannot be read by an app")
-        return SourceError("subreddit_private", f"r/{sub} is private")
+        if reason:  # private, gold_only, gated: this community is closed to us, not the API
+            return SourceError("subreddit_private", f"r/{sub} is private")
+        # A 403 that names no reason is Reddit refusing the app itself (not approved for the
+        # Data API, or blocked): every subreddit will answer the same.
+        return SourceError("access_blocked", f"{BLOCKED_MESSAGE} (HTTP 403 on r/{sub})")
     if isinstance(exc, prawcore_errors.NotFound):
         return SourceError("subreddit_not_found", f"r/{sub} does not exist")
     if response.status == 401:
-        return SourceError("auth_failed", "Reddit rejected the credentials (HTTP 401)")
+        return SourceError("auth_failed", f"{BLOCKED_MESSAGE} (HTTP 401)")
     return SourceError("upstream_error", f"r/{sub}: Reddit answered HTTP {response.status}")
