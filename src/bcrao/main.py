@@ -13,6 +13,7 @@ from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 
 from bcrao import __version__
+from bcrao.account.router import router as account_router
 from bcrao.auth.router import router as auth_router
 from bcrao.campaigns.router import router as campaigns_router
 from bcrao.collection.router import router as collection_router
@@ -109,6 +110,7 @@ def create_app(settings: Settings | None = None, *, migrate_sqlite: bool = True)
     install_error_handlers(app)
     app.include_router(health_router)
     app.include_router(auth_router)
+    app.include_router(account_router)
     app.include_router(campaigns_router)
     app.include_router(collection_router)
     app.include_router(posts_router)
