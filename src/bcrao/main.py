@@ -30,6 +30,7 @@ from bcrao.monitoring.router import unsubscribe_router
 from bcrao.posts.router import corrections_router
 from bcrao.posts.router import router as posts_router
 from bcrao.runtime import build_runtime
+from bcrao.sources.router import router as sources_router
 from bcrao.subreddits.router import router as subreddits_router
 from bcrao.tasks.executors import make_executor
 from bcrao.tasks.reaper import reap_stale_runs, reaper_loop
@@ -120,6 +121,7 @@ def create_app(settings: Settings | None = None, *, migrate_sqlite: bool = True)
     app.include_router(alerts_router)
     app.include_router(unsubscribe_router)
     app.include_router(subreddits_router)
+    app.include_router(sources_router)
     install_metrics(app, runtime.sessionmaker)
     if settings.cors_origins:
         app.add_middleware(

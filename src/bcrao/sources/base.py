@@ -123,6 +123,17 @@ BLOCKED_MESSAGE = (
 )
 
 
+HealthStatus = Literal["ok", "blocked", "unreachable", "unconfigured"]
+
+
+@dataclass(slots=True, frozen=True)
+class SourceHealth:
+    """What one cheap request says about the source as a whole (``GET /v1/sources/health``)."""
+
+    status: HealthStatus
+    message: str
+
+
 class SourceError(Exception):
     """A subreddit could not be fetched. ``code`` is the source's precise reason (e.g.
     ``subreddit_private``, which subreddit checks report as such); ``status`` is what a
@@ -159,6 +170,11 @@ class PostSource(Protocol):
     async def check_subreddit(self, name: str) -> SubredditCheck:
         """Whether ``name`` (a valid, prefix-free name) can be collected; never raises for
         an answer the source cannot give, it says ``unknown`` instead."""
+        ...
+
+    async def probe(self) -> SourceHealth:
+        """One cheap request that tells whether collecting can work at all (credentials
+        accepted, API reachable); never raises for an answer it can give."""
         ...
 
     async def aclose(self) -> None: ...

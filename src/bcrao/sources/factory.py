@@ -11,6 +11,7 @@ from bcrao.sources.base import (
     FetchRequest,
     FetchResult,
     PostSource,
+    SourceHealth,
     SubredditCheck,
     WaitCallback,
 )
@@ -36,6 +37,9 @@ class SimulatedLatency:
 
     async def check_subreddit(self, name: str) -> SubredditCheck:
         return await self.inner.check_subreddit(name)  # a check is no collection: no delay
+
+    async def probe(self) -> SourceHealth:
+        return await self.inner.probe()
 
     async def aclose(self) -> None:
         await self.inner.aclose()

@@ -49,6 +49,7 @@ from bcrao.sources.base import (
     FetchResult,
     NormalizedPost,
     SourceError,
+    SourceHealth,
     SubredditCheck,
     WaitCallback,
 )
@@ -72,6 +73,10 @@ MAX_BACKOFF_SECONDS = 30.0
 DEFAULT_429_WAIT = 60.0
 # A check is asked for while someone waits at a form: it does not sit out a long rate limit.
 CHECK_MAX_WAIT_SECONDS = 5.0
+# A public subreddit every app may read: its about page is the cheapest authenticated call
+# that says whether Reddit serves this app at all (a token alone does not: an app that is
+# not approved for the Data API gets tokens, then 403s).
+PROBE_SUBREDDIT = "announcements"
 _CHECK_STATUS = {
     "subreddit_not_found": "not_found",
     "subreddit_private": "private",
@@ -409,6 +414,24 @@ class RedditSource:
         finally:
             _current.reset(token)
         return _check_from_about(name, about)
+
+    async def probe(self) -> SourceHealth:
+        """The token exchange and ``/r/announcements/about``, through the shared budget."""
+        context = _FetchContext(on_wait=None, max_wait=CHECK_MAX_WAIT_SECONDS)
+        token = _current.set(context)
+        try:
+            reddit = await self._client()
+            path = f"r/{PROBE_SUBREDDIT}/about"
+            await self._get(reddit, PROBE_SUBREDDIT, path, {"raw_json": "1"}, context, _about_data)
+        except SourceError as exc:
+            if exc.status == "blocked":
+                return SourceHealth("blocked", exc.message)
+            if exc.status in ("not_found", "rate_limited"):  # Reddit answered this app: access works
+                return SourceHealth("ok", f"Reddit accepts this app's credentials ({exc.message})")
+            return SourceHealth("unreachable", f"Reddit could not be reached: {exc.message}")
+        finally:
+            _current.reset(token)
+        return SourceHealth("ok", "Reddit accepts this app's credentials and serves its API requests")
 
     async def _wait_out_429(
         self, sub: str, exc: prawcore_errors.TooManyRequests, context: _FetchContext

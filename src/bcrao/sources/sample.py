@@ -29,6 +29,7 @@ from bcrao.sources.base import (
     FetchRequest,
     FetchResult,
     NormalizedPost,
+    SourceHealth,
     SubredditCheck,
     WaitCallback,
 )
@@ -149,6 +150,9 @@ class SampleSource:
         if load_corpus.cache_info().currsize == 0:
             await asyncio.to_thread(load_corpus)
         return check_in_corpus(name)
+
+    async def probe(self) -> SourceHealth:
+        return SourceHealth("ok", "The offline sample corpus is bundled with the app: nothing to reach")
 
     async def aclose(self) -> None:
         return None
