@@ -35,7 +35,14 @@ async def erase_account(session: AsyncSession, *, user_id: uuid.UUID) -> list[di
     """Delete the user and all they own; return the terminal events of the runs this ended,
     to publish once the deletion is committed (their watchers learn the run is over)."""
     ended: list[dict[str, Any]] = []
-    campaign_ids = list(await session.scalars(select(Campaign.id).where(Campaign.user_id == user_id)))
+    # Campaigns locked first, in id order: a collection's store locks its campaign and then
+    # writes its run, so taking the runs first (below) could deadlock with it (PostgreSQL,
+    # measured). Now the store waits for the deletion, then finds its campaign gone.
+    campaign_ids = list(
+        await session.scalars(
+            select(Campaign.id).where(Campaign.user_id == user_id).order_by(Campaign.id).with_for_update()
+        )
+    )
     for campaign_id in campaign_ids:
         ended.extend(await lifecycle.end_for_deletion(session, campaign_id))
     # Campaigns first, one statement: the per-row triggers take their posts and comments.
