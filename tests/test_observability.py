@@ -166,7 +166,7 @@ async def test_metrics_describe_the_finished_run(
     runs = {dict(k)["status"]: v for k, v in values["bcrao_collection_runs"].items()}
     assert runs["partial"] == 1 and runs["running"] == runs["queued"] == runs["complete"] == 0
     assert values["bcrao_posts_collected"][()] == run["stored"] > 0
-    assert values["bcrao_source_errors"] == {(("code", "subreddit_private"),): 1}
+    assert values["bcrao_source_errors"] == {(("code", "not_found"),): 1}
     assert values["bcrao_sse_clients"][()] == 0  # the stream closed
     count = values["bcrao_sse_event_latency_seconds_count"][()]
     total = values["bcrao_sse_event_latency_seconds_sum"][()]

@@ -13,6 +13,7 @@ from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 
 from bcrao import __version__
+from bcrao.account.router import router as account_router
 from bcrao.auth.router import router as auth_router
 from bcrao.campaigns.router import router as campaigns_router
 from bcrao.collection.router import router as collection_router
@@ -30,6 +31,7 @@ from bcrao.monitoring.router import unsubscribe_router
 from bcrao.posts.router import corrections_router
 from bcrao.posts.router import router as posts_router
 from bcrao.runtime import build_runtime
+from bcrao.sources.router import router as sources_router
 from bcrao.subreddits.router import router as subreddits_router
 from bcrao.tasks.executors import make_executor
 from bcrao.tasks.reaper import reap_stale_runs, reaper_loop
@@ -110,6 +112,7 @@ def create_app(settings: Settings | None = None, *, migrate_sqlite: bool = True)
     install_error_handlers(app)
     app.include_router(health_router)
     app.include_router(auth_router)
+    app.include_router(account_router)
     app.include_router(campaigns_router)
     app.include_router(collection_router)
     app.include_router(posts_router)
@@ -120,6 +123,7 @@ def create_app(settings: Settings | None = None, *, migrate_sqlite: bool = True)
     app.include_router(compliance_router)
     app.include_router(unsubscribe_router)
     app.include_router(subreddits_router)
+    app.include_router(sources_router)
     install_metrics(app, runtime.sessionmaker)
     if settings.cors_origins:
         app.add_middleware(

@@ -43,13 +43,60 @@ async def test_a_private_subreddit_makes_the_run_partial_and_the_others_are_stor
         )
         run = await wait_for_run(client, task["task_id"], user["headers"])
         assert run["status"] == "partial"
-        assert [(e["subreddit"], e["code"]) for e in run["errors"]] == [("secretclub", "subreddit_private")]
+        assert [(e["subreddit"], e["code"]) for e in run["errors"]] == [("secretclub", "not_found")]
         assert run["scraped"] > 0 and run["stored"] > 0
         rows, distinct = await stored_count(client, campaign["id"])
         assert rows == distinct == run["stored"]
         subs = {p["subreddit"] for p in await _posts(client, campaign["id"])}
         assert subs <= {"SaaS", "startups"} and subs
         assert fake_reddit.token_requests(), "the OAuth token exchange happened"
+
+
+async def test_a_source_that_refuses_every_listing_ends_the_run_failed_in_words(
+    make_settings, db, fake_reddit
+):
+    for name in ("SaaS", "startups"):
+        fake_reddit.add_subreddit(name, 50)
+    fake_reddit.block_app()  # a token is issued, then every listing answers 403 without a reason
+    async with app_client(reddit_settings(make_settings, fake_reddit)) as client:
+        user = await signup(client)
+        campaign = await make_campaign(
+            client, user["headers"], keywords=["churn"], target_subreddits=["SaaS", "startups"]
+        )
+        task = await trigger(client, campaign["id"], user["headers"], mode="fresh")
+        events = await read_events(client, task["task_id"], headers=user["headers"])
+        run = await wait_for_run(client, task["task_id"], user["headers"])
+
+    assert events[-1].event == "failed" and run["status"] == "failed"
+    assert run["scraped"] == run["stored"] == 0
+    assert run["source_status"] == {"SaaS": "blocked", "startups": "blocked"}
+    assert events[-1].data["source_status"] == run["source_status"]
+    assert [(e["subreddit"], e["code"]) for e in run["errors"]] == [
+        ("SaaS", "blocked"),
+        ("startups", "blocked"),
+    ]
+    for error in run["errors"]:
+        assert error["message"].startswith(
+            "Reddit refused access: your app is not approved for this API or its credentials were rejected"
+        )
+    assert len(fake_reddit.listing_requests("SaaS")) == 1, "a refusal is not retried"
+
+
+async def test_an_empty_subreddit_completes_the_run_with_an_empty_status(make_settings, db, fake_reddit):
+    fake_reddit.add_subreddit("SaaS", 60)
+    fake_reddit.add_subreddit("quietplace", 0)
+    async with app_client(reddit_settings(make_settings, fake_reddit)) as client:
+        user = await signup(client)
+        campaign = await make_campaign(
+            client, user["headers"], keywords=["the"], target_subreddits=["SaaS", "quietplace"]
+        )
+        task = await trigger(client, campaign["id"], user["headers"], mode="fresh")
+        run = await wait_for_run(client, task["task_id"], user["headers"])
+        listed = (await client.get(f"/v1/campaigns/{campaign['id']}/runs", headers=user["headers"])).json()
+
+    assert run["status"] == "complete" and run["errors"] == []
+    assert run["source_status"] == {"SaaS": "ok", "quietplace": "empty"}
+    assert listed["runs"][0]["source_status"] == run["source_status"]
 
 
 async def test_a_rate_limited_subreddit_is_waited_out_reported_and_nothing_is_stored_twice(
@@ -117,7 +164,7 @@ async def test_a_stalled_subreddit_times_out_and_the_run_goes_on(make_settings, 
         task = await trigger(client, campaign["id"], user["headers"], mode="fresh")
         run = await wait_for_run(client, task["task_id"], user["headers"], timeout=60)
         assert run["status"] == "partial"
-        assert [(e["subreddit"], e["code"]) for e in run["errors"]] == [("startups", "timeout")]
+        assert [(e["subreddit"], e["code"]) for e in run["errors"]] == [("startups", "error")]
 
 
 async def test_llm_failures_fall_back_to_rules_and_are_counted_without_losing_posts(

@@ -222,8 +222,9 @@ async def test_one_failing_subreddit_makes_the_run_partial_and_the_others_are_st
     )
     assert tally.outcome(3) == "partial"
     assert tally.errors == [
-        {"subreddit": "startups", "code": "subreddit_private", "message": "r/startups is private"}
+        {"subreddit": "startups", "code": "not_found", "message": "r/startups is private"}
     ]
+    assert tally.source_status == {"SaaS": "ok", "startups": "not_found", "webdev": "ok"}
     async with maker() as s:
         stored_subs = set(
             await s.scalars(select(RawPost.subreddit).where(RawPost.run_id == run_id).distinct())
@@ -231,6 +232,7 @@ async def test_one_failing_subreddit_makes_the_run_partial_and_the_others_are_st
         run = await s.get(CollectionRun, run_id)
     assert stored_subs == {"SaaS", "webdev"}
     assert run.errors == tally.errors
+    assert run.source_status == tally.source_status
 
 
 async def test_every_subreddit_failing_makes_the_run_failed(maker):

@@ -65,7 +65,22 @@ class FakeApify:
         app.router.add_get("/v2/actor-runs/{run}", self._get_run)
         app.router.add_post("/v2/actor-runs/{run}/abort", self._abort_run)
         app.router.add_get("/v2/datasets/{dataset}/items", self._items)
+        app.router.add_get("/v2/users/me", self._me)
         return app
+
+    async def _me(self, request: web.Request) -> web.Response:
+        """The token's account, as ``GET /v2/users/me`` answers it (a subset of the fields)."""
+        return web.json_response(
+            {
+                "data": {
+                    "id": "fakeUser1234567",
+                    "username": "fake-operator",
+                    "profile": {},
+                    "plan": {"id": "FREE"},
+                    "createdAt": "2024-01-01T00:00:00.000Z",
+                }
+            }
+        )
 
     @web.middleware
     async def _track(self, request: web.Request, handler: Any) -> web.StreamResponse:

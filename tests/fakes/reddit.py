@@ -30,7 +30,9 @@ from tests.fakes.reddit_posts import DEFAULT_NEWEST, generate_posts
 from tests.fakes.server import LoggedRequest, LoopbackServer
 
 FaultKind = Literal["429", "500", "503", "malformed", "not_a_listing", "stall"]
-SubState = Literal["ok", "private", "banned", "banned_403", "missing", "redirect", "quarantined"]
+SubState = Literal[
+    "ok", "private", "banned", "banned_403", "missing", "redirect", "quarantined", "blocked", "login_wall"
+]
 HeaderStyle = Literal["float", "int", "absent", "mixed"]
 
 _COMMENTS = "__comments__"  # the fault queue of comment requests
@@ -95,6 +97,8 @@ class FakeReddit:
         self._style_cycle: Iterator[str] = itertools.cycle(["float", "int", "absent"])
         self.in_flight = 0
         self.max_in_flight = 0
+        # Reddit refusing the app itself: a token is issued, then every API call is a 403.
+        self.app_blocked = False
         self._server = LoopbackServer(self._app())
 
     # -- lifecycle -------------------------------------------------------------------
@@ -176,6 +180,12 @@ class FakeReddit:
 
     def comment_requests(self) -> list[LoggedRequest]:
         return [r for r in self.requests if r.path.startswith(("/comments/", "/api/morechildren"))]
+
+    def block_app(self, blocked: bool = True) -> None:
+        """Every API request (not the token exchange) answers 403 without a ``reason``, as
+        Reddit does for an app that is not approved for its Data API."""
+        with self._lock:
+            self.app_blocked = blocked
 
     def set_state(self, name: str, state: SubState) -> None:
         with self._lock:
@@ -288,6 +298,8 @@ class FakeReddit:
                 status=401,
                 headers={"www-authenticate": 'Bearer realm="reddit", error="invalid_token"'},
             )
+        if self.app_blocked:
+            return {}, web.json_response({"message": "Forbidden", "error": 403}, status=403)
         limit_headers, exhausted = self._spend()
         if exhausted:
             return limit_headers, self._too_many(
@@ -473,6 +485,11 @@ class FakeReddit:
             )
         if state == "missing":
             return web.json_response({"message": "Not Found", "error": 404}, status=404, headers=visible)
+        if state == "blocked":  # no reason: the app is refused, not the community
+            return web.json_response({"message": "Forbidden", "error": 403}, status=403, headers=visible)
+        if state == "login_wall":
+            location = f"{self.url}/login/?dest=https%3A%2F%2Fwww.reddit.com%2Fr%2F{sub}%2F"
+            return web.Response(status=302, headers={**visible, "Location": location})
         location = f"{self.url}/subreddits/search.json?q={sub}"
         return web.Response(status=302, headers={**visible, "Location": location})
 

@@ -235,6 +235,8 @@ async def test_a_single_stall_is_survived(fake_reddit, make_source, saas):  # no
         ("banned_403", "subreddit_banned"),
         ("missing", "subreddit_not_found"),
         ("redirect", "subreddit_not_found"),
+        ("blocked", "access_blocked"),
+        ("login_wall", "access_blocked"),
     ],
 )
 async def test_unreadable_subreddits_get_stable_codes(fake_reddit, make_source, saas, state, code):  # noqa: F811
@@ -245,6 +247,42 @@ async def test_unreadable_subreddits_get_stable_codes(fake_reddit, make_source, 
 
     assert caught.value.code == code
     assert len(fake_reddit.listing_requests()) == 1  # permanent errors are not retried
+
+
+@pytest.mark.parametrize(
+    ("state", "status", "words"),
+    [
+        ("private", "not_found", "r/SaaS is private"),
+        ("quarantined", "not_found", "r/SaaS is quarantined"),
+        ("banned", "not_found", "r/SaaS has been banned"),
+        ("missing", "not_found", "r/SaaS does not exist"),
+        ("blocked", "blocked", "Reddit refused access: your app is not approved for this API"),
+        ("login_wall", "blocked", "Reddit refused access: your app is not approved for this API"),
+    ],
+)
+async def test_each_refusal_reduces_to_a_source_status_with_its_own_words(
+    fake_reddit,  # noqa: F811
+    make_source,
+    saas,
+    state,
+    status,
+    words,
+):
+    fake_reddit.set_state("SaaS", state)
+
+    with pytest.raises(SourceError) as caught:
+        await make_source().fetch(request(10))
+
+    assert caught.value.status == status
+    assert caught.value.message.startswith(words)
+
+
+async def test_wrong_credentials_are_blocked_in_words(fake_reddit, make_source, saas):  # noqa: F811
+    with pytest.raises(SourceError) as caught:
+        await make_source(reddit_client_secret="wrong").fetch(request(10))
+
+    assert caught.value.status == "blocked"
+    assert caught.value.message.startswith("Reddit refused access: your app is not approved for this API")
 
 
 async def test_a_subreddit_reddit_never_heard_of_is_not_found(fake_reddit, make_source):  # noqa: F811

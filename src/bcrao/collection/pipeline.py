@@ -90,6 +90,8 @@ class RunTally:
     filter_reasons: Counter[str] = field(default_factory=Counter)
     errors: list[dict[str, str]] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
+    # Per target subreddit, what the source said (bcrao.sources.base.SourceStatus).
+    source_status: dict[str, str] = field(default_factory=dict)
     llm_prompt_tokens: int = 0
     llm_completion_tokens: int = 0
     llm_cost_usd: float = 0.0
@@ -114,6 +116,7 @@ class RunTally:
             **self.counters(),
             "filter_reasons": dict(self.filter_reasons),
             "warnings": list(self.warnings),
+            "source_status": dict(self.source_status),
             "llm_prompt_tokens": self.llm_prompt_tokens,
             "llm_completion_tokens": self.llm_completion_tokens,
             "llm_cost_usd": round(self.llm_cost_usd, 6),
@@ -240,6 +243,7 @@ class _RunContext:
             await self._persist_counters()
             await self.emit("fetching")
             return
+        self.tally.source_status[subreddit] = "ok" if fetched else "empty"
         self.tally.scraped += len(fetched)
 
         await self.emit("filtering")
@@ -291,17 +295,20 @@ class _RunContext:
         try:
             result = await self.s.source.fetch(request, on_wait=on_wait)
         except SourceError as exc:
-            self._record_error(subreddit, exc.code, exc.message)
+            log.info("r/%s: %s (%s)", subreddit, exc.code, exc.status)
+            self._record_error(subreddit, exc.status, exc.message)
             return None
         except Exception as exc:  # a source bug must not sink the other subreddits
             log.exception("source %s failed on r/%s", self.s.source.name, subreddit)
-            self._record_error(subreddit, "source_error", f"{type(exc).__name__}: {exc}"[:300])
+            self._record_error(subreddit, "error", f"{type(exc).__name__}: {exc}"[:300])
             return None
         self.tally.warnings.extend(w for w in result.warnings if w not in self.tally.warnings)
         return result.posts
 
-    def _record_error(self, subreddit: str, code: str, message: str) -> None:
-        self.tally.errors.append({"subreddit": subreddit, "code": code, "message": message})
+    def _record_error(self, subreddit: str, status: str, message: str) -> None:
+        """The error's ``code`` is the subreddit's source status, its message the words."""
+        self.tally.source_status[subreddit] = status
+        self.tally.errors.append({"subreddit": subreddit, "code": status, "message": message})
 
     async def _filter(self, posts: Sequence[NormalizedPost]) -> tuple[list[_Survivor], list[dict[str, Any]]]:
         survivors: list[_Survivor] = []

@@ -7,6 +7,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, StrictInt
 
 from bcrao.schemas import RequestBody
+from bcrao.sources.base import SourceStatus
 
 Mode = Literal["hybrid", "fresh", "historical"]
 RunStatus = Literal["queued", "running", "complete", "partial", "failed", "cancelled"]
@@ -54,7 +55,12 @@ class StreamToken(BaseModel):
 
 class RunError(BaseModel):
     subreddit: str
-    code: str
+    code: str = Field(
+        description=(
+            "For a subreddit: its source status (blocked, not_found, rate_limited, error); "
+            'for the run as a whole (subreddit ""): why it stopped, e.g. executor_lost'
+        )
+    )
     message: str
 
 
@@ -84,6 +90,10 @@ class RunOut(BaseModel):
     filter_reasons: dict[str, int]
     errors: list[RunError]
     warnings: list[str]
+    source_status: dict[str, SourceStatus] = Field(
+        default_factory=dict,
+        description="Per subreddit collected so far: ok, empty, blocked, not_found, rate_limited or error",
+    )
     llm_usage: LLMUsage
     # The executor's attempt at this run: above 1 it was taken over after its executor was
     # lost, and its counters started again from the first subreddit (the posts stored before

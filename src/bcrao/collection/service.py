@@ -263,6 +263,7 @@ def run_out(run: CollectionRun) -> RunOut:
         filter_reasons=dict(run.filter_reasons or {}),
         errors=[RunError(**e) for e in run.errors or []],
         warnings=list(run.warnings or []),
+        source_status=dict(run.source_status or {}),
         llm_usage=LLMUsage(
             prompt_tokens=run.llm_prompt_tokens,
             completion_tokens=run.llm_completion_tokens,

@@ -36,6 +36,7 @@ from bcrao.sources.base import (
     NormalizedComment,
     NormalizedPost,
     SourceError,
+    SourceHealth,
     SubredditCheck,
     WaitCallback,
 )
@@ -60,16 +61,20 @@ class ApifySource:
         # Comment items of the posts fetched last, by post id, until the pipeline asks.
         self._comments: dict[str, list[dict[str, Any]]] = {}
 
-    async def fetch(self, request: FetchRequest, *, on_wait: WaitCallback | None = None) -> FetchResult:
-        settings = self._settings
-        assert settings.apify_token is not None
-        # A client per fetch: its HTTP session belongs to the running event loop.
-        client = ApifyClientAsync(
-            settings.apify_token.get_secret_value(),
-            api_url=settings.apify_base_url,
+    def _new_client(self) -> ApifyClientAsync:
+        """A client per call: its HTTP session belongs to the running event loop."""
+        assert self._settings.apify_token is not None
+        return ApifyClientAsync(
+            self._settings.apify_token.get_secret_value(),
+            api_url=self._settings.apify_base_url,
             max_retries=self._max_retries,
             min_delay_between_retries=timedelta(seconds=self._retry_delay),
         )
+
+    async def fetch(self, request: FetchRequest, *, on_wait: WaitCallback | None = None) -> FetchResult:
+        settings = self._settings
+        assert settings.apify_token is not None
+        client = self._new_client()
         sub = request.subreddit
         with _translated_errors(sub, client):
             run = await client.actor(settings.apify_actor_id).call(
@@ -145,6 +150,21 @@ class ApifySource:
     ) -> dict[str, str] | None:
         """The actor cannot look items up by id: deletion sync needs the reddit source."""
         return None
+
+    async def probe(self) -> SourceHealth:
+        """``GET /v2/users/me``: free, and it says whether the token is accepted."""
+        client = self._new_client()
+        try:
+            with _translated_errors("", client):
+                await client.user().get()
+        except SourceError as exc:
+            if exc.status == "blocked":
+                return SourceHealth("blocked", exc.message)
+            if exc.status == "rate_limited":
+                return SourceHealth("ok", "Apify accepts the token (its rate limit is spent for now)")
+            detail = exc.message.removeprefix("r/: ")  # the messages name a subreddit; none here
+            return SourceHealth("unreachable", f"Apify could not be reached: {detail}")
+        return SourceHealth("ok", "Apify accepts the token")
 
     async def aclose(self) -> None:
         self._comments.clear()

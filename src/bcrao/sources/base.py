@@ -105,14 +105,51 @@ class SubredditCheck:
 # What a re-check on Reddit found of a stored post or comment (by fullname, t3_/t1_).
 ItemState = Literal["ok", "deleted", "removed"]
 
+# What a run says of each subreddit (``collection_runs.source_status``, the run's errors'
+# ``code``): a founder must tell "Reddit refused us" from "this community is gone" from
+# "too fast, try later" from "nothing there", because each asks for a different fix.
+SourceStatus = Literal["ok", "empty", "blocked", "not_found", "rate_limited", "error"]
+SOURCE_STATUSES: tuple[SourceStatus, ...] = ("ok", "empty", "blocked", "not_found", "rate_limited", "error")
+
+# The sources' detailed codes, reduced to a status; any other code is ``error``.
+_STATUS_OF_CODE: dict[str, SourceStatus] = {
+    "auth_failed": "blocked",
+    "access_blocked": "blocked",
+    "subreddit_private": "not_found",
+    "subreddit_banned": "not_found",
+    "subreddit_not_found": "not_found",
+    "rate_limited": "rate_limited",
+}
+
+BLOCKED_MESSAGE = (
+    "Reddit refused access: your app is not approved for this API or its credentials were rejected"
+)
+
+
+HealthStatus = Literal["ok", "blocked", "unreachable", "unconfigured"]
+
+
+@dataclass(slots=True, frozen=True)
+class SourceHealth:
+    """What one cheap request says about the source as a whole (``GET /v1/sources/health``)."""
+
+    status: HealthStatus
+    message: str
+
 
 class SourceError(Exception):
-    """A subreddit could not be fetched; ``code`` is stable and shown to users."""
+    """A subreddit could not be fetched. ``code`` is the source's precise reason (e.g.
+    ``subreddit_private``, which subreddit checks report as such); ``status`` is what a
+    run records for the subreddit."""
 
     def __init__(self, code: str, message: str) -> None:
         super().__init__(message)
         self.code = code
         self.message = message
+
+    @property
+    def status(self) -> SourceStatus:
+        return _STATUS_OF_CODE.get(self.code, "error")
 
 
 # Called by a source while it waits out a rate limit so progress can say so.
@@ -143,6 +180,10 @@ class PostSource(Protocol):
     ) -> dict[str, ItemState] | None:
         """Whether stored items still exist on Reddit (``/api/info``); an item missing from the
         answer is deleted. None when the source cannot tell (then nothing is purged)."""
+
+    async def probe(self) -> SourceHealth:
+        """One cheap request that tells whether collecting can work at all (credentials
+        accepted, API reachable); never raises for an answer it can give."""
         ...
 
     async def aclose(self) -> None: ...

@@ -11,6 +11,7 @@ from bcrao.sources.base import (
     FetchRequest,
     FetchResult,
     PostSource,
+    SourceHealth,
     SubredditCheck,
     WaitCallback,
 )
@@ -41,6 +42,9 @@ class SimulatedLatency:
         self, fullnames: list[str], *, on_wait: WaitCallback | None = None
     ) -> dict[str, str] | None:
         return await self.inner.fetch_info(fullnames, on_wait=on_wait)
+
+    async def probe(self) -> SourceHealth:
+        return await self.inner.probe()
 
     async def aclose(self) -> None:
         await self.inner.aclose()

@@ -12,7 +12,8 @@ classification; this module adds what a long collection run needs and they do no
 - **Our retry policy.** asyncprawcore's built-in retries (2, with 2-4 s random sleeps, and
   none for timeouts) are switched off; 5xx, timeouts, connection errors and bodies that
   are not a Listing are retried here with exponential backoff up to ``reddit_max_retries``.
-- **Stable error codes** per subreddit (private, banned, not found, auth, rate limited).
+- **Stable error codes** per subreddit (private, banned, not found, access blocked, auth, rate
+  limited), each reduced to a run's source status by ``SourceError.status``.
 
 Paging is a plain ``after`` loop over ``reddit.request`` (raw JSON, converted with
 ``from_reddit_json``) rather than asyncpraw's ListingGenerator, because resuming after a 429
@@ -41,6 +42,7 @@ from asyncprawcore.sessions import FiniteRetryStrategy
 
 from bcrao.config import Settings
 from bcrao.sources.base import (
+    BLOCKED_MESSAGE,
     CommentRequest,
     CommentResult,
     FetchRequest,
@@ -48,6 +50,7 @@ from bcrao.sources.base import (
     ItemState,
     NormalizedPost,
     SourceError,
+    SourceHealth,
     SubredditCheck,
     WaitCallback,
 )
@@ -71,6 +74,10 @@ MAX_BACKOFF_SECONDS = 30.0
 DEFAULT_429_WAIT = 60.0
 # A check is asked for while someone waits at a form: it does not sit out a long rate limit.
 CHECK_MAX_WAIT_SECONDS = 5.0
+# A public subreddit every app may read: its about page is the cheapest authenticated call
+# that says whether Reddit serves this app at all (a token alone does not: an app that is
+# not approved for the Data API gets tokens, then 403s).
+PROBE_SUBREDDIT = "announcements"
 _CHECK_STATUS = {
     "subreddit_not_found": "not_found",
     "subreddit_private": "private",
@@ -324,12 +331,10 @@ class RedditSource:
             except prawcore_errors.InvalidToken:
                 # Expired or revoked: asyncprawcore dropped it, so one more try re-authenticates.
                 if token_refreshed:
-                    raise SourceError("auth_failed", "Reddit rejected the access token") from None
+                    raise SourceError("auth_failed", f"{BLOCKED_MESSAGE} (token refused)") from None
                 token_refreshed = True
             except prawcore_errors.OAuthException as exc:
-                raise SourceError(
-                    "auth_failed", f"Reddit refused the app credentials ({exc.error})"
-                ) from None
+                raise SourceError("auth_failed", f"{BLOCKED_MESSAGE} ({exc.error})") from None
             except (prawcore_errors.AsyncPrawcoreException, _NotAListing, aiohttp.ClientError) as exc:
                 if not _is_transient(exc):
                     raise await _classify(sub, exc) from None
@@ -440,6 +445,24 @@ class RedditSource:
         finally:
             _current.reset(token)
         return states
+
+    async def probe(self) -> SourceHealth:
+        """The token exchange and ``/r/announcements/about``, through the shared budget."""
+        context = _FetchContext(on_wait=None, max_wait=CHECK_MAX_WAIT_SECONDS)
+        token = _current.set(context)
+        try:
+            reddit = await self._client()
+            path = f"r/{PROBE_SUBREDDIT}/about"
+            await self._get(reddit, PROBE_SUBREDDIT, path, {"raw_json": "1"}, context, _about_data)
+        except SourceError as exc:
+            if exc.status == "blocked":
+                return SourceHealth("blocked", exc.message)
+            if exc.status in ("not_found", "rate_limited"):  # Reddit answered this app: access works
+                return SourceHealth("ok", f"Reddit accepts this app's credentials ({exc.message})")
+            return SourceHealth("unreachable", f"Reddit could not be reached: {exc.message}")
+        finally:
+            _current.reset(token)
+        return SourceHealth("ok", "Reddit accepts this app's credentials and serves its API requests")
 
     async def _wait_out_429(
         self, sub: str, exc: prawcore_errors.TooManyRequests, context: _FetchContext
@@ -615,20 +638,26 @@ async def _classify(sub: str, exc: BaseException) -> SourceError:
         return SourceError("upstream_error", f"r/{sub}: {exc}")
     response = exc.response
     if str(response.url.path).endswith("/access_token") or isinstance(exc, prawcore_errors.InsufficientScope):
-        return SourceError("auth_failed", f"Reddit refused the app credentials (HTTP {response.status})")
+        return SourceError("auth_failed", f"{BLOCKED_MESSAGE} (HTTP {response.status} for a token)")
     reason = str((await _error_body(response)).get("reason") or "").lower()
     if isinstance(exc, prawcore_errors.Redirect):
         if "/subreddits/search" in exc.path:
             return SourceError("subreddit_not_found", f"r/{sub} does not exist")
+        if "/login" in exc.path:  # a login wall: Reddit wants a user, it does not serve this app
+            return SourceError("access_blocked", f"{BLOCKED_MESSAGE} (Reddit answered with its login page)")
         return SourceError("upstream_error", f"r/{sub}: unexpected redirect to {exc.path}")
     if reason == "banned":
         return SourceError("subreddit_banned", f"r/{sub} has been banned by Reddit")
     if isinstance(exc, prawcore_errors.Forbidden):
         if reason == "quarantined":
             return SourceError("subreddit_private", f"r/{sub} is quarantined and cannot be read by an app")
-        return SourceError("subreddit_private", f"r/{sub} is private")
+        if reason:  # private, gold_only, gated: this community is closed to us, not the API
+            return SourceError("subreddit_private", f"r/{sub} is private")
+        # A 403 that names no reason is Reddit refusing the app itself (not approved for the
+        # Data API, or blocked): every subreddit will answer the same.
+        return SourceError("access_blocked", f"{BLOCKED_MESSAGE} (HTTP 403 on r/{sub})")
     if isinstance(exc, prawcore_errors.NotFound):
         return SourceError("subreddit_not_found", f"r/{sub} does not exist")
     if response.status == 401:
-        return SourceError("auth_failed", "Reddit rejected the credentials (HTTP 401)")
+        return SourceError("auth_failed", f"{BLOCKED_MESSAGE} (HTTP 401)")
     return SourceError("upstream_error", f"r/{sub}: Reddit answered HTTP {response.status}")

@@ -29,6 +29,7 @@ from bcrao.sources.base import (
     FetchRequest,
     FetchResult,
     NormalizedPost,
+    SourceHealth,
     SubredditCheck,
     WaitCallback,
 )
@@ -155,6 +156,9 @@ class SampleSource:
     ) -> dict[str, str] | None:
         """The bundled posts never change: everything still exists."""
         return dict.fromkeys(fullnames, "ok")
+
+    async def probe(self) -> SourceHealth:
+        return SourceHealth("ok", "The offline sample corpus is bundled with the app: nothing to reach")
 
     async def aclose(self) -> None:
         return None

@@ -87,4 +87,22 @@ export const STATUS_LABEL = {
 
 export const sub = (name) => `r/${name}`;
 
+// A subreddit's source status (run.source_status) in words; errors carry their own message,
+// these say what a status means when there is none (an empty subreddit is no error).
+export const SOURCE_STATUS_TEXT = {
+  empty: "no posts found: the subreddit is empty, or nothing is new since the last collection",
+  blocked: "Reddit refused access: your app is not approved for this API or its credentials were rejected",
+  not_found: "not found, private or banned",
+  rate_limited: "Reddit's rate limit ran out before this subreddit was read; try again later",
+  error: "could not be read",
+};
+
+/** "r/SaaS: <words>" for every subreddit whose status is not ok, the errors' own words first. */
+export function sourceStatusLines(run) {
+  const messages = new Map((run.errors || []).filter((e) => e.subreddit).map((e) => [e.subreddit, e.message]));
+  return Object.entries(run.source_status || {})
+    .filter(([, status]) => status !== "ok")
+    .map(([name, status]) => ({ name, status, text: messages.get(name) || SOURCE_STATUS_TEXT[status] || status }));
+}
+
 export const humanize = (key) => key.replace(/_/g, " ").replace(/^\w/, (c) => c.toUpperCase());

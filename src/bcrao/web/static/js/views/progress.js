@@ -3,7 +3,7 @@
 // warnings, rate-limit waits, and Cancel. It only renders; campaign.js feeds it events.
 
 import { h, icon } from "../dom.js";
-import { num, STATUS_LABEL, sub } from "../format.js";
+import { num, SOURCE_STATUS_TEXT, STATUS_LABEL, sub } from "../format.js";
 
 const STAGE_LABEL = {
   queued: "Queued — starting shortly",
@@ -101,6 +101,12 @@ export function progressPanel({ taskId, onCancel, onDismiss }) {
     for (const e of d.errors || []) {
       items.push(h("li", { class: "issue issue-error" }, icon("alert"),
         h("span", {}, h("strong", {}, e.subreddit ? sub(e.subreddit) + ": " : "Error: "), e.message)));
+    }
+    // Subreddits that were read but had nothing (the errors above speak for the others).
+    for (const [name, status] of Object.entries(d.source_status || {})) {
+      if (status !== "empty") continue;
+      items.push(h("li", { class: "issue issue-warning", dataset: { sourceStatus: status } }, icon("alert"),
+        h("span", {}, h("strong", {}, sub(name) + ": "), SOURCE_STATUS_TEXT.empty)));
     }
     for (const w of d.warnings || []) {
       items.push(h("li", { class: "issue issue-warning" }, icon("alert"), h("span", {}, h("strong", {}, "Note: "), w)));

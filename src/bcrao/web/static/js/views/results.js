@@ -5,6 +5,7 @@ import { api } from "../api.js";
 import { clear, h, icon } from "../dom.js";
 import {
   ARCHETYPE_LABEL, ARCHETYPES, FILTER_REASON_LABEL, date, dateTime, duration, humanize, num, score, STATUS_LABEL, sub,
+  sourceStatusLines,
 } from "../format.js";
 import { toast } from "../toast.js";
 import { archetypeChart, funnel, scoreHistogram } from "./charts.js";
@@ -375,13 +376,26 @@ function runsTable(runs) {
     h("tbody", {}, ...runs.map((r) => h("tr", { dataset: { taskId: r.task_id } },
       h("td", {}, dateTime(r.created_at)),
       h("td", {}, h("span", { class: ["pill", "pill-sm", "pill-" + r.status] }, STATUS_LABEL[r.status] || r.status),
-        r.errors && r.errors.length ? h("span", { class: "muted small", title: r.errors.map((e) => `${e.subreddit}: ${e.message}`).join("\n") }, ` ${r.errors.length} error${r.errors.length > 1 ? "s" : ""}`) : null),
+        sourceNote(r)),
       h("td", { class: "num" }, num(r.scraped)),
       h("td", { class: "num" }, num(r.filtered)),
       h("td", { class: "num" }, num(r.classified)),
       h("td", { class: "num" }, num(r.stored)),
       h("td", { class: "num" }, num(r.duplicates)),
       h("td", { class: "num" }, duration(r.started_at || r.created_at, r.finished_at))))));
+}
+
+// "2 errors" with each subreddit's status in words (blocked, not found, empty...) on hover and
+// for screen readers; nothing when every subreddit was read.
+function sourceNote(r) {
+  const lines = sourceStatusLines(r);
+  const general = (r.errors || []).filter((e) => !e.subreddit).map((e) => ({ name: "", text: e.message }));
+  const all = [...lines, ...general];
+  if (!all.length) return null;
+  const errors = (r.errors || []).length;
+  const label = errors ? ` ${errors} error${errors > 1 ? "s" : ""}` : ` ${all.length} empty`;
+  const words = all.map((l) => (l.name ? `${sub(l.name)}: ${l.text}` : l.text)).join("\n");
+  return h("span", { class: "muted small", title: words, "aria-label": words, dataset: { testid: "source-status" } }, label);
 }
 
 function slug(text) {
