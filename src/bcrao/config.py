@@ -190,7 +190,12 @@ class Settings(BaseSettings):
     apify_token: SecretStr | None = None
     apify_actor_id: str = "trudax/reddit-scraper-lite"
     apify_base_url: str = "https://api.apify.com"
-    apify_timeout_seconds: float = Field(300.0, gt=0)
+    # Real runs take 3-9 minutes per subreddit; a run still going at the deadline is aborted
+    # and what it found is kept.
+    apify_timeout_seconds: float = Field(900.0, gt=0)
+    apify_max_charge_usd: float | None = Field(
+        1.0, gt=0, description="Most an actor run may charge (pay-per-event actors); unset: no cap"
+    )
 
     # LLM (OpenAI-compatible)
     llm_base_url: str = "https://openrouter.ai/api/v1"

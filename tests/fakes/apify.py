@@ -37,6 +37,8 @@ class FakeApify:
         self.outcome: RunOutcome = "SUCCEEDED"
         self.run_seconds = 0.0  # how long a run stays RUNNING before reaching ``outcome``
         self.comments_per_post = 12  # at most; the input's maxComments caps it too
+        # Posts a run had written to its dataset when it was stopped (timed out, aborted, failed).
+        self.partial_posts = 0
         self.server_errors = 0  # answer the next N requests with a 500
         self.aborted: list[str] = []
         self._runs: dict[str, dict[str, Any]] = {}
@@ -144,6 +146,7 @@ class FakeApify:
                 "run": run,
                 "done_at": time.monotonic() + self.run_seconds,
                 "outcome": self.outcome,
+                "dataset": dataset_id,
             }
             self._datasets[dataset_id] = items
         return web.json_response({"data": self._settle(run_id)}, status=201)
@@ -168,7 +171,19 @@ class FakeApify:
             self.aborted.append(run_id)
             entry = self._runs[run_id]
             entry["run"].update(status="ABORTED", finishedAt=_iso(datetime.now(UTC)))
+            self._cut_short(entry)
         return web.json_response({"data": dict(entry["run"])})
+
+    def _cut_short(self, entry: dict[str, Any]) -> None:
+        """A run stopped before the end has only written its first ``partial_posts`` posts."""
+        kept, posts = [], 0
+        for item in self._datasets[entry["dataset"]]:
+            if item["dataType"] == "post":
+                posts += 1
+                if posts > self.partial_posts:
+                    break
+            kept.append(item)
+        self._datasets[entry["dataset"]] = kept if self.partial_posts else []
 
     def _settle(self, run_id: str) -> dict[str, Any]:
         """The run as it is now: finished with ``outcome`` once its time has come."""
@@ -186,6 +201,8 @@ class FakeApify:
                 run["statusMessage"] = {"SUCCEEDED": "Finished!", "FAILED": "The Actor process failed"}.get(
                     entry["outcome"], entry["outcome"].lower()
                 )
+                if entry["outcome"] != "SUCCEEDED":
+                    self._cut_short(entry)
             return dict(run)
 
     async def _items(self, request: web.Request) -> web.Response:
@@ -216,7 +233,7 @@ class FakeApify:
         scraped = _iso(datetime.now(UTC))
         items: list[dict[str, Any]] = [_community_item(subreddit or "all", scraped)]
         for post in posts:
-            items.append(_post_item(post, scraped))
+            items.append(_post_item(post, scraped, media=bool(run_input.get("includeMediaLinks"))))
             count = min(self.comments_per_post, int(run_input.get("maxComments") or 0))
             if not run_input.get("skipComments", False):
                 items.extend(_comment_item(post, c, scraped) for c in generate_thread(post, count))
@@ -247,7 +264,7 @@ def _subreddit_of(start_urls: list[Any]) -> str | None:
     return None
 
 
-def _post_item(post: dict[str, Any], scraped: str) -> dict[str, Any]:
+def _post_item(post: dict[str, Any], scraped: str, *, media: bool = True) -> dict[str, Any]:
     created = datetime.fromtimestamp(post["created_utc"], tz=UTC)
     item: dict[str, Any] = {
         "id": post["name"],
@@ -276,6 +293,11 @@ def _post_item(post: dict[str, Any], scraped: str) -> dict[str, Any]:
     }
     if "upvote_ratio" not in post:  # the actor omits what Reddit omitted
         del item["upVoteRatio"]
+    if not media:  # without includeMediaLinks the actor sends no engagement figures
+        for key in ("upVotes", "upVoteRatio", "numberOfComments"):
+            item.pop(key, None)
+    elif not post["is_self"]:
+        item["body"] = f"URL: {post['url']}\nThumbnail: https://b.thumbs.redditmedia.com/x.jpg\n"
     return item
 
 

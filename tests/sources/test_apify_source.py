@@ -57,6 +57,7 @@ async def test_a_subreddit_run_yields_its_posts_and_skips_other_items(fake_apify
             "skipUserPosts": True,
             "skipCommunity": True,
             "includeNSFW": True,
+            "includeMediaLinks": True,
             "proxy": {"useApifyProxy": True},
             "startUrls": [{"url": "https://www.reddit.com/r/SaaS/new/"}],
         }
@@ -121,13 +122,41 @@ async def test_keywords_become_a_search_inside_the_subreddit(fake_apify, make_so
     )
 
 
-async def test_hybrid_asks_for_new_and_top_of_the_year(fake_apify, make_source):  # noqa: F811
-    await make_source().fetch(request(10, mode="hybrid"))
+async def test_hybrid_runs_new_and_top_of_the_year_with_half_the_budget_each(fake_apify, make_source):  # noqa: F811
+    result = await make_source().fetch(request(10, mode="hybrid"))
 
-    assert fake_apify.inputs[0]["startUrls"] == [
-        {"url": "https://www.reddit.com/r/SaaS/new/"},
-        {"url": "https://www.reddit.com/r/SaaS/top/?t=year"},
+    assert [i["startUrls"] for i in fake_apify.inputs] == [
+        [{"url": "https://www.reddit.com/r/SaaS/new/"}],
+        [{"url": "https://www.reddit.com/r/SaaS/top/?t=year"}],
     ]
+    assert [i["maxPostCount"] for i in fake_apify.inputs] == [5, 5]
+    assert 5 <= len(result.posts) <= 10 and len({p.id for p in result.posts}) == len(result.posts)
+
+
+async def test_engagement_figures_are_asked_for_and_link_boilerplate_is_dropped(fake_apify, make_source):  # noqa: F811
+    result = await make_source().fetch(request(40))
+    raw = {p["id"]: p for p in generate_posts("SaaS", 40)}
+    assert any(p.upvotes for p in result.posts) and any(p.comment_count for p in result.posts)
+    for post in result.posts:
+        assert post.upvotes == raw[post.id]["score"]
+        assert "Thumbnail:" not in post.text and not post.text.startswith("URL:")
+    assert any(not raw[p.id]["is_self"] for p in result.posts)  # link posts were among them
+
+
+async def test_a_run_that_times_out_keeps_what_it_had_found(fake_apify, make_source):  # noqa: F811
+    fake_apify.outcome = "RUNNING"
+    fake_apify.partial_posts = 4
+
+    result = await make_source(apify_timeout_seconds=1.0).fetch(request(20))
+
+    assert len(result.posts) == 4 and len(fake_apify.aborted) == 1
+    assert any("did not finish" in w and "4 posts" in w for w in result.warnings)
+
+
+async def test_a_run_is_capped_by_its_maximum_charge(fake_apify, make_source):  # noqa: F811
+    await make_source(apify_max_charge_usd=0.25).fetch(request(5))
+    started = next(r for r in fake_apify.requests if r.method == "POST" and r.path.endswith("/runs"))
+    assert float(started.query["maxTotalChargeUsd"]) == 0.25
 
 
 async def test_incremental_collection_keeps_only_newer_posts(fake_apify, make_source):  # noqa: F811

@@ -14,7 +14,9 @@ import logging
 import re
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
+from decimal import Decimal
 from typing import Any
 
 from apify_client import ApifyClientAsync
@@ -72,14 +74,32 @@ class ApifySource:
         )
 
     async def fetch(self, request: FetchRequest, *, on_wait: WaitCallback | None = None) -> FetchResult:
-        settings = self._settings
-        assert settings.apify_token is not None
+        """One actor run per sort (hybrid: new and top, half the budget each), merged."""
         client = self._new_client()
+        self._comments.clear()  # the pipeline read the previous subreddit's threads already
+        posts: dict[str, NormalizedPost] = {}
+        warnings: list[str] = []
+        for sort, share in _sort_shares(request):
+            wanted = replace(request, limit=share)
+            for post in await self._run_once(client, wanted, sort, warnings):
+                posts.setdefault(post.id, post)
+        stats = getattr(client, "_statistics", None)  # apify-client counts requests, retries included
+        ordered = sorted(posts.values(), key=lambda p: p.created_utc, reverse=True)[: request.limit]
+        return FetchResult(posts=ordered, requests=int(getattr(stats, "requests", 0)), warnings=warnings)
+
+    async def _run_once(
+        self, client: ApifyClientAsync, request: FetchRequest, sort: str, warnings: list[str]
+    ) -> list[NormalizedPost]:
+        """One actor run; a run that timed out, was aborted or failed still gives the posts
+        it had found (with a warning), and fails the subreddit only when it found none."""
+        settings = self._settings
         sub = request.subreddit
+        charge = settings.apify_max_charge_usd
         with _translated_errors(sub, client):
             run = await client.actor(settings.apify_actor_id).call(
-                run_input=actor_input(request),
+                run_input=actor_input(request, sort),
                 max_items=_max_items(request),
+                max_total_charge_usd=Decimal(str(charge)) if charge else None,
                 wait_duration=timedelta(seconds=settings.apify_timeout_seconds),
                 logger=None,  # no log streaming: it would hold one more long request per run
             )
@@ -87,20 +107,20 @@ class ApifySource:
             raise SourceError("actor_failed", f"r/{sub}: the Apify run disappeared before it finished")
         if run.status in ("READY", "RUNNING"):
             await _abort(client, run.id)
-        if run.status != "SUCCEEDED":
-            if run.status in _FAILED:
-                raise SourceError(
-                    "actor_failed",
-                    f"r/{sub}: the Apify actor {_FAILED[run.status]} ({run.status_message or 'no message'})",
-                )
-            raise SourceError(
-                "timeout",
-                f"r/{sub}: the Apify run did not finish within {settings.apify_timeout_seconds:.0f}s",
-            )
         with _translated_errors(sub, client):
             posts = await self._read_posts(client, run.default_dataset_id, request)
-        stats = getattr(client, "_statistics", None)  # apify-client counts requests, retries included
-        return FetchResult(posts=posts, requests=int(getattr(stats, "requests", 0)))
+        if run.status == "SUCCEEDED":
+            return posts
+        if run.status in _FAILED:
+            why = f"the Apify actor {_FAILED[run.status]} ({run.status_message or 'no message'})"
+            code = "actor_failed"
+        else:
+            why = f"the Apify run did not finish within {settings.apify_timeout_seconds:.0f}s"
+            code = "timeout"
+        if not posts:
+            raise SourceError(code, f"r/{sub}: {why}")
+        warnings.append(f"r/{sub}: {why}; the {len(posts)} posts it had found are kept")
+        return posts
 
     async def _read_posts(
         self, client: ApifyClientAsync, dataset_id: str, request: FetchRequest
@@ -109,9 +129,6 @@ class ApifySource:
         ``fetch_comments``, which the pipeline calls next for the posts it keeps."""
         posts: dict[str, NormalizedPost] = {}
         comments: dict[str, list[dict[str, Any]]] = {}
-        # The pipeline reads a subreddit's threads before it fetches the next subreddit:
-        # what is left is of posts it did not keep.
-        self._comments.clear()
         newer_than = request.newer_than
         if newer_than is not None and newer_than.tzinfo is None:
             newer_than = newer_than.replace(tzinfo=UTC)
@@ -170,9 +187,24 @@ class ApifySource:
         self._comments.clear()
 
 
-def actor_input(request: FetchRequest) -> dict[str, Any]:
-    """Input for Reddit-scraper actors of the ``trudax/reddit-scraper(-lite)`` family."""
-    sorts = {"fresh": ["new"], "historical": ["top"], "hybrid": ["new", "top"]}[request.mode]
+# Lines the actor writes into a link post's body about its link and media, not the author's words.
+_BOILERPLATE = re.compile(r"^(?:URL|Thumbnail|Images?|Image URLs?):[^\n]*\n?", re.MULTILINE)
+
+
+def _sort_shares(request: FetchRequest) -> list[tuple[str, int]]:
+    """Hybrid asks for the newest posts and the year's top posts in two runs, half each."""
+    if request.mode == "fresh":
+        return [("new", request.limit)]
+    if request.mode == "historical":
+        return [("top", request.limit)]
+    return [("new", -(-request.limit // 2)), ("top", max(1, request.limit // 2))]
+
+
+def actor_input(request: FetchRequest, sort: str | None = None) -> dict[str, Any]:
+    """Input for Reddit-scraper actors of the ``trudax/reddit-scraper(-lite)`` family, one sort
+    per run. ``includeMediaLinks`` is what makes the actor send upvotes, upvote ratio and
+    comment counts (its input schema): without them the success score has nothing to judge."""
+    sorts = [sort] if sort else [_sort_shares(request)[0][0]]
     common: dict[str, Any] = {
         "maxItems": _max_items(request),
         "maxPostCount": request.limit,
@@ -181,6 +213,7 @@ def actor_input(request: FetchRequest) -> dict[str, Any]:
         "skipUserPosts": True,
         "skipCommunity": True,
         "includeNSFW": True,  # the pre-filter decides, with a recorded reason
+        "includeMediaLinks": True,
         "proxy": {"useApifyProxy": True},
     }
     if request.newer_than is not None:
@@ -252,7 +285,7 @@ def _comment_of(item: dict[str, Any], post_id: str) -> NormalizedComment | None:
     created = _parse_time(item.get("createdAt"))
     if not comment_id or created is None:
         return None
-    body = item.get("body") if isinstance(item.get("body"), str) else ""
+    body = _BOILERPLATE.sub("", item.get("body") if isinstance(item.get("body"), str) else "").strip()
     author = item.get("username") if isinstance(item.get("username"), str) else ""
     deleted = body.strip() in REMOVED_BODIES
     return NormalizedComment(
@@ -280,7 +313,7 @@ def from_apify_item(item: dict[str, Any]) -> NormalizedPost | None:
     permalink = str(item.get("url") or f"{REDDIT_WWW}/comments/{post_id}/")
     link = item.get("link") if isinstance(item.get("link"), str) else None
     is_self = not link or link.startswith(permalink)
-    body = item.get("body") if isinstance(item.get("body"), str) else ""
+    body = _BOILERPLATE.sub("", item.get("body") if isinstance(item.get("body"), str) else "").strip()
     author = item.get("username") if isinstance(item.get("username"), str) else None
     ratio = item.get("upVoteRatio")
     return NormalizedPost(
