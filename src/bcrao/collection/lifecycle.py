@@ -168,7 +168,12 @@ async def cancel(session: AsyncSession, runtime: Any, run: CollectionRun) -> Col
 
 async def end_for_deletion(session: AsyncSession, campaign_id: uuid.UUID) -> list[dict[str, Any]]:
     """Mark the campaign's active runs cancelled (before the campaign is deleted with them);
-    return the terminal events to publish once the deletion is committed."""
+    return the terminal events to publish once the deletion is committed.
+
+    The campaign row is locked first, in the order a run's store transaction takes its locks
+    (campaign, then run): the other order deadlocks with a run storing at that moment."""
+    if session.bind.dialect.name == "postgresql":
+        await session.execute(select(Campaign.id).where(Campaign.id == campaign_id).with_for_update())
     runs = list(
         await session.scalars(
             select(CollectionRun).where(
