@@ -235,11 +235,39 @@ class _RunContext:
     async def collect_subreddit(self, step: int, total: int, subreddit: str) -> None:
         self.position = {"subreddit": subreddit, "step": step, "total_steps": total}
         await self.emit("fetching")
+        if hasattr(self.s.source, "fetch_pages"):
+            await self._collect_pages(subreddit)
+            return
         fetched = await self._fetch(subreddit)
         if fetched is None:
             await self._persist_counters()
             await self.emit("fetching")
             return
+        await self._process(subreddit, fetched)
+        self.tally.subreddits_ok += 1
+
+    async def _collect_pages(self, subreddit: str) -> None:
+        """A source that pages (an import) is processed page by page: memory holds one page,
+        however many posts the subreddit has. Engagement is scored within each page."""
+        request = self._request(subreddit, None, None)
+        pages = self.s.source.fetch_pages(request)  # type: ignore[attr-defined]
+        try:
+            async for page in pages:
+                self.tally.warnings.extend(w for w in page.warnings if w not in self.tally.warnings)
+                if page.posts:
+                    await self._process(subreddit, page.posts)
+                await self.emit("fetching")
+        except SourceError as exc:
+            self._record_error(subreddit, exc.code, exc.message)
+            await self._persist_counters()
+            return
+        finally:
+            await pages.aclose()
+        await self._persist_counters()
+        self.tally.subreddits_ok += 1
+
+    async def _process(self, subreddit: str, fetched: list[NormalizedPost]) -> None:
+        """Filter, label, score, store one subreddit's fetched posts, then their comments."""
         self.tally.scraped += len(fetched)
 
         await self.emit("filtering")
@@ -256,7 +284,6 @@ class _RunContext:
 
         await self.emit("storing")
         await self._store(subreddit, fetched, rows, samples)
-        self.tally.subreddits_ok += 1
         await self.emit("storing")
 
         if self.options.comments_per_post > 0 and survivors:
@@ -275,15 +302,7 @@ class _RunContext:
                     mode=self.options.mode,
                     run_id=self.options.run_id,
                 )
-        request = FetchRequest(
-            subreddit=subreddit,
-            keywords=list(self.campaign.keywords),
-            mode=self.options.mode,  # type: ignore[arg-type]
-            limit=self.options.max_posts_per_subreddit,
-            newer_than=newer_than,
-            newer_than_id=newer_than_id,
-            comments_per_post=self.options.comments_per_post,
-        )
+        request = self._request(subreddit, newer_than, newer_than_id)
 
         async def on_wait(seconds: float) -> None:
             await self.emit("rate_limited", wait_seconds=round(seconds, 1))
@@ -299,6 +318,17 @@ class _RunContext:
             return None
         self.tally.warnings.extend(w for w in result.warnings if w not in self.tally.warnings)
         return result.posts
+
+    def _request(self, subreddit: str, newer_than: Any, newer_than_id: str | None) -> FetchRequest:
+        return FetchRequest(
+            subreddit=subreddit,
+            keywords=list(self.campaign.keywords),
+            mode=self.options.mode,  # type: ignore[arg-type]
+            limit=self.options.max_posts_per_subreddit,
+            newer_than=newer_than,
+            newer_than_id=newer_than_id,
+            comments_per_post=self.options.comments_per_post,
+        )
 
     def _record_error(self, subreddit: str, code: str, message: str) -> None:
         self.tally.errors.append({"subreddit": subreddit, "code": code, "message": message})
