@@ -115,7 +115,6 @@ export const campaignView = {
       results.setStats(stats);
       results.setRuns(runs.runs);
       setCollectLabel();
-      loadPreview();
       return { stats, runs };
     }
 
@@ -219,6 +218,10 @@ export const campaignView = {
     }
 
     collectBtn.addEventListener("click", () => startCollection());
+    // The estimate changes with every run (history): asked for at page load and again when
+    // the user reaches for the button, not after each refresh.
+    collectBtn.addEventListener("mouseenter", () => loadPreview());
+    collectBtn.addEventListener("focus", () => loadPreview());
     importBtn.addEventListener("click", () => importInput.click());
     importInput.addEventListener("change", () => { if (importInput.files[0]) importFile(importInput.files[0]); });
 
@@ -247,6 +250,7 @@ export const campaignView = {
         notice, progressSlot, insights.el, results.el, monitorSection({ campaign }).el);
       setCollectLabel();
       results.setQuery(query);
+      loadPreview();
       try {
         const data = await refresh();
         const latest = data && data.runs.runs[0];
