@@ -89,6 +89,8 @@ class Settings(BaseSettings):
     # it; without one, only scrapers on the same machine (loopback peers).
     metrics_token: SecretStr | None = None
     max_body_bytes: int = Field(256 * 1024, ge=1024)
+    # An import's upload (POST /v1/campaigns/{id}/imports) may be this large instead.
+    import_max_bytes: int = Field(2 * 1024**3, ge=1024)
     # Connection bounds of `bcrao serve` (bcrao.server, bcrao.middleware.BodyReadTimeout):
     # a request's headers must be complete this long after its first byte; its body may not
     # pause longer than this; connections idle between requests close after this; and one
@@ -196,6 +198,9 @@ class Settings(BaseSettings):
     apify_max_charge_usd: float | None = Field(
         1.0, gt=0, description="Most an actor run may charge (pay-per-event actors); unset: no cap"
     )
+    # What the actor charges per result (post or comment item), for the cost preview:
+    # trudax/reddit-scraper-lite lists $3.40 per 1,000 results (pay per result).
+    apify_usd_per_result: float = Field(0.0034, ge=0)
 
     # LLM (OpenAI-compatible)
     llm_base_url: str = "https://openrouter.ai/api/v1"

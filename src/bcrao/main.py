@@ -22,6 +22,8 @@ from bcrao.compliance.router import router as compliance_router
 from bcrao.config import Settings, get_settings
 from bcrao.errors import ErrorResponse, install_error_handlers
 from bcrao.health import router as health_router
+from bcrao.imports.router import IMPORT_PATH
+from bcrao.imports.router import router as imports_router
 from bcrao.metrics import install_metrics
 from bcrao.middleware import AccessLog, BodyReadTimeout, BodySizeLimit, RequestId
 from bcrao.migrate import upgrade
@@ -115,6 +117,7 @@ def create_app(settings: Settings | None = None, *, migrate_sqlite: bool = True)
     app.include_router(account_router)
     app.include_router(campaigns_router)
     app.include_router(collection_router)
+    app.include_router(imports_router)
     app.include_router(posts_router)
     app.include_router(corrections_router)
     app.include_router(comments_router)
@@ -133,7 +136,12 @@ def create_app(settings: Settings | None = None, *, migrate_sqlite: bool = True)
             allow_methods=["GET", "POST", "PATCH", "DELETE"],
             allow_headers=["Authorization", "Content-Type", "Last-Event-ID"],
         )
-    app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
+    app.add_middleware(
+        BodySizeLimit,
+        max_bytes=settings.max_body_bytes,
+        large_paths=IMPORT_PATH,
+        large_bytes=settings.import_max_bytes,
+    )
     app.add_middleware(BodyReadTimeout, seconds=settings.http_body_timeout_seconds)
     app.add_middleware(AccessLog)  # inside RequestId, so its lines carry the request id
     app.add_middleware(RequestId)

@@ -13,6 +13,7 @@ import asyncio
 import contextlib
 import json
 import logging
+import re
 import time
 import uuid
 from collections.abc import Awaitable
@@ -38,19 +39,30 @@ async def _send_error(send: Send, status: int, code: str, message: str, *, close
 
 
 class BodySizeLimit:
-    """Refuse bodies over the limit with 413 before they are read into memory."""
+    """Refuse bodies over the limit with 413 before they are read into memory.
 
-    def __init__(self, app: ASGIApp, max_bytes: int) -> None:
+    ``large_paths`` (a pattern of POST paths) may send up to ``large_bytes`` instead: file
+    imports, which stream their body to disk rather than into memory."""
+
+    def __init__(
+        self, app: ASGIApp, max_bytes: int, *, large_paths: str | None = None, large_bytes: int = 0
+    ) -> None:
         self.app = app
         self.max_bytes = max_bytes
+        self.large_paths = re.compile(large_paths) if large_paths else None
+        self.large_bytes = large_bytes
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
+        limit = self.max_bytes
+        large = self.large_paths
+        if large is not None and scope.get("method") == "POST" and large.fullmatch(scope.get("path", "")):
+            limit = self.large_bytes
         for name, value in scope.get("headers", []):
-            if name == b"content-length" and value.isdigit() and int(value) > self.max_bytes:
-                await self._reject(send)
+            if name == b"content-length" and value.isdigit() and int(value) > limit:
+                await self._reject(send, limit)
                 return
         seen = 0
         too_large = started = False
@@ -60,7 +72,7 @@ class BodySizeLimit:
             message = await receive()
             if message["type"] == "http.request":
                 seen += len(message.get("body", b""))
-                if seen > self.max_bytes:
+                if seen > limit:
                     too_large = True
                     raise _TooLarge()
             return message
@@ -77,10 +89,10 @@ class BodySizeLimit:
         with contextlib.suppress(_TooLarge):
             await self.app(scope, limited_receive, guarded_send)
         if too_large and not started:
-            await self._reject(send)
+            await self._reject(send, limit)
 
-    async def _reject(self, send: Send) -> None:
-        await _send_error(send, 413, "PAYLOAD_TOO_LARGE", f"Request body exceeds {self.max_bytes} bytes")
+    async def _reject(self, send: Send, limit: int) -> None:
+        await _send_error(send, 413, "PAYLOAD_TOO_LARGE", f"Request body exceeds {limit} bytes")
 
 
 class _TooLarge(Exception):

@@ -52,9 +52,17 @@ async def start(
     user: User,
     campaign: Campaign,
     options: CollectRequest,
+    source: str | None = None,
+    run_id: uuid.UUID | None = None,
 ) -> CollectionRun:
     run = await service.create_run(
-        session, user=user, campaign=campaign, options=options, settings=runtime.settings
+        session,
+        user=user,
+        campaign=campaign,
+        options=options,
+        settings=runtime.settings,
+        source=source,
+        run_id=run_id,
     )
     # Enqueue only after commit, or a fast worker could look for a run that is not there yet.
     await session.commit()

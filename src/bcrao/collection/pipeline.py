@@ -238,12 +238,43 @@ class _RunContext:
     async def collect_subreddit(self, step: int, total: int, subreddit: str) -> None:
         self.position = {"subreddit": subreddit, "step": step, "total_steps": total}
         await self.emit("fetching")
+        if hasattr(self.s.source, "fetch_pages"):
+            await self._collect_pages(subreddit)
+            return
         fetched = await self._fetch(subreddit)
         if fetched is None:
             await self._persist_counters()
             await self.emit("fetching")
             return
         self.tally.source_status[subreddit] = "ok" if fetched else "empty"
+        await self._process(subreddit, fetched)
+        self.tally.subreddits_ok += 1
+
+    async def _collect_pages(self, subreddit: str) -> None:
+        """A source that pages (an import) is processed page by page: memory holds one page,
+        however many posts the subreddit has. Engagement is scored within each page."""
+        request = self._request(subreddit, None, None)
+        pages = self.s.source.fetch_pages(request)  # type: ignore[attr-defined]
+        found = False
+        try:
+            async for page in pages:
+                self.tally.warnings.extend(w for w in page.warnings if w not in self.tally.warnings)
+                if page.posts:
+                    found = True
+                    await self._process(subreddit, page.posts)
+                await self.emit("fetching")
+        except SourceError as exc:
+            self._record_error(subreddit, exc.status, exc.message)
+            await self._persist_counters()
+            return
+        finally:
+            await pages.aclose()
+        self.tally.source_status[subreddit] = "ok" if found else "empty"
+        await self._persist_counters()
+        self.tally.subreddits_ok += 1
+
+    async def _process(self, subreddit: str, fetched: list[NormalizedPost]) -> None:
+        """Filter, label, score, store one subreddit's fetched posts, then their comments."""
         self.tally.scraped += len(fetched)
 
         await self.emit("filtering")
@@ -260,7 +291,6 @@ class _RunContext:
 
         await self.emit("storing")
         await self._store(subreddit, fetched, rows, samples)
-        self.tally.subreddits_ok += 1
         await self.emit("storing")
 
         if self.options.comments_per_post > 0 and survivors:
@@ -279,15 +309,7 @@ class _RunContext:
                     mode=self.options.mode,
                     run_id=self.options.run_id,
                 )
-        request = FetchRequest(
-            subreddit=subreddit,
-            keywords=list(self.campaign.keywords),
-            mode=self.options.mode,  # type: ignore[arg-type]
-            limit=self.options.max_posts_per_subreddit,
-            newer_than=newer_than,
-            newer_than_id=newer_than_id,
-            comments_per_post=self.options.comments_per_post,
-        )
+        request = self._request(subreddit, newer_than, newer_than_id)
 
         async def on_wait(seconds: float) -> None:
             await self.emit("rate_limited", wait_seconds=round(seconds, 1))
@@ -309,6 +331,17 @@ class _RunContext:
         """The error's ``code`` is the subreddit's source status, its message the words."""
         self.tally.source_status[subreddit] = status
         self.tally.errors.append({"subreddit": subreddit, "code": status, "message": message})
+
+    def _request(self, subreddit: str, newer_than: Any, newer_than_id: str | None) -> FetchRequest:
+        return FetchRequest(
+            subreddit=subreddit,
+            keywords=list(self.campaign.keywords),
+            mode=self.options.mode,  # type: ignore[arg-type]
+            limit=self.options.max_posts_per_subreddit,
+            newer_than=newer_than,
+            newer_than_id=newer_than_id,
+            comments_per_post=self.options.comments_per_post,
+        )
 
     async def _filter(self, posts: Sequence[NormalizedPost]) -> tuple[list[_Survivor], list[dict[str, Any]]]:
         survivors: list[_Survivor] = []

@@ -31,6 +31,7 @@ last two log-scaled so a long or viral post cannot dominate on that alone.
 
 from __future__ import annotations
 
+import hashlib
 import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -188,7 +189,7 @@ class PreFilter:
     def __init__(self, keywords: Sequence[str], *, title_judge: TitleJudge | None = model.keeps) -> None:
         self._keywords = _keyword_phrases(keywords)
         self._keyword_order = tuple(dict.fromkeys(keywords))
-        self._seen: set[str] = set()
+        self._seen: set[bytes] = set()
         self._judge = title_judge
 
     def evaluate(self, post: NormalizedPost) -> FilterDecision:
@@ -225,7 +226,8 @@ class PreFilter:
         ):
             return FilterDecision("non_english", 0.0)
 
-        key = " ".join(tokens)
+        # A digest, not the text: a long import must not keep every kept post's words.
+        key = hashlib.blake2b(" ".join(tokens).encode(), digest_size=16).digest()
         if key in self._seen:
             return FilterDecision("duplicate_text", 0.0)
         self._seen.add(key)

@@ -11,11 +11,12 @@ from fastapi.security import HTTPAuthorizationCredentials
 
 from bcrao.auth.deps import CurrentUser, TokenUserId, bearer, owned_by_caller
 from bcrao.campaigns.deps import OwnedCampaign
-from bcrao.collection import lifecycle, service
+from bcrao.collection import lifecycle, preview, service
 from bcrao.collection.models import CollectionRun
 from bcrao.collection.prefilter import REASONS
 from bcrao.collection.schemas import (
     CollectAccepted,
+    CollectPreview,
     CollectRequest,
     ProgressData,
     RejectedList,
@@ -120,6 +121,22 @@ async def trigger_collection(
         stream_token=runtime.signer.stream_token(user.id, run.id),
         stream_token_expires_in=runtime.settings.stream_token_ttl_seconds,
     )
+
+
+@router.post("/v1/campaigns/{campaign_id}/collect/preview", response_model=CollectPreview)
+async def preview_collection(
+    campaign: OwnedCampaign, session: SessionDep, runtime: RuntimeDep, body: CollectRequest | None = None
+) -> CollectPreview:
+    """What the collect body would cost: Reddit requests, minutes, LLM and Apify spend.
+    Nothing is started and the plan's allowance is not touched."""
+    estimate = await preview.preview(
+        session,
+        campaign=campaign,
+        options=body or CollectRequest(),
+        settings=runtime.settings,
+        redis=runtime.redis,
+    )
+    return CollectPreview.model_validate(estimate)
 
 
 @router.get("/v1/collection/{task_id}", response_model=RunOut)

@@ -23,6 +23,7 @@ from bcrao.collection.models import CollectionRun
 from bcrao.collection.pipeline import CampaignSnapshot, CollectionService, RunCancelled, RunOptions
 from bcrao.config import ClassifierName, Settings
 from bcrao.db import session_scope, utcnow
+from bcrao.imports.source import IMPORT_SOURCE, ImportSource, index_path
 from bcrao.progress.bus import ProgressBus
 from bcrao.sources.base import PostSource
 
@@ -108,6 +109,8 @@ async def execute_run(
                 # died. Only a later look can tell, so the caller should try again.
                 raise RunBusy(run_id)
             log.info("run %s not claimable (finished, cancelled or deleted)", run_id)
+            if current is None or current.status not in ("queued", "running"):
+                _drop_import(settings, run_id)  # e.g. an import cancelled while queued
             return None
         run = await session.get(CollectionRun, run_id)
         campaign = (
@@ -131,6 +134,7 @@ async def execute_run(
         # The user's own model (their corrections), read once per run.
         offline = await personal.classifier_for_user(session, user_id=campaign.user_id, settings=settings)
         attempt = run.attempts
+        imported = run.source == IMPORT_SOURCE
         if attempt > 1:
             log.warning("run %s resumed (attempt %s): its executor was lost", run_id, attempt)
 
@@ -158,6 +162,9 @@ async def execute_run(
         heartbeat_every=min(5.0, settings.heartbeat_lost_seconds / 4),
         attempt=attempt,
     )
+    if imported:
+        # An import run reads its uploaded file's index, whatever source is configured.
+        source = ImportSource(index_path(settings.data_dir, run_id))
     pipeline = CollectionService(
         sessionmaker=sessionmaker,
         source=source,
@@ -190,6 +197,8 @@ async def execute_run(
         # Nothing here may need the database: it may be what just failed.
         status, columns = "failed", {}
         failure = {"subreddit": "", "code": "internal_error", "message": _failure_message(exc)}
+    if imported:
+        await source.aclose()
     finished = await lifecycle.finish(
         sessionmaker,
         bus,
@@ -199,6 +208,8 @@ async def execute_run(
         add_error=failure,
         retry_seconds=settings.run_finish_retry_seconds,
     )
+    if imported:
+        _drop_import(settings, run_id)  # the run has ended, one way or another
     if finished:
         await hooks.run_finished(
             settings=settings,
@@ -214,6 +225,11 @@ GAVE_UP = (
     "The collection stopped its worker {n} times in a row (it may need more memory than the worker has);"
     " it was not tried again. The posts stored before that are kept"
 )
+
+
+def _drop_import(settings: Settings, run_id: uuid.UUID) -> None:
+    """The uploaded file's index is needed only until its run ends."""
+    index_path(settings.data_dir, run_id).unlink(missing_ok=True)
 
 
 def _failure_message(exc: Exception) -> str:

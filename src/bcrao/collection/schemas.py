@@ -167,3 +167,37 @@ def event_stream_doc() -> dict[str, Any]:
         },
         204: {"description": "Resume id at or after the terminal event: nothing more to send"},
     }
+
+
+class PreviewRequests(BaseModel):
+    listings: int
+    comments: int
+    total: int = Field(description="Requests the run spends: listings + comments")
+    deletion_checks: int = Field(
+        0, description="Compliance re-checks of stored posts (100 per request); not part of the run"
+    )
+
+
+class PreviewLLM(BaseModel):
+    calls: int
+    tokens: int
+    usd: float
+
+
+class PreviewApify(BaseModel):
+    results: int
+    usd: float
+
+
+class PreviewBudget(BaseModel):
+    remaining: int | None = Field(description="Requests left in the current window (null: unknown)")
+    resets_at: datetime | None
+
+
+class CollectPreview(BaseModel):
+    source: str
+    requests: PreviewRequests
+    minutes: float
+    llm: PreviewLLM
+    apify: PreviewApify
+    budget: PreviewBudget

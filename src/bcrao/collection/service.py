@@ -49,6 +49,29 @@ async def runs_remaining(session: AsyncSession, *, user: User, settings: Setting
     return max(0, limit - used)
 
 
+async def check_can_start(
+    session: AsyncSession, *, user: User, campaign: Campaign, settings: Settings
+) -> None:
+    """What ``create_run`` would refuse, asked before slow work (reading an uploaded file)
+    so the caller hears it first; ``create_run`` still decides."""
+    if campaign.status == "archived":
+        raise ValidationFailed(
+            "status", "Archived campaigns cannot be collected; set the status to active first"
+        )
+    active = await session.scalar(
+        select(CollectionRun.id).where(
+            CollectionRun.campaign_id == campaign.id, CollectionRun.status.in_(ACTIVE_STATUSES)
+        )
+    )
+    if active is not None:
+        raise CollectionInProgress(str(active))
+    limit = settings.runs_per_week(user.plan)
+    if limit:
+        used, oldest = await weekly_usage(session, user_id=user.id)
+        if used >= limit:
+            raise PlanLimitReached(limit, (oldest or utcnow()) + WINDOW)
+
+
 async def create_run(
     session: AsyncSession,
     *,
@@ -57,8 +80,12 @@ async def create_run(
     options: CollectRequest,
     settings: Settings,
     enforce_plan: bool = True,
+    source: str | None = None,
+    run_id: uuid.UUID | None = None,
 ) -> CollectionRun:
-    """A queued run; the plan allowance is skipped only for operators at the terminal."""
+    """A queued run; the plan allowance is skipped only for operators at the terminal.
+    ``source`` overrides the configured one (an import); ``run_id`` is given when a file
+    named after the run must exist before the run does."""
     if campaign.status == "archived":
         raise ValidationFailed(
             "status", "Archived campaigns cannot be collected; set the status to active first"
@@ -72,10 +99,11 @@ async def create_run(
         if used >= limit:
             raise PlanLimitReached(limit, (oldest or utcnow()) + WINDOW)
     run = CollectionRun(
+        **({"id": run_id} if run_id is not None else {}),
         campaign_id=campaign.id,
         user_id=user.id,
         status="queued",
-        source=settings.source.value,
+        source=source or settings.source.value,
         classifier=settings.classifier.value,
         mode=options.mode,
         max_posts_per_subreddit=options.max_posts_per_subreddit,

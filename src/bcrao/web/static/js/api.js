@@ -53,14 +53,15 @@ export function queryString(params) {
 
 async function request(path, { method = "GET", body, query, auth = true, raw = false } = {}) {
   const headers = { Accept: "application/json" };
-  if (body !== undefined) headers["Content-Type"] = "application/json";
+  const form = body instanceof FormData; // a file upload: the browser sets the multipart type
+  if (body !== undefined && !form) headers["Content-Type"] = "application/json";
   if (auth && session.token) headers.Authorization = "Bearer " + session.token;
   let res;
   try {
     res = await fetch(path + queryString(query), {
       method,
       headers,
-      body: body === undefined ? undefined : JSON.stringify(body),
+      body: body === undefined || form ? body : JSON.stringify(body),
       credentials: "omit",
       cache: "no-store",
     });
@@ -88,6 +89,8 @@ export const api = {
   patch: (path, body) => request(path, { method: "PATCH", body }),
   put: (path, body) => request(path, { method: "PUT", body }),
   del: (path) => request(path, { method: "DELETE" }),
+  /** POST a FormData (multipart), e.g. a file to import. */
+  upload: (path, formData) => request(path, { method: "POST", body: formData }),
 
   signup: (email, password) => request("/v1/auth/signup", { method: "POST", body: { email, password }, auth: false }),
   login: (email, password) => request("/v1/auth/login", { method: "POST", body: { email, password }, auth: false }),

@@ -30,6 +30,12 @@ export const campaignView = {
     let remaining; // runs_remaining_this_week; null = unlimited
     let unmounted = false;
     const collectBtn = h("button", { type: "button", class: "btn btn-primary", dataset: { testid: "collect" } }, icon("play"), "Start collection");
+    const preview = h("p", { class: "muted collect-preview", dataset: { testid: "collect-preview" } });
+    const importInput = h("input", {
+      type: "file", accept: ".jsonl,.ndjson,.json,.csv,.zst,.gz", hidden: true, dataset: { testid: "import-file" },
+    });
+    const importBtn = h("button", { type: "button", class: "btn btn-secondary", dataset: { testid: "import" },
+      title: "JSONL or CSV of Reddit posts and comments, Reddit's export, or an archive file (.zst)" }, "Import a file");
     const notice = h("div", { class: "notice-slot" });
     const progressSlot = h("div", { class: "progress-slot" });
 
@@ -48,11 +54,54 @@ export const campaignView = {
       const left = remaining === null || remaining === undefined ? "" : hasRuns ? ` (${remaining} left)` : ` (${remaining} left this week)`;
       collectBtn.replaceChildren(icon("play"), active ? "Collecting…" : verb + left);
       collectBtn.disabled = active || campaign.status === "archived";
+      importBtn.disabled = collectBtn.disabled;
       collectBtn.title = campaign.status === "archived" ? "Archived campaigns cannot be collected. Restore it first." : "";
     }
 
     function showNotice(kind, ...content) {
       notice.replaceChildren(h("div", { class: `alert alert-${kind}`, role: kind === "error" ? "alert" : "status" }, ...content));
+    }
+
+    // What the next collection would cost, shown before "Start": advice, so a failure is silent.
+    async function loadPreview() {
+      try {
+        const p = await api.post(`/v1/campaigns/${id}/collect/preview`, {});
+        if (unmounted) return;
+        const parts = [];
+        if (p.requests.total > 0) {
+          parts.push(`≈ ${num(p.requests.total)} Reddit requests (${num(p.requests.listings)} listings, ${num(p.requests.comments)} comments)`);
+          parts.push(p.minutes < 1 ? "under a minute" : `≈ ${p.minutes} min`);
+        } else if (p.source === "sample") {
+          parts.push("Offline sample data: no Reddit requests");
+        }
+        if (p.llm.calls > 0) parts.push(`${num(p.llm.calls)} LLM calls ≈ $${p.llm.usd.toFixed(3)}`);
+        if (p.apify.results > 0) parts.push(`${num(p.apify.results)} Apify results ≈ $${p.apify.usd.toFixed(2)}`);
+        if (p.budget.remaining !== null) parts.push(`${num(p.budget.remaining)} requests left in this window`);
+        preview.textContent = parts.join(" · ");
+      } catch {
+        preview.textContent = "";
+      }
+    }
+
+    async function importFile(file) {
+      notice.replaceChildren();
+      importBtn.disabled = collectBtn.disabled = true;
+      importBtn.textContent = "Importing…";
+      const form = new FormData();
+      form.append("file", file, file.name);
+      try {
+        const res = await api.upload(`/v1/campaigns/${id}/imports`, form);
+        attach(res.task_id, res.progress_url, res.stream_token);
+      } catch (err) {
+        if (!(err instanceof ApiError)) throw err;
+        // A bad line: the message names it (details.line) and says nothing was imported.
+        showNotice(err.status === 422 ? "error" : "warning", err.message);
+        setCollectLabel();
+      } finally {
+        importBtn.textContent = "Import a file";
+        importBtn.disabled = active || campaign.status === "archived";
+        importInput.value = "";
+      }
     }
 
     async function refresh() {
@@ -169,6 +218,12 @@ export const campaignView = {
     }
 
     collectBtn.addEventListener("click", () => startCollection());
+    // The estimate changes with every run (history): asked for at page load and again when
+    // the user reaches for the button, not after each refresh.
+    collectBtn.addEventListener("mouseenter", () => loadPreview());
+    collectBtn.addEventListener("focus", () => loadPreview());
+    importBtn.addEventListener("click", () => importInput.click());
+    importInput.addEventListener("change", () => { if (importInput.files[0]) importFile(importInput.files[0]); });
 
     (async () => {
       try {
@@ -191,10 +246,11 @@ export const campaignView = {
       });
       page.replaceChildren(
         h("a", { class: "back-link", href: "#/campaigns" }, icon("back"), "All campaigns"),
-        header(campaign, collectBtn),
+        header(campaign, collectBtn, importBtn, importInput, preview),
         notice, progressSlot, insights.el, results.el, monitorSection({ campaign }).el);
       setCollectLabel();
       results.setQuery(query);
+      loadPreview();
       try {
         const data = await refresh();
         const latest = data && data.runs.runs[0];
@@ -223,7 +279,7 @@ export const campaignView = {
   },
 };
 
-function header(c, collectBtn) {
+function header(c, collectBtn, importBtn, importInput, preview) {
   return h("header", { class: "campaign-head card" },
     h("div", { class: "campaign-head-main" },
       h("div", { class: "campaign-title-row" },
@@ -236,5 +292,7 @@ function header(c, collectBtn) {
           h("ul", { class: "tag-list" }, ...c.keywords.map((k) => h("li", { class: "tag tag-muted" }, k)))))),
     h("div", { class: "campaign-head-actions" },
       collectBtn,
-      h("a", { class: "btn btn-secondary", href: `#/campaigns/${c.id}/edit` }, "Edit")));
+      importBtn, importInput,
+      h("a", { class: "btn btn-secondary", href: `#/campaigns/${c.id}/edit` }, "Edit"),
+      preview));
 }
