@@ -74,6 +74,11 @@ def test_schedule_and_alert_then_the_delivery_log(page, server: Server, receiver
     row.wait_for()
     assert row.get_attribute("data-status") == "sent"
     assert "HTTP 200" in row.inner_text()
+    compliance = page.locator("[data-testid=compliance]")
+    page.wait_for_function(
+        "() => document.querySelector('[data-testid=compliance]').textContent.includes('purged')"
+    )
+    assert "0 deleted or removed items purged" in compliance.inner_text()
     page.locator(".monitor-section").scroll_into_view_if_needed()
     page.screenshot(path=str(screenshots / "monitoring-desktop.png"))
     assert not page.js_errors, page.js_errors

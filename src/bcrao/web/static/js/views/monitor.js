@@ -3,7 +3,7 @@
 
 import { api } from "../api.js";
 import { h } from "../dom.js";
-import { ARCHETYPE_LABEL, dateTime } from "../format.js";
+import { ARCHETYPE_LABEL, dateTime, num } from "../format.js";
 import { toast } from "../toast.js";
 
 const EVERY = [["off", "Off"], ["1h", "Every hour"], ["6h", "Every 6 hours"], ["24h", "Every day"], ["7d", "Every week"]];
@@ -14,6 +14,7 @@ export function monitorSection({ campaign }) {
   const every = h("select", { id: "schedule-every", "aria-label": "Collect automatically" }, ...EVERY.map(([v, l]) => h("option", { value: v }, l)));
   const scheduleInfo = h("p", { class: "muted small", dataset: { testid: "schedule-info" }, "aria-live": "polite" });
   const list = h("ul", { class: "alert-list", dataset: { testid: "alerts" } });
+  const compliance = h("p", { class: "muted small", dataset: { testid: "compliance" } });
   const form = alertForm(campaign, (created) => {
     if (created.secret) {
       secretBox.replaceChildren(h("div", { class: "alert alert-info", role: "status", dataset: { testid: "alert-secret" } },
@@ -27,7 +28,8 @@ export function monitorSection({ campaign }) {
     h("h2", { id: "monitor-h", class: "card-title" }, "Monitoring"),
     h("div", { class: "control" }, h("label", { for: "schedule-every", class: "control-label" }, "Collect automatically"), every),
     scheduleInfo,
-    h("h3", { class: "monitor-sub" }, "Alerts"), list, secretBox, form);
+    h("h3", { class: "monitor-sub" }, "Alerts"), list, secretBox, form,
+    h("h3", { class: "monitor-sub" }, "Deleted on Reddit, deleted here"), compliance);
 
   function showSchedule(s) {
     every.value = s.every;
@@ -61,8 +63,22 @@ export function monitorSection({ campaign }) {
     }
   }
 
+  async function loadCompliance() {
+    try {
+      const c = await api.get(`/v1/campaigns/${campaign.id}/compliance`);
+      const parts = [c.checked ? `${num(c.checked)} checks of stored posts on Reddit` : "No post has been checked on Reddit yet"];
+      parts.push(`${num(c.purged)} deleted or removed item${c.purged === 1 ? "" : "s"} purged`);
+      if (c.last_checked_at) parts.push(`last check ${dateTime(c.last_checked_at)}`);
+      if (c.next_check_at) parts.push(`next ${dateTime(c.next_check_at)}`);
+      compliance.textContent = parts.join(" · ") + ".";
+    } catch (err) {
+      compliance.textContent = "The deletion checks could not be read: " + err.message;
+    }
+  }
+
   showSchedule(campaign.schedule || { every: "off" });
   loadAlerts();
+  loadCompliance();
   return { el, refresh: loadAlerts };
 }
 
