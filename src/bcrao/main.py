@@ -18,6 +18,7 @@ from bcrao.auth.router import router as auth_router
 from bcrao.campaigns.router import router as campaigns_router
 from bcrao.collection.router import router as collection_router
 from bcrao.comments.router import router as comments_router
+from bcrao.compliance.router import CHECKS
 from bcrao.compliance.router import router as compliance_router
 from bcrao.config import Settings, get_settings
 from bcrao.errors import ErrorResponse, install_error_handlers
@@ -27,6 +28,7 @@ from bcrao.imports.router import router as imports_router
 from bcrao.metrics import install_metrics
 from bcrao.middleware import AccessLog, BodyReadTimeout, BodySizeLimit, RequestId
 from bcrao.migrate import upgrade
+from bcrao.monitoring.delivery import LOCAL as DELIVERIES
 from bcrao.monitoring.loop import monitoring_loop
 from bcrao.monitoring.router import router as alerts_router
 from bcrao.monitoring.router import unsubscribe_router
@@ -37,7 +39,7 @@ from bcrao.sources.router import router as sources_router
 from bcrao.subreddits.router import router as subreddits_router
 from bcrao.tasks.executors import make_executor
 from bcrao.tasks.reaper import reap_stale_runs, reaper_loop
-from bcrao.themes.compute import stop_local_themes
+from bcrao.themes.compute import LOCAL as THEMES
 from bcrao.themes.router import router as themes_router
 from bcrao.web.router import mount_web
 
@@ -99,7 +101,8 @@ def create_app(settings: Settings | None = None, *, migrate_sqlite: bool = True)
                 with contextlib.suppress(asyncio.CancelledError):
                     await task
             await runtime.aclose()  # runs end first: their followers may start theme work
-            await stop_local_themes()
+            for background in (THEMES, DELIVERIES, CHECKS):  # in-process work a run or request started
+                await background.stop()
 
     app = FastAPI(
         title="BC-RAO Collector",

@@ -2,19 +2,19 @@
 
 from __future__ import annotations
 
-import asyncio
 from datetime import datetime
 
 from fastapi import APIRouter, status
 from pydantic import BaseModel, Field
 
+from bcrao.background import BackgroundTasks
 from bcrao.campaigns.deps import OwnedCampaign
 from bcrao.compliance import sync
 from bcrao.deps import RuntimeDep, SessionDep
 from bcrao.sources.factory import make_source
 
 router = APIRouter(prefix="/v1/campaigns/{campaign_id}/compliance", tags=["compliance"])
-_CHECKS: set[asyncio.Task[None]] = set()
+CHECKS = BackgroundTasks()
 
 
 class ComplianceOut(BaseModel):
@@ -50,13 +50,9 @@ async def check_now(campaign: OwnedCampaign, runtime: RuntimeDep) -> CheckAccept
         finally:
             await source.aclose()
 
-    task = asyncio.create_task(run(), name=f"compliance-{campaign.id}")
-    _CHECKS.add(task)
-    task.add_done_callback(_CHECKS.discard)
+    CHECKS.start(run(), name=f"compliance-{campaign.id}")
     return CheckAccepted()
 
 
 async def wait_for_checks() -> None:
-    loop = asyncio.get_running_loop()
-    if pending := {t for t in _CHECKS if t.get_loop() is loop and not t.done()}:
-        await asyncio.wait(pending)
+    await CHECKS.wait()

@@ -24,9 +24,9 @@ from email.utils import parseaddr
 from typing import Any
 
 import httpx
-from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from bcrao.background import BackgroundTasks
 from bcrao.campaigns.models import Campaign
 from bcrao.collection.models import RawPost
 from bcrao.config import Executor, Settings
@@ -39,7 +39,7 @@ from bcrao.themes.models import ThemeSet
 log = logging.getLogger("bcrao.alerts")
 
 DELIVER_TASK = "bcrao.tasks.monitoring.deliver_alert"
-_LOCAL_TASKS: set[asyncio.Task[Any]] = set()
+LOCAL = BackgroundTasks()  # deliveries sent by this process (local mode)
 _ARCHETYPE_NAMES = {
     "Journey": "Journey",
     "ProblemSolution": "Problem / Solution",
@@ -274,11 +274,7 @@ async def dispatch(
         await asyncio.to_thread(_send_tasks, settings, delivery_ids)
         return
     for delivery_id in delivery_ids:
-        task = asyncio.create_task(
-            deliver(settings, sessionmaker, delivery_id), name=f"delivery-{delivery_id}"
-        )
-        _LOCAL_TASKS.add(task)
-        task.add_done_callback(_LOCAL_TASKS.discard)
+        LOCAL.start(deliver(settings, sessionmaker, delivery_id), name=f"delivery-{delivery_id}")
 
 
 def _send_tasks(settings: Settings, delivery_ids: list[uuid.UUID]) -> None:
@@ -293,16 +289,4 @@ def _send_tasks(settings: Settings, delivery_ids: list[uuid.UUID]) -> None:
 
 
 async def wait_for_local() -> None:
-    loop = asyncio.get_running_loop()
-    pending = {t for t in _LOCAL_TASKS if t.get_loop() is loop and not t.done()}
-    if pending:
-        await asyncio.wait(pending)
-
-
-async def latest_delivery(session: AsyncSession, alert_id: uuid.UUID) -> AlertDelivery | None:
-    return await session.scalar(
-        select(AlertDelivery)
-        .where(AlertDelivery.alert_id == alert_id)
-        .order_by(AlertDelivery.created_at.desc())
-        .limit(1)
-    )
+    await LOCAL.wait()

@@ -12,11 +12,11 @@ from __future__ import annotations
 import asyncio
 import logging
 import uuid
-from typing import Any
 
 from sqlalchemy import delete, func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from bcrao.background import BackgroundTasks
 from bcrao.collection.models import RawPost
 from bcrao.collection.store import dialect_insert
 from bcrao.comments.models import RawComment
@@ -32,7 +32,7 @@ log = logging.getLogger("bcrao.themes")
 ANALYSIS_TASK = "bcrao.tasks.analysis.compute_themes"
 COMMENTS_PER_POST = 10  # the best-voted comments of a post join its document
 INSERT_BATCH = 2000
-_LOCAL_TASKS: set[asyncio.Task[None]] = set()  # kept referenced until done
+LOCAL = BackgroundTasks()  # in-process computations (local mode)
 
 
 def version_key(version: tuple[int, int, int]) -> str:
@@ -160,9 +160,7 @@ async def request_themes(
     if settings.effective_executor is Executor.celery:
         await asyncio.to_thread(_send_analysis_task, settings, campaign_id)
         return
-    task = asyncio.create_task(compute_themes(sessionmaker, campaign_id), name=f"themes-{campaign_id}")
-    _LOCAL_TASKS.add(task)
-    task.add_done_callback(_LOCAL_TASKS.discard)
+    LOCAL.start(compute_themes(sessionmaker, campaign_id), name=f"themes-{campaign_id}")
 
 
 def _send_analysis_task(settings: Settings, campaign_id: uuid.UUID) -> None:
@@ -188,25 +186,6 @@ async def follow_run(
         await request_themes(settings, sessionmaker, campaign_id)
 
 
-async def wait_for_local() -> Any:
+async def wait_for_local() -> None:
     """Let in-process computations finish (tests)."""
-    if pending := _this_loops_tasks():
-        await asyncio.wait(pending)
-
-
-async def stop_local_themes(grace_seconds: float = 10.0) -> None:
-    """At shutdown: a few seconds to finish, then stop waiting (a stopped computation leaves
-    the themes ``computing``; the next read after ``ABANDONED_AFTER`` starts it again)."""
-    pending = _this_loops_tasks()
-    if not pending:
-        return
-    _, late = await asyncio.wait(pending, timeout=grace_seconds)
-    for task in late:
-        task.cancel()
-    if late:
-        await asyncio.wait(late)
-
-
-def _this_loops_tasks() -> set[asyncio.Task[None]]:
-    loop = asyncio.get_running_loop()
-    return {t for t in _LOCAL_TASKS if t.get_loop() is loop and not t.done()}
+    await LOCAL.wait()
