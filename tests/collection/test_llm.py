@@ -128,6 +128,16 @@ async def test_a_provider_without_structured_outputs_gets_json_mode(fake_llm, ma
     assert [c.response_format["type"] for c in fake_llm.calls] == ["json_schema", "json_object"]
 
 
+async def test_a_server_that_refuses_max_completion_tokens_still_classifies(fake_llm, make_classifier):  # noqa: F811
+    fake_llm.reject_max_completion_tokens = True
+
+    result = await make_classifier().classify_many(posts(3))
+
+    assert all(used for _, used in result.results) and result.fallbacks == 0
+    limits = [("max_completion_tokens" in c.extra, "max_tokens" in c.extra) for c in fake_llm.calls]
+    assert limits == [(True, False), (False, True)]  # asked once, then the older parameter
+
+
 @pytest.mark.parametrize(
     ("mode", "error"),
     [

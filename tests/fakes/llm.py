@@ -45,6 +45,8 @@ class FakeLLM:
         self.stall_seconds = stall_seconds
         self.mode: Mode = "good"
         self.reject_json_schema = False  # answer json_schema requests with a 400, like providers without it
+        # Answer max_completion_tokens with a 400, like older OpenAI-compatible servers.
+        self.reject_max_completion_tokens = False
         # Usage is reported with this count; a bench may plug in a real tokenizer.
         self.count_tokens: Callable[[str], int] = lambda text: max(1, len(text) // 4)
         self.requests: list[LoggedRequest] = []
@@ -124,6 +126,18 @@ class FakeLLM:
                 )
             )
         response_format = body.get("response_format") or {}
+        if self.reject_max_completion_tokens and "max_completion_tokens" in body:
+            return web.json_response(
+                {
+                    "error": {
+                        "message": "Unrecognized request argument supplied: max_completion_tokens",
+                        "type": "invalid_request_error",
+                        "param": "max_completion_tokens",
+                        "code": None,
+                    }
+                },
+                status=400,
+            )
         if self.reject_json_schema and response_format.get("type") == "json_schema":
             return web.json_response(
                 {

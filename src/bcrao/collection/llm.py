@@ -162,6 +162,7 @@ class LLMClassifier:
         self._max_retries = max_retries
         # Cleared the first time the provider refuses ``json_schema``; JSON mode from then on.
         self._schema_supported = True
+        self._legacy_max_tokens = False  # the server refused max_completion_tokens once
 
     async def classify_many(self, posts: Sequence[NormalizedPost]) -> LLMBatchResult:
         """Label every post, at most ``llm_concurrency`` requests in flight at a time."""
@@ -210,13 +211,25 @@ class LLMClassifier:
         return result
 
     async def _complete(self, client: AsyncOpenAI, messages: Any, *, schema: bool, posts: int) -> Any:
-        return await client.chat.completions.create(
-            model=self._settings.llm_model,
-            messages=messages,
-            response_format=ANSWER_SCHEMA if schema else JSON_MODE,  # type: ignore[arg-type]
-            temperature=0,
-            max_completion_tokens=max_completion_tokens(posts),
+        """``max_completion_tokens`` (reasoning models refuse ``max_tokens``); a server that
+        does not know it yet gets ``max_tokens``, from then on."""
+        limit = max_completion_tokens(posts)
+        options: dict[str, Any] = (
+            {"max_tokens": limit} if self._legacy_max_tokens else {"max_completion_tokens": limit}
         )
+        try:
+            return await client.chat.completions.create(
+                model=self._settings.llm_model,
+                messages=messages,
+                response_format=ANSWER_SCHEMA if schema else JSON_MODE,  # type: ignore[arg-type]
+                temperature=0,
+                **options,
+            )
+        except openai.BadRequestError as exc:
+            if self._legacy_max_tokens or not _refuses_param(exc, "max_completion_tokens"):
+                raise
+            self._legacy_max_tokens = True
+            return await self._complete(client, messages, schema=schema, posts=posts)
 
     def _client(self) -> AsyncOpenAI:
         assert self._settings.llm_api_key is not None
@@ -298,6 +311,13 @@ def _posts_prompt(posts: Sequence[NormalizedPost]) -> str:
             body = body[:MAX_BODY_CHARS] + " [...]"
         items.append({"id": str(n), "subreddit": post.subreddit, "title": post.title, "body": body})
     return json.dumps({"posts": items}, ensure_ascii=False)
+
+
+def _refuses_param(exc: openai.BadRequestError, name: str) -> bool:
+    body = exc.body if isinstance(exc.body, dict) else {}
+    error = body.get("error", body) if isinstance(body, dict) else {}
+    text = f"{error.get('param', '')} {error.get('message', '')}" if isinstance(error, dict) else ""
+    return name in text
 
 
 def _refuses_schema(exc: openai.BadRequestError) -> bool:
