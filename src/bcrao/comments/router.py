@@ -13,7 +13,7 @@ from bcrao.comments import export, service
 from bcrao.comments.schemas import CommentList, CommentOrder
 from bcrao.deps import RuntimeDep, SessionDep
 from bcrao.errors import ErrorResponse
-from bcrao.posts.export import MEDIA_TYPES, filename_for
+from bcrao.posts.export import download, filename_for
 from bcrao.posts.schemas import ExportFormat, PostFiltersDep
 
 router = APIRouter(prefix="/v1/campaigns/{campaign_id}", tags=["comments"])
@@ -69,11 +69,4 @@ async def export_comments(
         filters=filters.for_campaign(campaign.noise_posts),
         fmt=fmt,
     )
-    return StreamingResponse(
-        body,
-        media_type=MEDIA_TYPES[fmt],
-        headers={
-            "Content-Disposition": f'attachment; filename="{filename_for(campaign.name, fmt, "comments")}"',
-            "Cache-Control": "no-store",
-        },
-    )
+    return download(body, fmt, filename_for(campaign.name, fmt, "comments"))

@@ -19,6 +19,7 @@ from collections.abc import AsyncIterator, Callable, Iterable
 from datetime import datetime
 from typing import Any
 
+from fastapi.responses import StreamingResponse
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bcrao.db import core_execute
@@ -30,6 +31,15 @@ CSV_BOM = "\ufeff"  # lets spreadsheet apps detect UTF-8
 _FORMULA_START = "=+-@\t\r"
 LIST_SEPARATOR = "; "  # a list field in one CSV cell: archetype_reasons, matched_keywords
 MEDIA_TYPES = {"csv": "text/csv; charset=utf-8", "jsonl": "application/x-ndjson; charset=utf-8"}
+
+
+def download(body: AsyncIterator[bytes], fmt: str, filename: str) -> StreamingResponse:
+    """A streamed file download (posts or comments) in ``fmt``."""
+    return StreamingResponse(
+        body,
+        media_type=MEDIA_TYPES[fmt],
+        headers={"Content-Disposition": f'attachment; filename="{filename}"', "Cache-Control": "no-store"},
+    )
 
 
 def filename_for(campaign_name: str, fmt: str, what: str = "posts") -> str:

@@ -67,12 +67,7 @@ async def export_posts(
         filters=filters.for_campaign(campaign.noise_posts),
         fmt=fmt,
     )
-    filename = export.filename_for(campaign.name, fmt)
-    return StreamingResponse(
-        body,
-        media_type=export.MEDIA_TYPES[fmt],
-        headers={"Content-Disposition": f'attachment; filename="{filename}"', "Cache-Control": "no-store"},
-    )
+    return export.download(body, fmt, export.filename_for(campaign.name, fmt))
 
 
 @router.get("/posts/{post_id}", response_model=PostDetail)
