@@ -156,8 +156,11 @@ def test_founder_flow(page, server: Server, screenshots: Path, tmp_path: Path) -
     ).json()
     assert expected["total"] > 0
     count_label = f"{expected['total']} post" if expected["total"] == 1 else f"{expected['total']} posts"
+    # The server is theming the run's posts meanwhile (CPU in the same process): allow for it.
     page.wait_for_function(
-        "t => document.querySelector('[data-testid=result-count]').textContent.startsWith(t)", arg=count_label
+        "t => document.querySelector('[data-testid=result-count]').textContent.startsWith(t)",
+        arg=count_label,
+        timeout=45_000,
     )
     cards = page.locator(".post-card")
     page.wait_for_function("() => !document.querySelector('.post-grid').classList.contains('is-loading')")
