@@ -4,7 +4,7 @@
 import { api, ApiError } from "../api.js";
 import { h, icon } from "../dom.js";
 import { dateTime, num, STATUS_LABEL, sub } from "../format.js";
-import { navigate } from "../router.js";
+import { navigate, parseHash } from "../router.js";
 import { ProgressStream } from "../sse.js";
 import { toast } from "../toast.js";
 import { progressPanel } from "./progress.js";
@@ -209,7 +209,10 @@ export const campaignView = {
     }
 
     function onFilter(changes) {
-      const next = readFilters(query);
+      // Merge into the address bar as it is now, not into the last query this view was told
+      // about: two quick choices (an archetype, then a score) arrive before the first
+      // hashchange has been handled, and the second must not drop the first.
+      const next = readFilters(parseHash().query);
       for (const [k, v] of Object.entries(changes)) {
         if (v === "" || v === null || v === undefined) delete next[k];
         else next[k] = String(v);
