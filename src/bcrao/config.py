@@ -156,6 +156,13 @@ class Settings(BaseSettings):
     run_finish_retry_seconds: float = Field(600.0, ge=0)
     progress_ttl_seconds: int = Field(24 * 3600, ge=1, description="Progress history kept after a run ends")
     progress_maxlen: int = Field(10_000, ge=100)
+    # What an API process holds in memory per watched run (older events come from Redis).
+    progress_memory_tail: int = Field(200, ge=10)
+    # A watched run silent this long is re-read from its stream (a lost pub/sub message).
+    progress_sweep_seconds: float = Field(5.0, gt=0)
+    # Commands take ~0.1 ms on a LAN, so a few connections carry thousands a second; one of
+    # them is the progress subscription of an API process.
+    redis_max_connections: int = Field(4, ge=2, description="Redis connections per process (a bounded pool)")
     reaper_interval_seconds: float = Field(30.0, gt=0)
     celery_visibility_timeout: int = Field(
         3600, ge=1, description="Seconds before an unacked task is redelivered"

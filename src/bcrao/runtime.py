@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from redis.asyncio import Redis
+from redis.asyncio import BlockingConnectionPool, Redis
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from bcrao.auth.ratelimit import AttemptCounter, MemoryAttemptCounter, RedisAttemptCounter
@@ -33,7 +33,6 @@ class Runtime:
     stream_slots: StreamSlots
     subreddits: SubredditChecker
     redis: Redis | None = None
-    redis_reader: Redis | None = None
     executor: Any = None  # bcrao.tasks.executors.Executor, set by the app factory
 
     async def aclose(self) -> None:
@@ -41,9 +40,8 @@ class Runtime:
             await self.executor.aclose()
         await self.bus.aclose()
         await self.subreddits.aclose()
-        for client in (self.redis_reader, self.redis):
-            if client is not None:
-                await client.aclose()
+        if self.redis is not None:
+            await self.redis.aclose()
         await self.engine.dispose()
 
 
@@ -57,28 +55,39 @@ def make_signer(settings: Settings) -> TokenSigner:
     )
 
 
-def make_redis(url: str, *, blocking: bool = False) -> Redis:
-    """Short timeouts so a Redis outage is a fast 503, not a hung request; a client used
-    for blocking stream reads needs a socket timeout longer than its block time."""
-    return Redis.from_url(
+def make_redis(url: str, *, max_connections: int = 4) -> Redis:
+    """Short timeouts so a Redis outage is a fast 503, not a hung request, and a bounded
+    pool: a burst waits up to 5 s for a free connection instead of opening one per task
+    (progress streams share one pub/sub connection, so they do not need more)."""
+    pool = BlockingConnectionPool.from_url(
         url,
+        max_connections=max_connections,
+        timeout=5,
         decode_responses=True,
         socket_connect_timeout=2,
-        socket_timeout=30 if blocking else 5,
+        socket_timeout=5,
         health_check_interval=15,
     )
+    return Redis.from_pool(pool)
 
 
 def build_runtime(settings: Settings) -> Runtime:
     engine = make_engine(settings.effective_database_url)
-    redis = make_redis(settings.redis_url) if settings.redis_url else None
-    reader = make_redis(settings.redis_url, blocking=True) if settings.redis_url else None
+    redis = (
+        make_redis(settings.redis_url, max_connections=settings.redis_max_connections)
+        if settings.redis_url
+        else None
+    )
     attempts: AttemptCounter
     bus: ProgressBus
-    if redis is not None and reader is not None:
+    if redis is not None:
         attempts = RedisAttemptCounter(redis)
         bus = RedisBus(
-            redis, reader=reader, maxlen=settings.progress_maxlen, ttl_seconds=settings.progress_ttl_seconds
+            redis,
+            maxlen=settings.progress_maxlen,
+            ttl_seconds=settings.progress_ttl_seconds,
+            tail=settings.progress_memory_tail,
+            sweep_seconds=settings.progress_sweep_seconds,
         )
     else:
         attempts = MemoryAttemptCounter()
@@ -92,7 +101,6 @@ def build_runtime(settings: Settings) -> Runtime:
         login_attempts=attempts,
         bus=bus,
         redis=redis,
-        redis_reader=reader,
         stream_slots=StreamSlots(settings.sse_max_streams_per_user),
         subreddits=SubredditChecker(settings),
     )

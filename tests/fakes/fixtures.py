@@ -72,10 +72,12 @@ def _wait_for_port(port: int, process: subprocess.Popen[bytes], timeout: float =
 
 
 @contextmanager
-def private_redis(workdir: Path) -> Iterator[str]:
-    """A redis-server on a free loopback port, without persistence; yields its URL."""
-    for _attempt in range(3):  # the free port can be taken between choosing and binding it
-        port = _free_port()
+def private_redis(workdir: Path, port: int | None = None) -> Iterator[str]:
+    """A redis-server on a free loopback port (or ``port``: a restart), without persistence;
+    yields its URL."""
+    fixed = port
+    for _attempt in range(1 if fixed else 3):  # a free port can be taken before it is bound
+        port = fixed or _free_port()
         process = subprocess.Popen(
             [REDIS_SERVER, "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
              "--dir", str(workdir), "--protected-mode", "yes"],

@@ -6,8 +6,9 @@ Two backends behind one interface:
 
 Every event gets a positive integer id, strictly increasing within its run; SSE uses it
 as the event id, so ``Last-Event-ID`` resumes exactly where a client stopped. One API
-process reads a run's stream once (a ``_Watcher``) and fans events out to all of its
-local subscribers, so Redis reads per event do not grow with the number of watchers.
+process follows a watched run once (a ``_Watcher``, fed by the process's one pub/sub
+connection) and fans events out to all of its local subscribers, so neither Redis
+connections nor Redis reads grow with the number of watchers or of watched runs.
 
 Fan-out is built for a thousand readers of one run in one process: readers share the
 run's event list and hold only a cursor (a ``Feed``), an append wakes each waiting reader
@@ -25,10 +26,11 @@ import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from functools import cached_property
+from functools import cached_property, partial
 from typing import Any, Protocol
 
 from redis.asyncio import Redis
+from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import RedisError
 
 log = logging.getLogger("bcrao.progress")
@@ -190,15 +192,47 @@ class Feed:
 
     ``take()`` returns what is pending (and moves the cursor); ``waiter()`` is a fresh
     future that the next append resolves. The reader owns that future, so it can resolve
-    it too (to wake itself for other reasons) without touching the other readers.
+    it too (to wake itself for other reasons) without touching the other readers. Where the
+    log holds only the newest events (the Redis bus), a cursor older than them is
+    ``behind``: ``catch_up()`` reads the gap from the bus's history first.
     """
 
-    def __init__(self, log: _RunLog, after: int, release: Callable[[], Awaitable[None]]) -> None:
+    def __init__(
+        self,
+        log: _RunLog,
+        after: int,
+        release: Callable[[], Awaitable[None]],
+        *,
+        older: Callable[[int, int], Awaitable[list[ProgressEvent]]] | None = None,
+    ) -> None:
         self._log = log
         self.last = after
         self._release: Callable[[], Awaitable[None]] | None = release
+        self._older = older
+        self._backlog: Batch | None = None
+
+    @property
+    def behind(self) -> bool:
+        if self._older is None or self._backlog is not None:
+            return False
+        events = self._log.events
+        return bool(events) and events[0].id > self.last + 1
+
+    async def catch_up(self) -> None:
+        """Load (a page of) the events between the cursor and the oldest one held."""
+        assert self._older is not None
+        first = self._log.events[0].id
+        events = await self._older(self.last, first)
+        if events:
+            self._backlog = Batch(events, b"".join(e.wire for e in events))
+        else:  # trimmed from the history too: continue with what there is
+            self.last = max(self.last, first - 1)
 
     def take(self) -> Batch | None:
+        if self._backlog is not None:
+            batch, self._backlog = self._backlog, None
+            self.last = batch.last_id
+            return batch
         batch = self._log.batch_after(self.last)
         if batch is not None:
             self.last = batch.last_id
@@ -268,6 +302,8 @@ async def _subscribe(bus: ProgressBus, run_id: str, after: int) -> AsyncIterator
     feed = await bus.open_feed(run_id, after)
     try:
         while True:
+            if feed.behind:
+                await feed.catch_up()
             batch = feed.take()
             if batch is not None:
                 yield batch.events
@@ -281,102 +317,133 @@ async def _subscribe(bus: ProgressBus, run_id: str, after: int) -> AsyncIterator
         await feed.aclose()
 
 
-# INCR the run's sequence (never below the caller's floor, so ids stay monotonic even if
-# Redis lost its data in a restart) and append under that id, atomically.
+# The next id is one past the stream's newest entry, and never at or below the caller's
+# floor (so ids stay monotonic even if Redis lost the stream in a restart): the stream is
+# its own sequence, one key per script (no CROSSSLOT on a cluster). The event is appended
+# and announced on the run's channel in the same atomic step, so pub/sub messages of a run
+# arrive in id order and every announced event is already in the stream.
 _PUBLISH = """
-local seq = redis.call('INCR', KEYS[2])
-local floor = tonumber(ARGV[1])
-if seq <= floor then
-  seq = floor + 1
-  redis.call('SET', KEYS[2], seq)
+local top = redis.call('XREVRANGE', KEYS[1], '+', '-', 'COUNT', 1)
+local seq = tonumber(ARGV[1])
+if #top > 0 then
+  local newest = tonumber(string.match(top[1][1], '%-(%d+)$'))
+  if newest > seq then seq = newest end
 end
+seq = seq + 1
 redis.call('XADD', KEYS[1], 'MAXLEN', '~', ARGV[2], '0-' .. seq, 'e', ARGV[3], 'd', ARGV[4])
 local ttl = tonumber(ARGV[5])
 if ttl > 0 then
   redis.call('EXPIRE', KEYS[1], ttl)
-  redis.call('EXPIRE', KEYS[2], ttl)
 end
+redis.call('PUBLISH', ARGV[6], seq .. '\\n' .. ARGV[3] .. '\\n' .. ARGV[4])
 return seq
 """
 
 # While a run is live its keys still expire eventually, so an abandoned run cannot leak.
 _LIVE_TTL_FLOOR = 7 * 24 * 3600
+_CHANNEL_PREFIX = "bcrao:progress-live:"
+_PAGE = 1000  # events per history read for a client that is behind
+SUBSCRIBE_TIMEOUT = 10.0  # a new stream waits this long for the subscription (Redis down: an error)
 
 
 def _stream_key(run_id: str) -> str:
     return f"bcrao:progress:{run_id}"
 
 
-def _seq_key(run_id: str) -> str:
-    return f"bcrao:progress:{run_id}:seq"
+def _channel(run_id: str) -> str:
+    return _CHANNEL_PREFIX + run_id
 
 
 def _parse_entry(entry_id: str, fields: dict[str, str]) -> ProgressEvent:
     return ProgressEvent(int(entry_id.split("-", 1)[1]), fields["e"], json.loads(fields["d"]))
 
 
-class _Watcher:
-    """The one reader of a run's stream in this process; fans out to local subscribers."""
+def _parse_message(payload: str) -> ProgressEvent:
+    seq, event, data = payload.split("\n", 2)
+    return ProgressEvent(int(seq), event, json.loads(data))
 
-    def __init__(self, bus: RedisBus, run_id: str) -> None:
-        self.bus = bus
+
+class _Watcher:
+    """This process's view of one watched run: the newest events, kept by the bus's one
+    pub/sub connection and, where that missed something, re-read from the stream."""
+
+    def __init__(self, run_id: str, tail: int) -> None:
         self.run_id = run_id
         self.log = _RunLog()
-        self.task: asyncio.Task[None] | None = None
-        self.reads = 0
+        self.tail = tail
+        self.seeded = False
+        self.early: list[ProgressEvent] = []  # live messages that beat the first read
+        self.catching_up: asyncio.Task[None] | None = None
+        self.seeding: asyncio.Future[None] | None = None
+        self.stale = False  # a gap was seen while a catch-up was already running
+        self.heard_at = time.monotonic()
 
-    def start(self) -> None:
-        self.task = asyncio.create_task(self._read(), name=f"progress-watcher-{self.run_id}")
+    @property
+    def last(self) -> int:
+        return self.log.events[-1].id if self.log.events else 0
 
-    async def _read(self) -> None:
-        last = "0-0"
-        key = _stream_key(self.run_id)
-        backoff = 0.2
-        while not self.log.done:
-            try:
-                reply = await self.bus.reader.xread({key: last}, block=self.bus.block_ms, count=500)
-                self.reads += 1
-                backoff = 0.2
-            except asyncio.CancelledError:
-                raise
-            except (RedisError, OSError) as exc:
-                log.warning("progress stream %s: %s; retrying", self.run_id, type(exc).__name__)
-                await asyncio.sleep(backoff)
-                backoff = min(backoff * 2, 5.0)
-                continue
-            for _stream, entries in reply or []:
-                for entry_id, fields in entries:
-                    last = entry_id
-                    self.log.append(_parse_entry(entry_id, fields), self.bus.maxlen)
+    def offer(self, event: ProgressEvent) -> bool:
+        """Append a live event; False when it does not follow what is held (a gap)."""
+        self.heard_at = time.monotonic()
+        if not self.seeded:
+            self.early.append(event)
+            return True
+        if event.id <= self.last:
+            return True  # already held
+        if event.id != self.last + 1 and self.log.events:
+            return False
+        self.log.append(event, self.tail)
+        return True
+
+    def extend(self, events: list[ProgressEvent]) -> None:
+        for event in events:
+            self.log.append(event, self.tail)
 
 
 class RedisBus:
+    """Progress over Redis: a Stream per run is the ordered history (what a late or resuming
+    client reads), and one pub/sub connection per process carries every run's new events.
+
+    Redis connections per process do not grow with the number of watched runs: the
+    publisher's script announces each event on the run's channel, the process listens to
+    all of them through one pattern subscription, and holds only the newest ``tail``
+    events of each watched run (older ones are read from the Stream when a client needs
+    them). Pub/sub delivers at most once, so a gap in a run's ids, a reconnect of the
+    subscription, or a run quiet for ``sweep_seconds`` is answered by re-reading the
+    Stream from the last id held: nothing is lost or repeated, and an API process still
+    follows runs whose publisher predates the channel (a rolling deploy), only slower.
+    """
+
     def __init__(
         self,
         redis: Redis,
         *,
         maxlen: int = 10_000,
         ttl_seconds: int = 24 * 3600,
-        block_ms: int = 15_000,
-        reader: Redis | None = None,
+        tail: int = 200,
+        sweep_seconds: float = 5.0,
     ) -> None:
         self.redis = redis
-        # Blocking reads get their own client so they never starve ordinary commands.
-        self.reader = reader or redis
         self.maxlen = maxlen
         self.ttl = ttl_seconds
-        self.block_ms = block_ms
+        self.tail = tail
+        self.sweep_seconds = sweep_seconds
         self._publish = redis.register_script(_PUBLISH)
         self._floors: dict[str, int] = {}
         self._watchers: dict[str, _Watcher] = {}
+        self._listener: asyncio.Task[None] | None = None
+        self._subscribed: asyncio.Event | None = None
+        self.stream_reads = 0  # XRANGE/XREVRANGE calls made for watchers (the bench reports it)
+        self.reconnects = 0
 
     async def publish(self, run_id: str, event: str, data: dict[str, Any]) -> int:
         ttl = self.ttl if event in TERMINAL_EVENTS else max(self.ttl, _LIVE_TTL_FLOOR)
         floor = self._floors.get(run_id, 0)
+        payload = json.dumps(data, separators=(",", ":"), default=str)
         seq = int(
             await self._publish(
-                keys=[_stream_key(run_id), _seq_key(run_id)],
-                args=[floor, self.maxlen, event, json.dumps(data, separators=(",", ":"), default=str), ttl],
+                keys=[_stream_key(run_id)],
+                args=[floor, self.maxlen, event, payload, ttl, _channel(run_id)],
             )
         )
         self._floors[run_id] = seq
@@ -384,23 +451,152 @@ class RedisBus:
             self._floors.pop(run_id, None)
         return seq
 
+    # -- watching ---------------------------------------------------------------------
+
     async def open_feed(self, run_id: str, after: int) -> Feed:
+        await self._ensure_listener()
         watcher = self._watchers.get(run_id)
-        if watcher is None or (watcher.task is not None and watcher.task.done() and not watcher.log.done):
-            watcher = self._watchers[run_id] = _Watcher(self, run_id)
-            watcher.start()
+        if watcher is None:
+            watcher = self._watchers[run_id] = _Watcher(run_id, self.tail)
         watcher.log.subscribers += 1
+        try:
+            if not watcher.seeded:
+                # One read however many clients open the run at once; a failed one is retried
+                # by the next opener.
+                if watcher.seeding is None or watcher.seeding.done():
+                    watcher.seeding = asyncio.ensure_future(self._seed(watcher))
+                await asyncio.shield(watcher.seeding)
+        except BaseException:
+            await self._release(watcher)
+            raise
 
         async def release() -> None:
-            watcher.log.subscribers -= 1
-            if watcher.log.subscribers == 0 and self._watchers.get(run_id) is watcher:
-                del self._watchers[run_id]
-                if watcher.task is not None and not watcher.task.done():
-                    watcher.task.cancel()
-                    with contextlib.suppress(asyncio.CancelledError, Exception):
-                        await watcher.task
+            await self._release(watcher)
 
-        return Feed(watcher.log, after, release)
+        return Feed(watcher.log, after, release, older=partial(self._older, run_id))
+
+    async def _release(self, watcher: _Watcher) -> None:
+        watcher.log.subscribers -= 1
+        if watcher.log.subscribers == 0 and self._watchers.get(watcher.run_id) is watcher:
+            del self._watchers[watcher.run_id]
+            if watcher.catching_up is not None:
+                watcher.catching_up.cancel()
+
+    async def _seed(self, watcher: _Watcher) -> None:
+        """The newest ``tail`` events of a run this process starts to watch. The pattern
+        subscription is already confirmed, so whatever is published after this read
+        arrives as a message (held in ``early`` meanwhile)."""
+        if watcher.seeded:
+            return
+        self.stream_reads += 1
+        entries = await self.redis.xrevrange(_stream_key(watcher.run_id), count=self.tail)
+        if watcher.seeded:  # another opener of the same run finished first
+            return
+        watcher.extend([_parse_entry(i, f) for i, f in reversed(entries)])
+        watcher.seeded = True
+        early, watcher.early = watcher.early, []
+        for event in early:
+            if not watcher.offer(event):
+                self._catch_up(watcher)
+                break
+
+    async def _older(self, run_id: str, after: int, before: int) -> list[ProgressEvent]:
+        """Events ``after`` < id < ``before`` from the Stream: a client further behind than
+        the tail this process holds."""
+        if before <= after + 1:
+            return []
+        self.stream_reads += 1
+        entries = await self.redis.xrange(
+            _stream_key(run_id), min=f"0-{after + 1}", max=f"0-{before - 1}", count=_PAGE
+        )
+        return [_parse_entry(i, f) for i, f in entries]
+
+    def _catch_up(self, watcher: _Watcher) -> None:
+        """Re-read the Stream after the last id held (one reader per run at a time)."""
+        if watcher.catching_up is not None and not watcher.catching_up.done():
+            watcher.stale = True
+            return
+        watcher.catching_up = asyncio.create_task(
+            self._read_after(watcher), name=f"progress-catch-up-{watcher.run_id}"
+        )
+
+    async def _read_after(self, watcher: _Watcher) -> None:
+        backoff = 0.2
+        while not watcher.log.done and self._watchers.get(watcher.run_id) is watcher:
+            watcher.stale = False
+            try:
+                self.stream_reads += 1
+                entries = await self.redis.xrange(_stream_key(watcher.run_id), min=f"0-{watcher.last + 1}")
+            except (RedisError, OSError) as exc:
+                log.warning("progress stream %s: %s; retrying", watcher.run_id, type(exc).__name__)
+                await asyncio.sleep(backoff)
+                backoff = min(backoff * 2, 5.0)
+                continue
+            watcher.extend([_parse_entry(i, f) for i, f in entries])
+            if not watcher.stale:
+                return
+
+    # -- the one subscription ---------------------------------------------------------
+
+    async def _ensure_listener(self) -> None:
+        if self._listener is None or self._listener.done():
+            self._subscribed = asyncio.Event()
+            self._listener = asyncio.create_task(self._listen(), name="progress-listener")
+        assert self._subscribed is not None
+        try:
+            await asyncio.wait_for(self._subscribed.wait(), SUBSCRIBE_TIMEOUT)
+        except TimeoutError:
+            raise RedisConnectionError("the progress subscription is not connected") from None
+
+    async def _listen(self) -> None:
+        backoff = 0.2
+        while True:
+            pubsub = self.redis.pubsub()
+            try:
+                await pubsub.psubscribe(_CHANNEL_PREFIX + "*")
+                while (await pubsub.get_message(timeout=5.0)) is None:  # the confirmation
+                    pass
+                assert self._subscribed is not None
+                if self._subscribed.is_set():
+                    self.reconnects += 1
+                self._subscribed.set()
+                backoff = 0.2
+                # Whatever was published while the subscription was down is in the Streams.
+                for watcher in list(self._watchers.values()):
+                    if watcher.seeded:
+                        self._catch_up(watcher)
+                await self._receive(pubsub)
+            except asyncio.CancelledError:
+                raise
+            except (RedisError, OSError) as exc:
+                log.warning("progress subscription: %s; reconnecting", type(exc).__name__)
+                await asyncio.sleep(backoff)
+                backoff = min(backoff * 2, 5.0)
+            finally:
+                with contextlib.suppress(Exception):
+                    await pubsub.aclose()
+
+    async def _receive(self, pubsub: Any) -> None:
+        next_sweep = time.monotonic() + self.sweep_seconds
+        while True:
+            message = await pubsub.get_message(ignore_subscribe_messages=True, timeout=1.0)
+            if message is not None and message.get("type") == "pmessage":
+                watcher = self._watchers.get(message["channel"][len(_CHANNEL_PREFIX) :])
+                if watcher is not None and not watcher.offer(_parse_message(message["data"])):
+                    self._catch_up(watcher)
+            now = time.monotonic()
+            if now >= next_sweep:
+                next_sweep = now + self.sweep_seconds
+                # A safety net for a message lost on the way and for publishers that do not
+                # announce (an older worker during a rolling deploy).
+                for watcher in list(self._watchers.values()):
+                    if (
+                        watcher.seeded
+                        and not watcher.log.done
+                        and now - watcher.heard_at >= self.sweep_seconds
+                    ):
+                        watcher.heard_at = now
+                        self._catch_up(watcher)
 
     def subscribe(self, run_id: str, after: int) -> AsyncIterator[list[ProgressEvent]]:
         return _subscribe(self, run_id, after)
@@ -409,12 +605,18 @@ class RedisBus:
         entries = await self.redis.xrange(_stream_key(run_id), min=f"0-{after + 1}")
         return [_parse_entry(i, f) for i, f in entries]
 
-    def watcher_reads(self, run_id: str) -> int:
-        watcher = self._watchers.get(run_id)
-        return watcher.reads if watcher else 0
+    @property
+    def watched_runs(self) -> int:
+        return len(self._watchers)
 
     async def aclose(self) -> None:
-        for watcher in list(self._watchers.values()):
-            if watcher.task is not None:
-                watcher.task.cancel()
+        tasks = [w.catching_up for w in self._watchers.values() if w.catching_up is not None]
+        if self._listener is not None:
+            tasks.append(self._listener)
+        for task in tasks:
+            task.cancel()
+        for task in tasks:
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await task
+        self._listener = None
         self._watchers.clear()

@@ -218,6 +218,8 @@ class _Client:
         chunk = first
         try:
             while True:
+                if feed.behind:
+                    await feed.catch_up()
                 batch = feed.take()
                 if batch is not None:
                     chunk += stream.frames(batch, opened_at)

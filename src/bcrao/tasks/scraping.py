@@ -43,13 +43,14 @@ def collect_campaign_data(self, run_id: str) -> dict[str, Any]:
 async def _collect(task: Any, run_id: uuid.UUID) -> str | None:
     settings = get_settings()
     engine = make_engine(settings.effective_database_url)
-    redis = make_redis(settings.redis_url or "")
+    redis = make_redis(settings.redis_url or "", max_connections=settings.redis_max_connections)
     bus = RedisBus(redis, maxlen=settings.progress_maxlen, ttl_seconds=settings.progress_ttl_seconds)
     source = make_source(settings)
 
     async def hook(data: dict[str, Any]) -> None:
         if not task.request.called_directly:
-            # Flower / AsyncResult users see the same fields as the SSE stream.
+            # AsyncResult users (the result backend) see the same fields as the SSE stream.
+            # Flower shows task events, not the backend's state, so it shows STARTED.
             # update_state runs in a helper thread, where Celery's per-thread request (and
             # so the default task id) is not set: name the task explicitly.
             await asyncio.to_thread(task.update_state, task_id=str(run_id), state="PROGRESS", meta=data)
