@@ -139,8 +139,6 @@ def main() -> int:
     print(f"{'runs':>6}{'complete':>10}{'p50 ms':>9}{'p99 ms':>9}{'max ms':>10}{'Redis conn':>11}"
           f"{'reads/ev':>9}{'us CPU/dlv':>11}{'RSS MiB':>9}{'connect s':>10}")  # fmt: skip
     for runs in (int(n) for n in args.runs.split(",")):
-        # One bench user watches every run: lift the per-user stream cap (20 per process).
-        os.environ["BCRAO_SSE_MAX_STREAMS_PER_USER"] = str(runs + 10)
         with tempfile.TemporaryDirectory() as tmp:
             r = asyncio.run(measure(runs, args.events, args.min_ms, args.max_ms, args.timeout, Path(tmp)))
         check, lat = r["check"], r["latency_ms"]

@@ -94,3 +94,29 @@ async def test_an_idle_keep_alive_connection_is_closed(server):
     answer = await closed_within(reader, 5)  # answered, then closed after 1 s of idleness
     assert answer.startswith(b"HTTP/1.1 200")
     writer.close()
+
+
+async def test_connections_beyond_the_process_cap_get_503_and_the_server_recovers(make_settings, db):
+    """``http_max_connections`` caps what one process holds: requests on connections beyond
+    it are refused with 503 at once (not queued, not hung); once connections close, the
+    server answers again."""
+    settings = make_settings(http_max_connections=10, http_keepalive_timeout_seconds=30)
+    with api_process(settings) as url:
+        parts = urlsplit(url)
+        request = b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n"  # keep-alive: the connection stays open
+        held, statuses = [], []
+        for _ in range(15):
+            reader, writer = await asyncio.open_connection(parts.hostname, parts.port)
+            writer.write(request)
+            status = await asyncio.wait_for(reader.readline(), 5)
+            statuses.append(int(status.split()[1]))
+            held.append(writer)
+        assert statuses[:5] == [200] * 5
+        assert 1 <= statuses.count(200) <= 10 and statuses[-5:] == [503] * 5, statuses
+        for writer in held:
+            writer.close()
+        await asyncio.sleep(0.5)
+        reader, writer = await asyncio.open_connection(parts.hostname, parts.port)
+        writer.write(b"GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+        assert (await closed_within(reader, 5)).startswith(b"HTTP/1.1 200")
+        writer.close()

@@ -9,7 +9,6 @@ is keyed by the user (runs, the run ledger, corrections, alerts and their delive
 
 from __future__ import annotations
 
-import asyncio
 import uuid
 from typing import Any
 
@@ -17,7 +16,7 @@ from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bcrao.auth.models import User
-from bcrao.auth.passwords import verify_password
+from bcrao.auth.passwords import verify_password_off_loop
 from bcrao.campaigns.models import Campaign
 from bcrao.collection import lifecycle
 from bcrao.errors import Unauthorized
@@ -27,7 +26,7 @@ WRONG_PASSWORD = "The password is wrong; nothing was deleted"
 
 async def confirm_password(user: User, password: str) -> None:
     # Argon2 on a worker thread, as at login (it would stall the event loop).
-    if not await asyncio.to_thread(verify_password, password, user.password_hash):
+    if not await verify_password_off_loop(password, user.password_hash):
         raise Unauthorized(WRONG_PASSWORD)
 
 

@@ -1,6 +1,5 @@
 from __future__ import annotations
 
-import asyncio
 import uuid
 
 from sqlalchemy import select
@@ -8,7 +7,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bcrao.auth.models import PLANS, User
-from bcrao.auth.passwords import hash_password, verify_password
+from bcrao.auth.passwords import hash_password_off_loop, verify_password_off_loop
 from bcrao.errors import Conflict, Unauthorized
 
 INVALID_LOGIN = "Invalid email or password"
@@ -21,9 +20,7 @@ def normalize_email(email: str) -> str:
 async def create_user(session: AsyncSession, *, email: str, password: str, plan: str = "trial") -> User:
     if plan not in PLANS:
         raise ValueError(f"unknown plan {plan!r}")
-    # Argon2 takes tens of milliseconds of CPU: on the event loop it would stall every
-    # request and stream of the process, so it runs on a worker thread (it releases the GIL).
-    password_hash = await asyncio.to_thread(hash_password, password)
+    password_hash = await hash_password_off_loop(password)
     user = User(email=normalize_email(email), password_hash=password_hash, plan=plan)
     session.add(user)
     try:
@@ -37,7 +34,7 @@ async def create_user(session: AsyncSession, *, email: str, password: str, plan:
 
 async def authenticate(session: AsyncSession, *, email: str, password: str) -> User:
     user = await session.scalar(select(User).where(User.email == normalize_email(email)))
-    valid = await asyncio.to_thread(verify_password, password, user.password_hash if user else None)
+    valid = await verify_password_off_loop(password, user.password_hash if user else None)
     if not valid or user is None:
         raise Unauthorized(INVALID_LOGIN)
     return user

@@ -13,7 +13,7 @@ import logging
 import time
 import uuid
 from collections import Counter
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -67,6 +67,17 @@ class CampaignSnapshot:
     target_subreddits: tuple[str, ...]
 
 
+COUNTERS = (
+    "scraped",
+    "filtered",
+    "classified",
+    "stored",
+    "duplicates",
+    "comments_fetched",
+    "comments_stored",
+)
+
+
 @dataclass(frozen=True, slots=True)
 class RunOptions:
     run_id: uuid.UUID
@@ -74,6 +85,8 @@ class RunOptions:
     max_posts_per_subreddit: int = 100
     comments_per_post: int = 0
     comments_max_depth: int = 8
+    # A resumed run's counters as its lost attempt last saved them (empty for a first attempt).
+    resumed_from: Mapping[str, int] = field(default_factory=dict)
 
 
 @dataclass
@@ -97,18 +110,15 @@ class RunTally:
     llm_cost_usd: float = 0.0
     llm_fallbacks: int = 0
     subreddits_ok: int = 0
+    resumed_from: Mapping[str, int] = field(default_factory=dict)
 
     def counters(self) -> dict[str, Any]:
-        return {
-            "scraped": self.scraped,
-            "filtered": self.filtered,
-            "classified": self.classified,
-            "stored": self.stored,
-            "duplicates": self.duplicates,
-            "comments_fetched": self.comments_fetched,
-            "comments_stored": self.comments_stored,
-            "errors": list(self.errors),
-        }
+        """What the run reports. A resumed run re-does its lost attempt's work (its posts
+        count as stored again, not as duplicates), so each counter continues from where the
+        lost attempt left it instead of dropping back to zero on the client's screen."""
+        floor = self.resumed_from
+        counts = {name: max(getattr(self, name), floor.get(name, 0)) for name in COUNTERS}
+        return {**counts, "errors": list(self.errors)}
 
     def run_columns(self) -> dict[str, Any]:
         """The run row's columns that mirror this tally."""
@@ -176,7 +186,7 @@ class CollectionService:
         Raises ``RunCancelled`` when a checkpoint sees a cancellation request; the tally
         and everything committed so far stay valid.
         """
-        tally = RunTally()
+        tally = RunTally(resumed_from=options.resumed_from)
         run = _RunContext(self, campaign, options, tally, progress, should_cancel)
         await run.reset_previous_attempt()
         total = len(campaign.target_subreddits)

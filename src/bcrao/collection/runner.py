@@ -20,7 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from bcrao.campaigns.models import Campaign
 from bcrao.collection import hooks, lifecycle, personal, service
 from bcrao.collection.models import CollectionRun
-from bcrao.collection.pipeline import CampaignSnapshot, CollectionService, RunCancelled, RunOptions
+from bcrao.collection.pipeline import COUNTERS, CampaignSnapshot, CollectionService, RunCancelled, RunOptions
 from bcrao.config import ClassifierName, Settings
 from bcrao.db import session_scope, utcnow
 from bcrao.imports.source import IMPORT_SOURCE, ImportSource, index_path
@@ -130,6 +130,7 @@ async def execute_run(
             max_posts_per_subreddit=run.max_posts_per_subreddit,
             comments_per_post=run.comments_per_post,
             comments_max_depth=settings.comments_max_depth,
+            resumed_from={name: getattr(run, name) or 0 for name in COUNTERS} if run.attempts > 1 else {},
         )
         # The user's own model (their corrections), read once per run.
         offline = await personal.classifier_for_user(session, user_id=campaign.user_id, settings=settings)
