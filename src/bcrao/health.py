@@ -11,13 +11,18 @@ from bcrao.errors import ErrorResponse, ServiceUnavailable
 router = APIRouter(tags=["health"])
 
 
-@router.get("/healthz")
+@router.get("/healthz", summary="Liveness check")
 async def healthz() -> dict[str, str]:
+    """The process is up and answering: always `{"status": "ok"}`. Checks nothing else (see
+    `/readyz`); no authentication. For load balancers and container health checks."""
     return {"status": "ok"}
 
 
-@router.get("/readyz", responses={503: {"model": ErrorResponse}})
+@router.get("/readyz", summary="Readiness check", responses={503: {"model": ErrorResponse}})
 async def readyz(runtime: RuntimeDep) -> dict[str, str]:
+    """Whether the service can do work: 200 with `database` (and `redis`, when configured)
+    `"ok"` once each answers within 2 s; otherwise 503 `SERVICE_UNAVAILABLE` with the failing
+    check in `details.check`. No authentication."""
     checks = {"database": "ok"}
     try:
         async with asyncio.timeout(2):

@@ -20,6 +20,7 @@ router = APIRouter(prefix="/v1/me", tags=["account"])
 
 @router.get(
     "/export",
+    summary="Download all your data",
     response_class=StreamingResponse,
     responses={
         200: {
@@ -32,6 +33,9 @@ router = APIRouter(prefix="/v1/me", tags=["account"])
     },
 )
 async def export_account(user: CurrentUser, runtime: RuntimeDep) -> StreamingResponse:
+    """Everything the account owns as one JSON Lines download (`Content-Disposition:
+    attachment`): the user, then its campaigns, runs, posts, comments, corrections and alerts,
+    one object per line with a `"type"`. Streamed, so it works for any amount of data."""
     # Authorized; the stream reads through a session of its own (see bcrao.account.export).
     body = export.export_account(runtime.read_sessionmaker, user_id=user.id)
     filename = f"bcrao-account-{utcnow():%Y-%m-%d}.jsonl"
@@ -44,6 +48,7 @@ async def export_account(user: CurrentUser, runtime: RuntimeDep) -> StreamingRes
 
 @router.delete(
     "",
+    summary="Delete your account",
     status_code=status.HTTP_204_NO_CONTENT,
     response_class=Response,
     responses={
@@ -54,7 +59,11 @@ async def export_account(user: CurrentUser, runtime: RuntimeDep) -> StreamingRes
 async def delete_account(
     body: DeleteAccountRequest, user: CurrentUser, request: Request, session: SessionDep, runtime: RuntimeDep
 ) -> Response:
-    """Erase the account and everything it owns, for good; its tokens stop working."""
+    """Erase the account and everything it owns, for good; its tokens stop working.
+
+    The body repeats the password. Active runs are cancelled first. 401 `UNAUTHORIZED` for a
+    wrong password; 429 `RATE_LIMITED` after too many wrong passwords (they count like failed
+    logins)."""
     # Password guesses here count like failed logins: a stolen token must not become an oracle.
     throttle = LoginThrottle(runtime.login_attempts, runtime.settings)
     address = request.client.host if request.client else "unknown"

@@ -95,6 +95,7 @@ def _progress_url(run_id: uuid.UUID) -> str:
 
 @router.post(
     "/v1/campaigns/{campaign_id}/collect",
+    summary="Start a collection run",
     status_code=status.HTTP_202_ACCEPTED,
     response_model=CollectAccepted,
     responses={
@@ -112,6 +113,15 @@ async def trigger_collection(
     runtime: RuntimeDep,
     body: CollectRequest | None = None,
 ) -> CollectAccepted:
+    """Queue a run that fetches posts from each of the campaign's subreddits, drops noise
+    with a named reason, labels every kept post with an archetype, scores it and stores it
+    (then collects its comments). The body is optional (`mode`, `max_posts_per_subreddit`,
+    `comments_per_post`). Answers at once with the run's `task_id` and a `stream_token` for
+    `progress_url`. 409 `COLLECTION_IN_PROGRESS` (`details.task_id`) while a run of the
+    campaign is queued or running; 422 `VALIDATION_ERROR` (field `status`) for an archived
+    campaign; 429 `PLAN_LIMIT_REACHED` (`details.limit`, `details.resets_at`) once the
+    plan's runs for the rolling 7 days are used; 503 when the task queue is down (the run
+    fails and is not counted)."""
     run = await lifecycle.start(
         session, runtime, user=user, campaign=campaign, options=body or CollectRequest()
     )
@@ -123,7 +133,11 @@ async def trigger_collection(
     )
 
 
-@router.post("/v1/campaigns/{campaign_id}/collect/preview", response_model=CollectPreview)
+@router.post(
+    "/v1/campaigns/{campaign_id}/collect/preview",
+    summary="Estimate a run's cost",
+    response_model=CollectPreview,
+)
 async def preview_collection(
     campaign: OwnedCampaign, session: SessionDep, runtime: RuntimeDep, body: CollectRequest | None = None
 ) -> CollectPreview:
@@ -139,13 +153,18 @@ async def preview_collection(
     return CollectPreview.model_validate(estimate)
 
 
-@router.get("/v1/collection/{task_id}", response_model=RunOut)
+@router.get("/v1/collection/{task_id}", summary="Get a run", response_model=RunOut)
 async def get_run(run: OwnedRun) -> RunOut:
+    """A run's status and counters: `scraped` (fetched), `filtered` (passed the pre-filter),
+    `classified`, `stored` (new), `duplicates`, why the rest was dropped (`filter_reasons`),
+    per-subreddit `source_status` and `errors`, `warnings`, comments and LLM usage. Final
+    before its terminal progress event is sent. 404 when the run is not yours."""
     return service.run_out(run)
 
 
-@router.get("/v1/campaigns/{campaign_id}/runs", response_model=RunList)
+@router.get("/v1/campaigns/{campaign_id}/runs", summary="List a campaign's runs", response_model=RunList)
 async def list_runs(campaign: OwnedCampaign, session: SessionDep, page: PageDep) -> RunList:
+    """The campaign's collection history, newest first, as run objects. Paged."""
     runs, total = await service.list_runs(
         session, campaign_id=campaign.id, offset=page.offset, limit=page.per_page
     )
@@ -154,10 +173,13 @@ async def list_runs(campaign: OwnedCampaign, session: SessionDep, page: PageDep)
     )
 
 
-@router.get("/v1/collection/{task_id}/rejected", response_model=RejectedList)
+@router.get("/v1/collection/{task_id}/rejected", summary="List rejected samples", response_model=RejectedList)
 async def list_rejected(
     run: OwnedRun, session: SessionDep, page: PageDep, reason: FilterReason = None
 ) -> RejectedList:
+    """Samples of what the pre-filter threw away in this run (up to 50 per reason), with
+    the reason, a text preview and the Reddit link, so you can check its verdicts and keep
+    a post it got wrong (`PUT .../rejected/{reddit_post_id}/keep`). Paged; `reason` narrows."""
     return await service.list_rejected(
         session, run_id=run.id, reason=reason, offset=page.offset, limit=page.per_page
     )
@@ -165,6 +187,7 @@ async def list_rejected(
 
 @router.put(
     "/v1/collection/{task_id}/rejected/{reddit_post_id}/keep",
+    summary="Keep a rejected sample",
     response_model=PostDetail,
     responses={404: {"model": ErrorResponse, "description": "RESOURCE_NOT_FOUND: unknown run or sample"}},
 )
@@ -181,8 +204,13 @@ async def keep_rejected(
     )
 
 
-@router.post("/v1/collection/{task_id}/stream-token", response_model=StreamToken)
+@router.post(
+    "/v1/collection/{task_id}/stream-token", summary="New progress stream token", response_model=StreamToken
+)
 async def new_stream_token(run: OwnedRun, user: CurrentUser, runtime: RuntimeDep) -> StreamToken:
+    """A fresh short-lived token for `GET .../progress?token=` on a run you own: a reloaded
+    page (or an `EventSource`, which cannot send headers) needs one to watch again. It is
+    valid for that run only, for `stream_token_expires_in` seconds."""
     return StreamToken(
         stream_token=runtime.signer.stream_token(user.id, run.id),
         stream_token_expires_in=runtime.settings.stream_token_ttl_seconds,
@@ -191,17 +219,27 @@ async def new_stream_token(run: OwnedRun, user: CurrentUser, runtime: RuntimeDep
 
 @router.post(
     "/v1/collection/{task_id}/cancel",
+    summary="Cancel a run",
     status_code=status.HTTP_202_ACCEPTED,
     response_model=RunOut,
     responses={409: {"model": ErrorResponse, "description": "CONFLICT: the run already ended"}},
 )
 async def cancel_run(run: OwnedRun, session: SessionDep, runtime: RuntimeDep) -> RunOut:
+    """Stop a queued or running run. A queued run ends `cancelled` at once; a running one
+    stops at its next checkpoint (the answer may still say `running`; the progress stream
+    ends with `cancelled`). Posts stored so far are kept. 409 `CONFLICT` when it already
+    ended."""
     if run.status in TERMINAL_EVENTS:
         raise Conflict(f"The run already ended ({run.status})")
     return service.run_out(await lifecycle.cancel(session, runtime, run))
 
 
-@router.get("/v1/collection/{task_id}/progress", responses=_progress_responses(), response_class=Response)
+@router.get(
+    "/v1/collection/{task_id}/progress",
+    summary="Watch a run's progress (SSE)",
+    responses=_progress_responses(),
+    response_class=Response,
+)
 async def stream_progress(
     task_id: uuid.UUID,
     request: Request,
@@ -212,6 +250,13 @@ async def stream_progress(
     last_event_id: Annotated[int | None, Query(ge=0, description="Resume after this event id")] = None,
     last_event_id_header: Annotated[str | None, Header(alias="Last-Event-ID")] = None,
 ):
+    """Live progress as Server-Sent Events: the stage (fetching, filtering, classifying, ...),
+    which subreddit ("2 of 5: r/startups") and the running counters, then one terminal
+    event (`complete`, `partial`, `failed` or `cancelled`) with the final run, and the
+    stream closes. Auth: the bearer header, or `?token=` with a stream token (never an
+    access token). Resumes after `Last-Event-ID` (or `last_event_id`); 204 once the terminal
+    event was seen; 401 without a valid token; 429 `RATE_LIMITED` with too many streams
+    open for the account."""
     runtime = request.app.state.runtime
     if credentials is not None:
         user_id = runtime.signer.user_id_from_access(credentials.credentials)

@@ -24,18 +24,47 @@ Stage = Literal[
 ]
 
 
+MODE_DESCRIPTION = (
+    "Which posts are read from each target subreddit. The live sources (Reddit, Apify) search the"
+    " subreddit for the campaign's keywords in the order the mode names; the offline `sample`"
+    " source picks from its bundled posts the same way.\n\n"
+    "- `fresh`: the newest posts (Reddit's `new` order). Incremental: the run resumes after the"
+    " newest post the campaign's previous `fresh` run fetched from that subreddit, so collecting"
+    " again fetches only what was posted since (possibly nothing).\n"
+    "- `historical`: the highest-voted posts of the past year (Reddit's `top` of the year). Not"
+    " incremental: the listing is read again in full each time, and posts the campaign already"
+    " has are counted as `duplicates`, not stored twice.\n"
+    "- `hybrid` (default): half of `max_posts_per_subreddit` (rounded up) from the newest posts,"
+    " incremental like `fresh` but with a cursor of its own, and the rest filled with the year's"
+    " top posts (a post in both counts once). Scheduled runs use `hybrid`."
+)
+
+
 class CollectRequest(RequestBody):
     model_config = ConfigDict(extra="forbid")
 
-    mode: Mode = "hybrid"
+    mode: Mode = Field("hybrid", description=MODE_DESCRIPTION)
     # Strict: ``true`` is not 1 and ``"50"`` is not 50.
-    max_posts_per_subreddit: StrictInt = Field(100, ge=1, le=1000)
+    max_posts_per_subreddit: StrictInt = Field(
+        100,
+        ge=1,
+        le=1000,
+        description=(
+            "Most posts fetched from each target subreddit (1-1000, default 100), counted before the"
+            " pre-filter: the run's `scraped` is at most this times the number of subreddits, and"
+            " fewer posts are usually kept. Reddit serves 100 posts per listing page, so every"
+            " 100 more costs about one request per subreddit (see `POST .../collect/preview`)."
+        ),
+    )
     comments_per_post: StrictInt | None = Field(
         None,
         ge=0,
         le=500,
         description=(
-            "Comments collected under each kept post, best first (0 = none; default: the server's setting)"
+            "Comments collected under each kept post, best first, `more` replies expanded down to"
+            " `BCRAO_COMMENTS_MAX_DEPTH` (8) reply levels (0-500; 0 = no comments; omitted or null: the"
+            " server's `BCRAO_COMMENTS_PER_POST`, 50 unless configured). Collecting again stores only"
+            " the new replies."
         ),
     )
 
@@ -77,14 +106,18 @@ class RunOut(BaseModel):
     status: RunStatus
     source: str
     classifier: str
-    mode: Mode
-    max_posts_per_subreddit: int
-    comments_per_post: int
-    scraped: int
-    filtered: int
-    classified: int
-    stored: int
-    duplicates: int
+    mode: Mode = Field(
+        description="The collect body's `mode` (hybrid, fresh or historical; imports: historical)"
+    )
+    max_posts_per_subreddit: int = Field(
+        description="The collect body's limit of posts fetched per subreddit (an import reads its whole file)"
+    )
+    comments_per_post: int = Field(description="Comments collected per kept post (0 = none)")
+    scraped: int = Field(description="Posts fetched from the source")
+    filtered: int = Field(description="Posts that passed the pre-filter (`stored + duplicates` at the end)")
+    classified: int = Field(description="Posts given an archetype by a classifier")
+    stored: int = Field(description="Posts newly stored by this run")
+    duplicates: int = Field(description="Passed posts the campaign already had")
     comments_fetched: int
     comments_stored: int
     filter_reasons: dict[str, int]

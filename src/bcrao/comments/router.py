@@ -21,6 +21,7 @@ router = APIRouter(prefix="/v1/campaigns/{campaign_id}", tags=["comments"])
 
 @router.get(
     "/posts/{post_id}/comments",
+    summary="List a post's comments",
     response_model=CommentList,
     responses={404: {"model": ErrorResponse, "description": "RESOURCE_NOT_FOUND: no such post here"}},
 )
@@ -40,7 +41,10 @@ async def list_comments(
     page: Annotated[int, Query(ge=1, le=1_000_000, description="1-based page number")] = 1,
     per_page: Annotated[int, Query(ge=1, le=500, description="Comments per page (1-500)")] = 100,
 ) -> CommentList:
-    """The comments collected under a post; deleted ones keep their place with no author or text."""
+    """The comments collected under a post; deleted ones keep their place with no author or text.
+
+    Ordered as a thread (`tree`), by upvotes or newest first; paged (up to 500 a page).
+    404 `RESOURCE_NOT_FOUND` when the post is not in this campaign."""
     return await service.list_comments(
         session, campaign_id=campaign.id, post_id=post_id, order=order, page=page, per_page=per_page
     )
@@ -48,6 +52,7 @@ async def list_comments(
 
 @router.get(
     "/comments/export",
+    summary="Export comments (CSV or JSONL)",
     response_class=StreamingResponse,
     responses={
         200: {
@@ -62,7 +67,10 @@ async def export_comments(
     runtime: RuntimeDep,
     fmt: Annotated[ExportFormat, Query(alias="format", description="csv (default) or jsonl")] = "csv",
 ) -> StreamingResponse:
-    """The post list's filters choose the posts; each comment carries its post's `reddit_post_id`."""
+    """Every comment of the posts a post-list query matches, streamed as a download.
+
+    The post list's filters choose the posts; each comment carries its post's `reddit_post_id`.
+    422 for a `format` other than csv or jsonl."""
     body = export.export_comments(
         runtime.read_sessionmaker,
         campaign_id=campaign.id,

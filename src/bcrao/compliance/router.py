@@ -32,14 +32,19 @@ class CheckAccepted(BaseModel):
     status: str = "checking"
 
 
-@router.get("", response_model=ComplianceOut)
+@router.get("", summary="Deletion-sync summary", response_model=ComplianceOut)
 async def compliance(campaign: OwnedCampaign, session: SessionDep) -> ComplianceOut:
     """Content deleted on Reddit is deleted here too (checked within 48 h of collection, then
     less often for 30 days); what was purged is never collected again."""
     return ComplianceOut(**await sync.summary(session, campaign.id))
 
 
-@router.post("/check", status_code=status.HTTP_202_ACCEPTED, response_model=CheckAccepted)
+@router.post(
+    "/check",
+    summary="Check for deletions now",
+    status_code=status.HTTP_202_ACCEPTED,
+    response_model=CheckAccepted,
+)
 async def check_now(campaign: OwnedCampaign, runtime: RuntimeDep) -> CheckAccepted:
     """Check every watched post of the campaign (and its comments) on Reddit now."""
 

@@ -49,6 +49,7 @@ _UPLOAD_BODY = {
 
 @router.post(
     "/v1/campaigns/{campaign_id}/imports",
+    summary="Import posts from a file",
     status_code=status.HTTP_202_ACCEPTED,
     response_model=CollectAccepted,
     openapi_extra={"requestBody": _UPLOAD_BODY},
@@ -65,7 +66,14 @@ _UPLOAD_BODY = {
 async def import_file(
     campaign: OwnedCampaign, user: CurrentUser, session: SessionDep, runtime: RuntimeDep, request: Request
 ) -> CollectAccepted:
-    """Run a collection over an uploaded file instead of Reddit (a run with ``source: "import"``)."""
+    """Run a collection over an uploaded file instead of Reddit (a run with ``source: "import"``).
+
+    Every post of the campaign's subreddits in the file (no per-subreddit limit) goes through
+    the same pre-filter, labels, scores and progress stream as a collection, and the run
+    counts against the plan like one. 409 `COLLECTION_IN_PROGRESS` while a run of the
+    campaign is active; 413 `PAYLOAD_TOO_LARGE` over the upload limit; 422 `VALIDATION_ERROR`
+    naming the first bad line (`details.line`), or when no post of the campaign's subreddits
+    is in the file, and nothing is imported; 429 `PLAN_LIMIT_REACHED`."""
     run, _summary = await start_import(session, runtime, user=user, campaign=campaign, request=request)
     return CollectAccepted(
         task_id=run.id,

@@ -27,7 +27,7 @@ router = APIRouter(prefix="/v1/campaigns/{campaign_id}/alerts", tags=["alerts"])
 NOT_FOUND = {404: {"model": ErrorResponse, "description": "RESOURCE_NOT_FOUND: no such alert here"}}
 
 
-@router.post("", status_code=status.HTTP_201_CREATED, response_model=AlertCreated)
+@router.post("", summary="Create an alert", status_code=status.HTTP_201_CREATED, response_model=AlertCreated)
 async def create_alert(campaign: OwnedCampaign, body: AlertCreate, session: SessionDep) -> AlertCreated:
     """New posts that pass the rules are sent to the webhook or email address: at once after
     each run (`instant`) or in a daily or weekly digest. A webhook's signing secret is in this
@@ -36,8 +36,11 @@ async def create_alert(campaign: OwnedCampaign, body: AlertCreate, session: Sess
     return AlertCreated(**alerts.alert_out(alert).model_dump(), secret=secret)
 
 
-@router.get("", response_model=AlertList)
+@router.get("", summary="List a campaign's alerts", response_model=AlertList)
 async def list_alerts(campaign: OwnedCampaign, session: SessionDep) -> AlertList:
+    """The campaign's alert rules, oldest first: channel, target, digest and the filters a
+    new post must pass (archetypes, minimum success score and relevance, keywords,
+    subreddits). Webhook secrets are never shown again."""
     from sqlalchemy import select
 
     from bcrao.monitoring.models import Alert
@@ -48,25 +51,37 @@ async def list_alerts(campaign: OwnedCampaign, session: SessionDep) -> AlertList
     return AlertList(alerts=[alerts.alert_out(a) for a in rows])
 
 
-@router.patch("/{alert_id}", response_model=AlertOut, responses=NOT_FOUND)
+@router.patch("/{alert_id}", summary="Update an alert", response_model=AlertOut, responses=NOT_FOUND)
 async def update_alert(
     campaign: OwnedCampaign, alert_id: uuid.UUID, body: AlertUpdate, session: SessionDep
 ) -> AlertOut:
+    """Change any subset of the alert's rules, its digest, or pause it (`active: false`).
+    404 `RESOURCE_NOT_FOUND` when the alert is not in this campaign."""
     alert = await alerts.get_alert(session, campaign_id=campaign.id, alert_id=alert_id)
     return alerts.alert_out(await alerts.update_alert(session, alert=alert, changes=body.changes()))
 
 
 @router.delete(
-    "/{alert_id}", status_code=status.HTTP_204_NO_CONTENT, response_class=Response, responses=NOT_FOUND
+    "/{alert_id}",
+    summary="Delete an alert",
+    status_code=status.HTTP_204_NO_CONTENT,
+    response_class=Response,
+    responses=NOT_FOUND,
 )
 async def delete_alert(campaign: OwnedCampaign, alert_id: uuid.UUID, session: SessionDep) -> Response:
+    """Stop the alert for good, with its delivery log. 404 `RESOURCE_NOT_FOUND` when the
+    alert is not in this campaign."""
     alert = await alerts.get_alert(session, campaign_id=campaign.id, alert_id=alert_id)
     await session.delete(alert)
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 
 @router.post(
-    "/{alert_id}/test", status_code=status.HTTP_202_ACCEPTED, response_model=TestAccepted, responses=NOT_FOUND
+    "/{alert_id}/test",
+    summary="Send a test alert",
+    status_code=status.HTTP_202_ACCEPTED,
+    response_model=TestAccepted,
+    responses=NOT_FOUND,
 )
 async def test_alert(
     campaign: OwnedCampaign, alert_id: uuid.UUID, session: SessionDep, runtime: RuntimeDep
@@ -79,7 +94,12 @@ async def test_alert(
     return TestAccepted(delivery_id=delivery_id)
 
 
-@router.get("/{alert_id}/deliveries", response_model=DeliveryList, responses=NOT_FOUND)
+@router.get(
+    "/{alert_id}/deliveries",
+    summary="List an alert's deliveries",
+    response_model=DeliveryList,
+    responses=NOT_FOUND,
+)
 async def list_deliveries(
     campaign: OwnedCampaign, alert_id: uuid.UUID, session: SessionDep, page: PageDep
 ) -> DeliveryList:
@@ -99,6 +119,7 @@ _JSON_ERROR = {"application/json": {"schema": {"$ref": "#/components/schemas/Err
 
 @unsubscribe_router.get(
     "/v1/unsubscribe",
+    summary="Unsubscribe from an alert email",
     response_class=HTMLResponse,
     responses={
         200: {"description": "A page saying what happened"},

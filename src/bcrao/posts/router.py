@@ -30,10 +30,16 @@ from bcrao.posts.schemas import (
 router = APIRouter(prefix="/v1/campaigns/{campaign_id}", tags=["posts"])
 
 
-@router.get("/posts", response_model=PostList)
+@router.get("/posts", summary="List collected posts", response_model=PostList)
 async def list_posts(
     campaign: OwnedCampaign, filters: PostFiltersDep, page: PageDep, session: SessionDep
 ) -> PostList:
+    """The campaign's stored posts, best `success_score` first unless `sort` says otherwise,
+    filtered by archetype, subreddit, score range, label confidence and source, keyword
+    mentions or a word search (`q`, in posts and/or comments). `raw_text` is cut to a
+    300-character snippet here; the detail has it whole. Posts you marked as noise are hidden
+    unless `include_noise=true`. 422 for an invalid subreddit name, `min_score` above
+    `max_score` or more than 10 search words."""
     return await service.list_posts(
         session,
         campaign_id=campaign.id,
@@ -46,6 +52,7 @@ async def list_posts(
 # Declared before /posts/{post_id} so "export" is never taken for a post id.
 @router.get(
     "/posts/export",
+    summary="Export posts (CSV or JSONL)",
     response_class=StreamingResponse,
     responses={
         200: {
@@ -60,6 +67,9 @@ async def export_posts(
     runtime: RuntimeDep,
     fmt: Annotated[ExportFormat, Query(alias="format", description="csv (default) or jsonl")] = "csv",
 ) -> StreamingResponse:
+    """Every post matching the list's filters, streamed as a file download in the list's
+    order: CSV (UTF-8 with a BOM, one header row of the post fields) or JSON Lines (one post
+    object per line, as in the detail, text whole). 422 for another `format`."""
     # Authorized; the stream reads through a session of its own (see bcrao.posts.export).
     body = export.export_posts(
         runtime.read_sessionmaker,
@@ -70,13 +80,16 @@ async def export_posts(
     return export.download(body, fmt, export.filename_for(campaign.name, fmt))
 
 
-@router.get("/posts/{post_id}", response_model=PostDetail)
+@router.get("/posts/{post_id}", summary="Get a post", response_model=PostDetail)
 async def get_post(campaign: OwnedCampaign, post_id: uuid.UUID, session: SessionDep) -> PostDetail:
+    """One post with its whole text and `score_breakdown` (why its success score is what it
+    is). 404 when the post is not in this campaign (or the campaign is not yours)."""
     return await service.get_post(session, campaign_id=campaign.id, post_id=post_id)
 
 
 @router.put(
     "/posts/{post_id}/label",
+    summary="Correct a post's archetype",
     response_model=PostDetail,
     responses={404: {"model": ErrorResponse, "description": "RESOURCE_NOT_FOUND"}},
 )
@@ -89,13 +102,13 @@ async def set_label(
     )
 
 
-@router.delete("/posts/{post_id}/label", response_model=PostDetail)
+@router.delete("/posts/{post_id}/label", summary="Undo an archetype correction", response_model=PostDetail)
 async def clear_label(campaign: OwnedCampaign, post_id: uuid.UUID, session: SessionDep) -> PostDetail:
     """Undo your label: the post gets the machine's label back."""
     return await corrections.clear_label(session, campaign_id=campaign.id, post_id=post_id)
 
 
-@router.put("/posts/{post_id}/noise", response_model=PostDetail)
+@router.put("/posts/{post_id}/noise", summary="Mark a post as noise", response_model=PostDetail)
 async def mark_noise(
     campaign: OwnedCampaign, post_id: uuid.UUID, user: CurrentUser, session: SessionDep
 ) -> PostDetail:
@@ -103,17 +116,21 @@ async def mark_noise(
     return await corrections.mark_noise(session, user_id=user.id, campaign_id=campaign.id, post_id=post_id)
 
 
-@router.get("/collection-stats", response_model=CollectionStats)
+@router.get("/collection-stats", summary="Campaign statistics", response_model=CollectionStats)
 async def collection_stats(
     campaign: OwnedCampaign, user: CurrentUser, session: SessionDep, runtime: RuntimeDep
 ) -> CollectionStats:
+    """What the campaign has collected: stored posts by archetype and by target subreddit
+    (0 where nothing was stored), the average success score and a 10-bucket histogram, the
+    funnel (scraped, filtered, classified, stored) and filter reasons summed over all runs,
+    comments, purged content, runs so far and how many the plan still allows this week."""
     return await stats.collection_stats(session, campaign=campaign, user=user, settings=runtime.settings)
 
 
 corrections_router = APIRouter(prefix="/v1/corrections", tags=["posts"])
 
 
-@corrections_router.get("", response_model=CorrectionList)
+@corrections_router.get("", summary="List your corrections", response_model=CorrectionList)
 async def list_corrections(user: CurrentUser, session: SessionDep, page: PageDep) -> CorrectionList:
     """Your corrections, newest first: the labels the product can learn from."""
     return await corrections.list_corrections(

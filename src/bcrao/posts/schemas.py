@@ -13,7 +13,7 @@ from datetime import datetime
 from typing import Annotated, Any, Literal
 
 from fastapi import Depends, Query
-from pydantic import BaseModel, ConfigDict, field_serializer
+from pydantic import BaseModel, ConfigDict, Field, field_serializer
 
 from bcrao.campaigns.schemas import LastRun, normalize_subreddit
 from bcrao.errors import ValidationFailed
@@ -56,6 +56,35 @@ POST_FIELDS = (
     "comments_collected",
 )
 SNIPPET_CHARS = 300
+
+ARCHETYPE_DESCRIPTION = (
+    "The author's dominant intent, one label per kept post:\n\n"
+    '- `Journey`: a personal story or experience ("I launched...", "My first year freelancing").\n'
+    '- `ProblemSolution`: asks for or offers a solution to a concrete problem ("How do I...?",'
+    ' "What tool should I use...?", a how-to).\n'
+    '- `Feedback`: asks for or gives opinions, critiques, reviews or recommendations ("Roast my'
+    ' landing page", "What do you think of...?", a rant about a practice).\n'
+    "- `Unclassified`: no classifier labelled it (posts stored before every kept post was"
+    " labelled, or whose classification failed; the run's warnings count those).\n\n"
+    "A post that fits none of the three gets the closest one with a low `archetype_confidence`."
+)
+SUCCESS_DESCRIPTION = (
+    "How well the post did in its own subreddit, 0-10 (2 decimals; higher is better), judged"
+    " against the other posts fetched from that subreddit in the same run, so 50 upvotes in a"
+    " small community can beat 500 in a large one. Parts: upvotes percentile (up to 3),"
+    " comments percentile (2.5), discussion depth - comments per upvote (1.5), upvote ratio"
+    " (1.5), personal voice (1.5), minus up to 2 each for marketing jargon and link density."
+    " The detail's `score_breakdown` shows each part. The default sort (`-success_score`);"
+    " `min_score` and `max_score` bound it."
+)
+RELEVANCE_DESCRIPTION = (
+    "How promising the post is for the campaign's research, 0-10 (2 decimals), given by the"
+    " pre-filter: the campaign's keywords (title mentions count double; up to 2.5), personal voice"
+    " (1.5), specifics such as money, percentages, MRR or durations (1.5), a question (1),"
+    " emotion words (1), storytelling (1), length (0.75) and engagement (0.75), the last two"
+    " log-scaled. The LLM, when configured, refines the labels of each run's most relevant"
+    " posts. Sort with `-relevance_score`."
+)
 MAX_SEARCH_WORDS = 10
 
 
@@ -65,16 +94,24 @@ class PostFilters:
 
     def __init__(
         self,
-        archetype: Annotated[Archetype | None, Query(description="Only posts with this archetype")] = None,
+        archetype: Annotated[
+            Archetype | None, Query(description="Only posts with this archetype (see the post's `archetype`)")
+        ] = None,
         subreddit: Annotated[
             str | None,
-            Query(max_length=64, description="Only posts of this subreddit (case-insensitive, `r/` allowed)"),
+            Query(
+                max_length=64,
+                description=(
+                    "Only posts of this subreddit (case-insensitive, `r/` allowed; an invalid name: 422)"
+                ),
+            ),
         ] = None,
         min_score: Annotated[
-            float | None, Query(ge=0, le=10, description="Lowest success_score (inclusive)")
+            float | None,
+            Query(ge=0, le=10, description="Lowest `success_score`, 0-10 inclusive (above `max_score`: 422)"),
         ] = None,
         max_score: Annotated[
-            float | None, Query(ge=0, le=10, description="Highest success_score (inclusive)")
+            float | None, Query(ge=0, le=10, description="Highest `success_score`, 0-10 inclusive")
         ] = None,
         q: Annotated[
             str | None,
@@ -82,7 +119,7 @@ class PostFilters:
                 max_length=200,
                 description=(
                     "Words that must each begin a word of the title or text, or of the comments"
-                    " with `search_in` (case-insensitive; 'churn' finds 'churned')"
+                    " with `search_in` (case-insensitive; 'churn' finds 'churned'; at most 10 words)"
                 ),
             ),
         ] = None,
@@ -113,7 +150,14 @@ class PostFilters:
             bool, Query(description="Also list posts you marked as noise (hidden by default)")
         ] = False,
         sort: Annotated[
-            SortKey, Query(description="Sort order; ties are broken by post id")
+            SortKey,
+            Query(
+                description=(
+                    "`-success_score` (default, best first), `success_score`, `-reddit_created_at`"
+                    " (newest first), `-upvotes`, `-comment_count` or `-relevance_score`; ties are"
+                    " broken by post id, so pages are stable"
+                )
+            ),
         ] = "-success_score",
     ) -> None:
         if min_score is not None and max_score is not None and min_score > max_score:
@@ -191,17 +235,43 @@ class PostOut(BaseModel):
     comment_count: int
     upvote_ratio: float | None
     reddit_created_at: datetime
-    archetype: Archetype
-    relevance_score: float
-    success_score: float
-    is_ai_processed: bool
-    classifier: str | None
+    archetype: Archetype = Field(description=ARCHETYPE_DESCRIPTION)
+    relevance_score: float = Field(description=RELEVANCE_DESCRIPTION)
+    success_score: float = Field(description=SUCCESS_DESCRIPTION)
+    is_ai_processed: bool = Field(description="True only when the LLM classifier assigned the archetype")
+    classifier: str | None = Field(
+        description=(
+            "What assigned the archetype: `model` (the trained offline model), `rules` (the offline"
+            " rules classifier), `llm` or `user`; null for Unclassified"
+        )
+    )
     collected_at: datetime
-    archetype_confidence: float | None
-    archetype_source: ArchetypeSource | None
-    archetype_reasons: list[str]
-    matched_keywords: list[str]
-    comments_collected: int
+    archetype_confidence: float | None = Field(
+        description=(
+            "How sure the labeller was of `archetype`, 0-1. For `archetype_source: model`, the"
+            " classifier's calibrated probability (0.34-1 with three classes): under 0.6 is a close"
+            ' call the dashboard marks "unsure" (filter with `min_confidence`). For `llm`, the'
+            " LLM's own estimate; 1 for a user's label; null for Unclassified."
+        )
+    )
+    archetype_source: ArchetypeSource | None = Field(
+        description=(
+            "Who chose the archetype: `model` (the offline classifier every kept post gets), `llm`"
+            " (the LLM refined it: the most relevant share of each run's posts, when an LLM is"
+            " configured) or `user` (your correction, `PUT .../label`); null for Unclassified"
+        )
+    )
+    archetype_reasons: list[str] = Field(
+        description="The words, phrases and shapes that pushed the archetype above the others most (up to 5)"
+    )
+    matched_keywords: list[str] = Field(
+        description=(
+            "The campaign's keywords found in the title or text (case-insensitive, on word"
+            " boundaries), spelled as in the campaign; empty when it mentions none (filter with"
+            " `mentions_keywords`)"
+        )
+    )
+    comments_collected: int = Field(description="Comments of this post stored so far")
 
     @field_serializer("archetype_reasons", "matched_keywords")
     def _lists(self, values: list[str] | None) -> list[str]:
@@ -209,7 +279,13 @@ class PostOut(BaseModel):
 
 
 class PostDetail(PostOut):
-    score_breakdown: dict[str, Any]
+    score_breakdown: dict[str, Any] = Field(
+        description=(
+            "Each component's contribution to `success_score` (upvotes_percentile,"
+            " comments_percentile, discussion_depth, upvote_ratio, personal_voice, jargon_penalty,"
+            " link_penalty) and their clamped `total`"
+        )
+    )
 
 
 class PostList(BaseModel):

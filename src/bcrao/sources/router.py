@@ -15,7 +15,7 @@ from bcrao.subreddits.router import CallerId
 router = APIRouter(prefix="/v1/sources", tags=["sources"])
 
 
-@router.get("/health", response_model=SourceHealthOut)
+@router.get("/health", summary="Source health", response_model=SourceHealthOut)
 async def source_health(
     _caller: CallerId,
     runtime: RuntimeDep,

@@ -30,7 +30,7 @@ async def caller_id(user_id: TokenUserId, runtime: RuntimeDep) -> uuid.UUID:
 CallerId = Annotated[uuid.UUID, Depends(caller_id)]
 
 
-@router.post("/check", response_model=CheckResponse)
+@router.post("/check", summary="Check subreddit names", response_model=CheckResponse)
 async def check_subreddits(body: CheckRequest, _caller: CallerId, runtime: RuntimeDep) -> CheckResponse:
     """Whether each subreddit exists and can be read by the configured source.
 
@@ -46,7 +46,7 @@ async def check_subreddits(body: CheckRequest, _caller: CallerId, runtime: Runti
     )
 
 
-@router.get("/sample", response_model=SampleSubreddits)
+@router.get("/sample", summary="List the sample corpus's subreddits", response_model=SampleSubreddits)
 async def sample_subreddits(_caller: CallerId, runtime: RuntimeDep) -> SampleSubreddits:
     """The offline sample corpus's subreddits (what a `sample` run can collect)."""
     return SampleSubreddits(

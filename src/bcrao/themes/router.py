@@ -20,7 +20,7 @@ from bcrao.themes.schemas import RefreshAccepted, ReportFormat, ThemeList, Theme
 router = APIRouter(prefix="/v1/campaigns/{campaign_id}", tags=["themes"])
 
 
-@router.get("/themes", response_model=ThemeList)
+@router.get("/themes", summary="List themes and pain points", response_model=ThemeList)
 async def list_themes(
     campaign: OwnedCampaign,
     session: SessionDep,
@@ -42,6 +42,7 @@ async def list_themes(
 
 @router.get(
     "/themes/{theme_id}/posts",
+    summary="List a theme's posts",
     response_model=PostList,
     responses={404: {"model": ErrorResponse, "description": "RESOURCE_NOT_FOUND: no such theme"}},
 )
@@ -62,7 +63,7 @@ async def theme_posts(
     )
 
 
-@router.post("/themes/refresh", status_code=202, response_model=RefreshAccepted)
+@router.post("/themes/refresh", summary="Recompute themes", status_code=202, response_model=RefreshAccepted)
 async def refresh_themes(
     campaign: OwnedCampaign, session: SessionDep, runtime: RuntimeDep
 ) -> RefreshAccepted:
@@ -74,6 +75,7 @@ async def refresh_themes(
 
 @router.get(
     "/report",
+    summary="Download the research brief",
     response_class=Response,
     responses={200: {"description": "The research brief", "content": {"text/markdown": {}, "text/csv": {}}}},
 )
