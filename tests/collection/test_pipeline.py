@@ -47,11 +47,17 @@ class RecordingSource:
         return None
 
 
-async def new_run(maker, subreddits: Sequence[str] = SUBS, keywords=("churn", "pricing", "customers")):
+async def new_run(
+    maker, subreddits: Sequence[str] = SUBS, keywords=("churn", "pricing", "customers"), product_context=""
+):
     async with session_scope(maker) as s:
         user = await create_user(s, email=f"{uuid.uuid4().hex[:8]}@example.com", password="password1")
         campaign = Campaign(
-            user_id=user.id, name="c", keywords=list(keywords), target_subreddits=list(subreddits)
+            user_id=user.id,
+            name="c",
+            keywords=list(keywords),
+            target_subreddits=list(subreddits),
+            product_context=product_context,
         )
         s.add(campaign)
         await s.flush()
@@ -60,7 +66,7 @@ async def new_run(maker, subreddits: Sequence[str] = SUBS, keywords=("churn", "p
         )
         s.add(run)
         await s.flush()
-    snapshot = CampaignSnapshot(campaign.id, user.id, tuple(keywords), tuple(subreddits))
+    snapshot = CampaignSnapshot(campaign.id, user.id, tuple(keywords), tuple(subreddits), product_context)
     return snapshot, run.id
 
 
@@ -125,18 +131,57 @@ async def test_a_run_filters_classifies_scores_and_stores_with_consistent_counts
     assert all(0 < p.archetype_confidence <= 1 for p in posts)
     assert all(p.archetype_reasons for p in posts)
     assert {p.archetype_source for p in posts} == {"model"}
-    # Which campaign keywords each post mentions, as whole words of its title or text.
+    # Which campaign keywords each post mentions: words of its title or text they begin.
     from bcrao.collection.text import tokenize
 
     for p in posts:
         words = set(tokenize(f"{p.title}\n{p.raw_text}"))
-        assert p.matched_keywords == [k for k in ("churn", "pricing", "customers") if k in words]
+        mentioned = [k for k in ("churn", "pricing", "customers") if any(w.startswith(k) for w in words)]
+        assert p.matched_keywords == mentioned
     assert any(p.matched_keywords for p in posts) and not all(p.matched_keywords for p in posts)
     # The breakdown holds the success score's parts only: they add up to its total.
     for p in posts:
         parts = {k: v for k, v in p.score_breakdown.items() if k != "total"}
         total = p.score_breakdown["total"]
         assert abs(sum(parts.values()) - total) < 0.05 or total in (0, 10)
+
+
+async def test_relevance_weighs_posts_against_the_campaigns_product_context(maker, make_settings):
+    """From the stored campaign through the runner: the same posts, the same keywords, with and
+    without a product context; the context only ever adds relevance, and adds it to posts
+    about the product's subject."""
+    from bcrao.collection.runner import execute_run
+    from bcrao.progress.bus import MemoryBus
+
+    context = "A churn analytics tool for SaaS founders: see why customers cancel their subscription."
+    relevance: dict[str, dict[str, tuple[float, str]]] = {}
+    for name, product_context in (("plain", ""), ("context", context)):
+        _, run_id = await new_run(
+            maker, subreddits=("SaaS",), keywords=("pricing",), product_context=product_context
+        )
+        status = await execute_run(
+            run_id=run_id,
+            settings=make_settings(),
+            sessionmaker=maker,
+            bus=MemoryBus(),
+            source=SampleSource(),
+        )
+        assert status == "complete"
+        async with maker() as s:
+            rows = await s.scalars(select(RawPost).where(RawPost.run_id == run_id))
+            relevance[name] = {p.reddit_post_id: (p.relevance_score, f"{p.title} {p.raw_text}") for p in rows}
+    assert relevance["plain"].keys() == relevance["context"].keys() and relevance["plain"]
+    raised = set()
+    for post_id, (plain, text) in relevance["plain"].items():
+        with_context = relevance["context"][post_id][0]
+        assert with_context >= plain
+        if with_context > plain:
+            raised.add(post_id)
+            assert any(
+                w in text.lower()
+                for w in ("churn", "cancel", "subscri", "customer", "saas", "founder", "analytic")
+            )
+    assert raised
 
 
 async def test_progress_reports_every_stage_in_order_with_growing_counters(maker):

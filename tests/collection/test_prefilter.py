@@ -129,22 +129,35 @@ def test_a_keyword_rich_personal_story_outranks_a_generic_post(make_post):
     assert prefilter.evaluate(story).relevance_score > prefilter.evaluate(generic).relevance_score + 3
 
 
-def test_keywords_match_whole_words_case_insensitively_and_titles_weigh_more(make_post):
+def test_keywords_match_word_starts_case_insensitively_and_titles_weigh_more(make_post):
     body = "Our team argued all week about it and I still do not know what the right answer is for us here."
     in_title = make_post(title="PRICING question for B2B tools", text=body)
     in_text = make_post(title="A question for B2B tools", text=body + " It is about pricing.")
     partial = make_post(title="A question about repricing for B2B tools", text=body)
     prefilter = PreFilter(["pricing"])
-    title_kw = prefilter.evaluate(in_title).signals["keywords"]
-    text_kw = prefilter.evaluate(in_text).signals["keywords"]
-    assert title_kw > text_kw > 0
-    assert prefilter.evaluate(partial).signals["keywords"] == 0
+    title = prefilter.evaluate(in_title)
+    text = prefilter.evaluate(in_text)
+    assert title.signals["keywords_title"] > text.signals["keywords_text"] > 0
+    assert title.signals["keywords_text"] == text.signals["keywords_title"] == 0
+    assert title.relevance_score > text.relevance_score
+    assert title.matched_keywords == text.matched_keywords == ("pricing",)
+    # As the product's search: a keyword matches a word it begins, not one it ends.
+    repriced = prefilter.evaluate(partial)
+    assert repriced.signals["keywords_title"] == repriced.signals["keywords_text"] == 0
+    assert repriced.matched_keywords == ()
+    churned = PreFilter(["churn"]).evaluate(make_post(title="Churned customers: what we learned", text=body))
+    assert churned.signals["keywords_title"] > 0 and churned.matched_keywords == ("churn",)
 
 
 def test_multi_word_and_symbol_keywords_match(make_post):
     post = make_post(text="We moved our landing page to Node.js and our c++ service. " * 3)
-    signals = PreFilter(["landing page", "node.js", "C++"]).evaluate(post).signals
-    assert signals["keywords"] > PreFilter(["landing page"]).evaluate(post).signals["keywords"] > 0
+    decision = PreFilter(["landing page", "node.js", "C++"]).evaluate(post)
+    one = PreFilter(["landing page"]).evaluate(post).signals["keywords_text"]
+    assert decision.signals["keywords_text"] > one > 0
+    assert decision.matched_keywords == ("landing page", "node.js", "C++")
+    # The words of a phrase must follow each other.
+    apart = make_post(text="The landing was rough and the page never loaded for our customers. " * 3)
+    assert PreFilter(["landing page"]).evaluate(apart).matched_keywords == ()
 
 
 @pytest.fixture(scope="module")

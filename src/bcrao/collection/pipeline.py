@@ -65,6 +65,7 @@ class CampaignSnapshot:
     user_id: uuid.UUID
     keywords: tuple[str, ...]
     target_subreddits: tuple[str, ...]
+    product_context: str = ""  # what the product does: relevance weighs posts against it
 
 
 COUNTERS = (
@@ -214,7 +215,7 @@ class _RunContext:
         self.tally = tally
         self.progress = progress
         self.should_cancel = should_cancel
-        self.prefilter = PreFilter(campaign.keywords)
+        self.prefilter = PreFilter(campaign.keywords, context=campaign.product_context)
         self.samples_left: Counter[str] = Counter()
         self.position: dict[str, Any] = {
             "subreddit": None,

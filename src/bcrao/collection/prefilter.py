@@ -23,10 +23,15 @@ Rules run cheapest and most certain first; the first that matches wins:
 7. ``non_english`` — few English function words, or mostly non-ASCII letters.
 8. ``duplicate_text`` — same normalized title+text already passed in this run.
 
-Relevance (0-10) of survivors is a sum of capped components, weights in ``WEIGHTS``:
-campaign keywords (title hits count double), personal voice, questions, emotion words,
-specifics (money, %, MRR, durations), storytelling markers, length and engagement, the
-last two log-scaled so a long or viral post cannot dominate on that alone.
+Relevance (0-10) of survivors is a sum of capped components, weights in ``WEIGHTS``. Seven
+of the ten points say how much the post is about *this campaign*
+(``bcrao.collection.relevance``): its keywords in the title (most), its keywords in the
+text, and the weighted share of its product context's terms the post uses. The other three
+say whether it is worth reading at all, whatever the campaign: personal voice, questions,
+emotion words, specifics (money, %, MRR, durations), storytelling markers, length and
+engagement, the last two log-scaled so a long or viral post cannot dominate on that alone.
+So a post about the campaign's subject outranks a well-told one about something else, and
+among posts equally on topic the more readable comes first.
 """
 
 from __future__ import annotations
@@ -37,6 +42,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 from bcrao.collection import model
+from bcrao.collection.relevance import CampaignMatch, CampaignMatcher
 from bcrao.collection.text import (
     NON_ASCII_LETTER_RE,
     QUESTION_STARTERS,
@@ -71,15 +77,25 @@ _LOG_FULL_LENGTH = math.log1p(250)  # words at which length earns full marks
 _LOG_FULL_ENGAGEMENT = math.log1p(500)  # upvotes + 2 x comments at which engagement is full
 
 WEIGHTS = {
-    "keywords": 2.5,
-    "personal_voice": 1.5,
-    "question": 1.0,
-    "emotion": 1.0,
-    "specifics": 1.5,
-    "story": 1.0,
-    "length": 0.75,
-    "engagement": 0.75,
+    # about the campaign: 7 points
+    "keywords_title": 3.0,
+    "keywords_text": 2.25,
+    "context": 1.75,
+    # worth reading: 3 points
+    "personal_voice": 0.6,
+    "question": 0.4,
+    "emotion": 0.35,
+    "specifics": 0.6,
+    "story": 0.35,
+    "length": 0.35,
+    "engagement": 0.35,
 }
+# One keyword in the title earns 70% of its component, two 91%; one mention in the text
+# 60% (repeats of a keyword count half a new one, at most four); a context coverage of 0.3
+# (a title using a third of the context's weight, or a text using 30% of it) earns 63%.
+_TITLE_KEYWORD_DECAY = 0.3
+_TEXT_KEYWORD_DECAY = 0.4
+_CONTEXT_SCALE = 0.3
 
 _REMOVED_BODIES = frozenset({"[removed]", "[deleted]"})
 _REMOVED_TITLES = frozenset({"[deleted by user]", "[removed]", "[deleted]"})
@@ -167,28 +183,26 @@ def short_reason(post: NormalizedPost, title_words: int, body_words: int) -> str
     return None
 
 
-def _keyword_phrases(keywords: Sequence[str]) -> PhraseSet | None:
-    """Campaign keywords as token phrases: case-insensitive and on word boundaries by
-    construction, since posts and keywords go through the same tokenizer ("Node.js" in a
-    post matches the keyword "node.js", "pricing" does not match "repricing")."""
-    # Each phrase labelled by the keyword as the campaign spells it: a match says which.
-    phrases = {k: [" ".join(tokenize(k))] for k in keywords if k and tokenize(k)}
-    return PhraseSet(phrases) if phrases else None
-
-
 TitleJudge = Callable[[NormalizedPost], bool]
 
 
 class PreFilter:
     """Evaluates one run's posts; remembers passed texts to catch reposts within the run.
 
-    ``title_judge`` decides whether a link or very short post is worth keeping for its title
-    (default: the shipped model); ``None`` rejects them all, as the first rules did.
+    ``keywords`` and ``context`` are the campaign's keywords and product context, which
+    relevance is measured against. ``title_judge`` decides whether a link or very short post
+    is worth keeping for its title (default: the shipped model); ``None`` rejects them all,
+    as the first rules did.
     """
 
-    def __init__(self, keywords: Sequence[str], *, title_judge: TitleJudge | None = model.keeps) -> None:
-        self._keywords = _keyword_phrases(keywords)
-        self._keyword_order = tuple(dict.fromkeys(keywords))
+    def __init__(
+        self,
+        keywords: Sequence[str],
+        *,
+        context: str = "",
+        title_judge: TitleJudge | None = model.keeps,
+    ) -> None:
+        self._campaign = CampaignMatcher(keywords, context)
         self._seen: set[bytes] = set()
         self._judge = title_judge
 
@@ -231,49 +245,43 @@ class PreFilter:
         if key in self._seen:
             return FilterDecision("duplicate_text", 0.0)
         self._seen.add(key)
-        return self._survivor(post, title, body, title_tokens, tokens, vocab)
+        return self._survivor(post, body, title_tokens, body_tokens, tokens, vocab)
 
     def kept_anyway(self, post: NormalizedPost) -> FilterDecision:
         """Relevance and keyword matches of a post kept whatever the rules say (a rejected
         sample the user wants kept): the survivor's half of ``evaluate``."""
         title, body = post.title or "", (post.text or "").strip()
         title_tokens = tokenize(title)
-        tokens = title_tokens + (tokenize(body) if body else [])
+        body_tokens = tokenize(body) if body else []
+        tokens = title_tokens + body_tokens
         if not tokens:
             return FilterDecision(None, 0.0)
-        return self._survivor(post, title, body, title_tokens, tokens, vocab_counts(tokens))
+        return self._survivor(post, body, title_tokens, body_tokens, tokens, vocab_counts(tokens))
 
     def _survivor(
         self,
         post: NormalizedPost,
-        title: str,
         body: str,
         title_tokens: list[str],
+        body_tokens: list[str],
         tokens: list[str],
         vocab: dict[str, int],
     ) -> FilterDecision:
-        matched: tuple[str, ...] = ()
-        if self._keywords is not None:
-            found = self._keywords.find(tokens)
-            matched = tuple(k for k in self._keyword_order if found[k])
-        signals = self._relevance(post, title, body, title_tokens, tokens, vocab)
-        return FilterDecision(None, round(min(10.0, sum(signals.values())), 2), signals, matched)
+        found = self._campaign.match(title_tokens, body_tokens, tokens)
+        signals = self._relevance(post, body, title_tokens, tokens, vocab, found)
+        return FilterDecision(None, round(min(10.0, sum(signals.values())), 2), signals, found.matched)
 
     def _relevance(
         self,
         post: NormalizedPost,
-        title: str,
         body: str,
         title_tokens: list[str],
         tokens: list[str],
         vocab: dict[str, int],
+        found: CampaignMatch,
     ) -> dict[str, float]:
         n_words = len(tokens)
-        keyword_weight = 0.0
-        if self._keywords is not None:
-            title_hits = self._keywords.find(title_tokens).total()
-            keyword_weight = 2.0 * title_hits + self._keywords.find(tokens).total() - title_hits
-        if "?" in title or (title_tokens and title_tokens[0] in QUESTION_STARTERS):
+        if "?" in (post.title or "") or (title_tokens and title_tokens[0] in QUESTION_STARTERS):
             question = 1.0
         elif "?" in body:
             question = 0.6
@@ -281,8 +289,11 @@ class PreFilter:
             question = 0.0
         specifics = count_numbers(tokens) + vocab["metric"]
         engagement = max(0, post.upvotes) + 2 * max(0, post.comment_count)
+        text_weight = found.text_keywords + 0.5 * min(4, found.text_mentions - found.text_keywords)
         scaled = {
-            "keywords": 1.0 - math.exp(-keyword_weight / 3.0),
+            "keywords_title": 1.0 - _TITLE_KEYWORD_DECAY**found.title_keywords,
+            "keywords_text": 1.0 - _TEXT_KEYWORD_DECAY**text_weight,
+            "context": 1.0 - math.exp(-found.context_coverage / _CONTEXT_SCALE),
             "personal_voice": min(1.0, vocab["first_person"] / n_words / 0.06),
             "question": question,
             "emotion": min(1.0, vocab["emotion"] / 3.0),

@@ -123,6 +123,7 @@ async def execute_run(
             user_id=campaign.user_id,
             keywords=tuple(campaign.keywords),
             target_subreddits=tuple(campaign.target_subreddits),
+            product_context=campaign.product_context or "",
         )
         options = RunOptions(
             run_id=run.id,

@@ -92,7 +92,7 @@ def _row(
         upvote_ratio=None,
         created_utc=run.started_at or run.created_at,
     )
-    decision = PreFilter(campaign.keywords).kept_anyway(post)
+    decision = PreFilter(campaign.keywords, context=campaign.product_context or "").kept_anyway(post)
     label = classifier.classify(post)
     score, breakdown = SubredditScorer([]).score(post)
     return {
