@@ -366,7 +366,8 @@ def test_expired_stream_token_is_refreshed_mid_run(page, short_token_server: Ser
 
 
 def test_running_elsewhere_attaches_then_plan_limit(page, recycling_server: Server) -> None:
-    """409 COLLECTION_IN_PROGRESS shows the run already going; 429 shows when runs free up."""
+    """409 COLLECTION_IN_PROGRESS shows the run already going; a 429 disables the button,
+    which says why and when a run frees up."""
     server = recycling_server
     sign_up(page, server)
     api = server.client(token_of(page))
@@ -385,14 +386,22 @@ def test_running_elsewhere_attaches_then_plan_limit(page, recycling_server: Serv
     page.get_by_text("already running").wait_for()
     assert wait_final(page) == started["task_id"]
 
-    api.post(f"/v1/campaigns/{campaign['id']}/collect")  # the second and last run of the week
-    page.reload()
-    wait_final(page)  # re-attached after the reload
+    # The second and last run of the week, for another campaign: this page still says 1 left.
+    other = api.post(
+        "/v1/campaigns", json={"name": "Elsewhere", "keywords": ["saas"], "target_subreddits": ["SaaS"]}
+    ).json()
+    api.post(f"/v1/campaigns/{other['id']}/collect")
+    page.wait_for_function(
+        "() => document.querySelector('[data-testid=collect]')?.textContent.includes('(1 left)')"
+    )
     collect.click()
-    notice = page.locator(".notice-slot .alert-warning")
-    notice.wait_for()
-    assert "Weekly limit reached" in notice.inner_text()
-    assert "frees up on" in notice.inner_text()
+    reason = page.locator("[data-testid=collect-limit]")
+    reason.wait_for()
+    assert "Weekly limit reached" in reason.inner_text()
+    assert "2 collections" in reason.inner_text()
+    assert "frees up on" in reason.inner_text()
+    assert "Collect more (0 left)" in collect.inner_text()
+    assert collect.is_disabled()
     assert not page.js_errors, page.js_errors
 
 

@@ -21,8 +21,13 @@ export function date(iso) {
 export function dateTime(iso) {
   if (!iso) return "—";
   return new Date(iso).toLocaleString(undefined, {
-    month: "short", day: "numeric", hour: "2-digit", minute: "2-digit",
+    year: "numeric", month: "short", day: "numeric", hour: "2-digit", minute: "2-digit",
   });
+}
+
+/** "1 run", "2 runs", "1,204 posts". */
+export function plural(n, word, many = word + "s") {
+  return `${num(n)} ${n === 1 ? word : many}`;
 }
 
 export function relative(iso) {

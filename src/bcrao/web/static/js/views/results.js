@@ -4,11 +4,11 @@
 import { api } from "../api.js";
 import { clear, h, icon } from "../dom.js";
 import {
-  ARCHETYPE_LABEL, ARCHETYPES, FILTER_REASON_LABEL, date, dateTime, duration, humanize, num, score, STATUS_LABEL, sub,
+  ARCHETYPE_LABEL, ARCHETYPES, FILTER_REASON_LABEL, date, dateTime, duration, humanize, num, plural, score, STATUS_LABEL, sub,
   sourceStatusLines,
 } from "../format.js";
 import { toast } from "../toast.js";
-import { archetypeChart, funnel, scoreHistogram } from "./charts.js";
+import { archetypeChart, funnel, scoreHistogram, subredditChart } from "./charts.js";
 import { archetypeBadge, openPost } from "./post-modal.js";
 
 export const PER_PAGE = 12;
@@ -67,13 +67,16 @@ export function resultsSection({ campaign, onFilter }) {
   const funnelBody = h("div", { class: "chart-body" });
   const archBody = h("div", { class: "chart-body" });
   const histBody = h("div", { class: "chart-body" });
+  const subBody = h("div", { class: "chart-body" });
   const charts = h("div", { class: "chart-grid" },
     h("section", { class: "card chart-card chart-funnel", "aria-labelledby": "funnel-h" },
       h("h2", { id: "funnel-h", class: "card-title" }, "Collection funnel"), funnelBody),
     h("section", { class: "card chart-card", "aria-labelledby": "arch-h" },
       h("h2", { id: "arch-h", class: "card-title" }, "Archetypes"), archBody),
     h("section", { class: "card chart-card", "aria-labelledby": "hist-h" },
-      h("h2", { id: "hist-h", class: "card-title" }, "Success scores"), histBody));
+      h("h2", { id: "hist-h", class: "card-title" }, "Success scores"), histBody),
+    h("section", { class: "card chart-card", "aria-labelledby": "subs-h", dataset: { testid: "subreddit-chart" } },
+      h("h2", { id: "subs-h", class: "card-title" }, "Subreddits"), subBody));
 
   // ---- filters ----
   const tabs = h("div", { class: "seg", role: "group", "aria-label": "Archetype" },
@@ -191,8 +194,11 @@ export function resultsSection({ campaign, onFilter }) {
       statCard("Collection runs", num(s.runs), "runs"),
       statCard("Runs left this week", left === null ? "Unlimited" : num(left), "left"));
     const f = s.funnel || { scraped: 0, filtered: 0, classified: 0, stored: 0 };
-    funnelBody.replaceChildren(funnel(f), reasons(s.filter_reasons || {}, f, s.last_run));
+    funnelBody.replaceChildren(funnel(f), funnelNote(f, s.total), reasons(s.filter_reasons || {}, f, s.last_run));
     clear(archBody).append(s.total ? archetypeChart(s.by_archetype, { selected: filters.archetype, onSelect: (a) => onFilter({ archetype: a, page: "" }) })
+      : h("p", { class: "muted chart-empty" }, "No posts yet."));
+    clear(subBody).append(s.total
+      ? subredditChart(s.by_subreddit || {}, { selected: filters.subreddit, onSelect: (name) => onFilter({ subreddit: name, page: "" }) })
       : h("p", { class: "muted chart-empty" }, "No posts yet."));
     clear(histBody).append(...(s.total
       ? [scoreHistogram(s.score_histogram || [], { min: Number(filters.min_score ?? 0), max: Number(filters.max_score ?? 10) }),
@@ -200,6 +206,18 @@ export function resultsSection({ campaign, onFilter }) {
       : [h("p", { class: "muted chart-empty" }, "Scores appear after the first collection.")]));
     // Before anything was ever collected, a single call to action beats empty charts.
     el.classList.toggle("is-empty", !s.total && !s.runs);
+  }
+
+  // The funnel adds up every run; the archetype chart counts the posts there are now, once
+  // each. When the two differ, say why rather than leave two numbers that disagree.
+  function funnelNote(f, total) {
+    if (f.classified === total) return null;
+    const dupes = f.filtered - f.stored;
+    const parts = [`${num(f.classified)} classified, ${num(total)} in the archetype chart: the funnel adds up every run,`];
+    parts.push(dupes > 0 ? `so the ${plural(dupes, "post")} collected again (duplicates) count once per run;` : "");
+    parts.push("the chart counts each post you have now once.");
+    if (f.classified - dupes !== total) parts.push("Posts you hid as noise or kept from the filtered-out ones, and posts removed from Reddit, also change it.");
+    return h("p", { class: "chart-note muted small", dataset: { testid: "funnel-note" } }, parts.filter(Boolean).join(" "));
   }
 
   function reasons(byReason, f, lastRun) {
@@ -217,7 +235,7 @@ export function resultsSection({ campaign, onFilter }) {
         h("span", { class: "reason-num" }, num(n)));
     }));
     const details = h("details", { class: "reasons-details" },
-      h("summary", {}, `Why ${num(rejected)} posts were filtered out`), list);
+      h("summary", {}, `Why ${plural(rejected, "post was", "posts were")} filtered out`), list);
     if (lastRun) {
       const btn = h("button", { type: "button", class: "btn btn-ghost btn-sm" }, "Show examples from the last run");
       btn.addEventListener("click", async () => {
@@ -269,7 +287,7 @@ export function resultsSection({ campaign, onFilter }) {
 
   function renderPosts(res, page) {
     const count = filterBar.querySelector(".result-count");
-    count.textContent = `${num(res.total)} ${res.total === 1 ? "post" : "posts"} match${filters.theme ? " in the chosen theme" : ""}`;
+    count.textContent = `${plural(res.total, "post matches", "posts match")}${filters.theme ? " in the chosen theme" : ""}`;
     if (!res.posts.length) {
       const any = Object.keys(filters).some((k) => k !== "sort" && k !== "page");
       grid.replaceChildren(h("div", { class: "empty card" },
