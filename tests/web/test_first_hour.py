@@ -79,6 +79,7 @@ def test_polish_from_the_trial(page, recycling_server: Server) -> None:
     note = page.locator("[data-testid=funnel-note]")
     if classified == sum(stats["by_archetype"].values()):
         assert note.count() == 0
+        assert "null" not in page.locator(".chart-funnel").inner_text()
     else:
         assert f"{classified} classified, {stats['total']} in the archetype chart" in note.inner_text()
 

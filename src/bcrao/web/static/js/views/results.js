@@ -194,7 +194,7 @@ export function resultsSection({ campaign, onFilter }) {
       statCard("Collection runs", num(s.runs), "runs"),
       statCard("Runs left this week", left === null ? "Unlimited" : num(left), "left"));
     const f = s.funnel || { scraped: 0, filtered: 0, classified: 0, stored: 0 };
-    funnelBody.replaceChildren(funnel(f), funnelNote(f, s.total), reasons(s.filter_reasons || {}, f, s.last_run));
+    funnelBody.replaceChildren(...[funnel(f), funnelNote(f, s.total), reasons(s.filter_reasons || {}, f, s.last_run)].filter(Boolean));
     clear(archBody).append(s.total ? archetypeChart(s.by_archetype, { selected: filters.archetype, onSelect: (a) => onFilter({ archetype: a, page: "" }) })
       : h("p", { class: "muted chart-empty" }, "No posts yet."));
     clear(subBody).append(s.total
