@@ -18,6 +18,8 @@ pytestmark = pytest.mark.browser
 STATIC = ROOT / "src" / "bcrao" / "web" / "static"
 COUNTERS = ("scraped", "filtered", "classified", "stored", "duplicates")
 PASSWORD = "correct-horse-battery"
+# A phrase of each archetype's definition (shared/corpus/LABELLING.md) the dashboard shows.
+DEFINES = {"Journey": "personal story", "ProblemSolution": "concrete problem", "Feedback": "opinions"}
 
 
 def _int(text: str) -> int:
@@ -135,6 +137,12 @@ def test_founder_flow(page, server: Server, screenshots: Path, tmp_path: Path) -
     assert "Collect more (4 left)" in collect.inner_text()
     assert page.locator("[data-testid=runs] tbody tr").count() == 1
 
+    # --- what each archetype means, in words next to the legend and on the filter ---
+    for a, words in DEFINES.items():
+        definition = page.locator(f'.legend-item[data-archetype="{a}"] [data-testid=arch-def]')
+        assert definition.is_visible() and words in definition.inner_text()
+        assert page.locator(f'.seg-btn[data-archetype="{a}"] .seg-hint').is_visible()
+
     # --- filter by archetype and score: the URL carries the filters ---
     archetype = max(
         (a for a in ("Journey", "ProblemSolution", "Feedback")), key=lambda a: stats["by_archetype"][a]
@@ -158,6 +166,12 @@ def test_founder_flow(page, server: Server, screenshots: Path, tmp_path: Path) -
         [archetype, str(min_score)],
     )
     page.wait_for_url(re.compile(rf"archetype={archetype}.*min_score=|min_score=.*archetype={archetype}"))
+    arch_def = page.locator("[data-testid=arch-definition]")
+    assert arch_def.is_visible()
+    page.wait_for_function(
+        "w => document.querySelector('[data-testid=arch-definition]').textContent.includes(w)",
+        arg=DEFINES[archetype],
+    )
     expected = api.get(
         f"/v1/campaigns/{campaign_id}/posts",
         params={"archetype": archetype, "min_score": min_score, "per_page": 100},

@@ -66,6 +66,15 @@ export const ARCHETYPE_HINT = {
   Unclassified: "Stored, not labelled",
 };
 
+// What each archetype means, shown next to the chart legend and the filter (from the
+// labelling guide the model was trained on: shared/corpus/LABELLING.md, docs/LABELS.md).
+export const ARCHETYPE_DEFINITION = {
+  Journey: "A personal story or experience told by the author: “I launched…”, “How we got our first 100 customers”, “My first year freelancing”.",
+  ProblemSolution: "Asks for or offers a fix to a concrete problem: “How do I…?”, “What tool should I use for…?”, a how-to or tips.",
+  Feedback: "Asks for or gives opinions, reviews or critiques: “Roast my landing page”, “What do you think of…?”, a rant about a practice.",
+  Unclassified: "Stored before every kept post was labelled: no archetype yet.",
+};
+
 export const FILTER_REASON_LABEL = {
   removed_or_deleted: "Removed or deleted",
   stickied: "Stickied / mod posts",

@@ -4,7 +4,7 @@
 import { api } from "../api.js";
 import { clear, h, icon } from "../dom.js";
 import {
-  ARCHETYPE_LABEL, ARCHETYPES, FILTER_REASON_LABEL, date, dateTime, duration, humanize, num, plural, score, STATUS_LABEL, sub,
+  ARCHETYPE_DEFINITION, ARCHETYPE_HINT, ARCHETYPE_LABEL, ARCHETYPES, FILTER_REASON_LABEL, date, dateTime, duration, humanize, num, plural, score, STATUS_LABEL, sub,
   sourceStatusLines,
 } from "../format.js";
 import { toast } from "../toast.js";
@@ -81,11 +81,14 @@ export function resultsSection({ campaign, onFilter }) {
   // ---- filters ----
   const tabs = h("div", { class: "seg", role: "group", "aria-label": "Archetype" },
     ...["", ...ARCHETYPES].map((a) => {
-      const b = h("button", { type: "button", class: "seg-btn", dataset: { archetype: a } },
-        a ? h("span", { class: `badge-dot arch-bg-${a}`, "aria-hidden": "true" }) : null, a ? ARCHETYPE_LABEL[a] : "All");
+      const b = h("button", { type: "button", class: "seg-btn", dataset: { archetype: a }, "aria-describedby": "arch-def" },
+        a ? h("span", { class: `badge-dot arch-bg-${a}`, "aria-hidden": "true" }) : null, a ? ARCHETYPE_LABEL[a] : "All",
+        a ? h("span", { class: "seg-hint" }, ARCHETYPE_HINT[a]) : null);
       b.addEventListener("click", () => onFilter({ archetype: a, page: "" }));
       return b;
     }));
+  // What the chosen archetype means, in words under the tabs (not only in a tooltip).
+  const archDef = h("p", { class: "arch-def muted small", id: "arch-def", "aria-live": "polite", dataset: { testid: "arch-definition" } });
   const search = h("input", { type: "search", id: "f-q", placeholder: "Search titles and text", autocomplete: "off" });
   const searchIn = h("select", { id: "f-in", "aria-label": "Search in", dataset: { testid: "search-in" } },
     ...SEARCH_IN.map(([v, l]) => h("option", { value: v }, l)));
@@ -99,7 +102,7 @@ export function resultsSection({ campaign, onFilter }) {
   const kwSelect = h("select", { id: "f-kw" }, ...MENTIONS.map(([v, l]) => h("option", { value: v }, l)));
   const reset = h("button", { type: "button", class: "btn btn-ghost btn-sm" }, "Reset filters");
   const filterBar = h("div", { class: "filters card" },
-    h("div", { class: "filters-row" }, tabs),
+    h("div", { class: "filters-row" }, tabs, archDef),
     h("div", { class: "filters-row filters-grid" },
       h("div", { class: "control control-search" }, h("label", { for: "f-q", class: "control-label" }, "Search"),
         h("div", { class: "search-with-scope" }, h("div", { class: "input-icon" }, icon("search"), search), searchIn)),
@@ -342,6 +345,10 @@ export function resultsSection({ campaign, onFilter }) {
       b.classList.toggle("is-active", on);
       b.setAttribute("aria-pressed", on ? "true" : "false");
     }
+    const a = filters.archetype;
+    archDef.replaceChildren(...(ARCHETYPE_DEFINITION[a]
+      ? [h("strong", {}, ARCHETYPE_LABEL[a] + ": "), ARCHETYPE_DEFINITION[a]]
+      : ["Each post gets one archetype: what its author most wants from readers. Pick one to see only those posts."]));
     if (document.activeElement !== search) search.value = filters.q || "";
     searchIn.value = filters.search_in || "posts";
     subSelect.value = filters.subreddit || "";
