@@ -134,3 +134,119 @@ def test_polish_from_the_trial(page, recycling_server: Server) -> None:
     assert "Weekly limit reached" in reason.inner_text()
     assert collect.get_attribute("aria-describedby") == reason.get_attribute("id")
     assert not page.js_errors, page.js_errors
+
+
+def _words(title: str) -> list[str]:
+    return [w for w in re.findall(r"[A-Za-z]+", title) if len(w) >= 4]
+
+
+def test_review_rejected_samples_by_reason_and_keep_one(page, server: Server) -> None:
+    """The filtered-out samples of the last run: counts per reason, a reason paged through,
+    each with its preview and Reddit link; one kept, and then it is among the posts."""
+    sign_up(page, server)
+    api = server.client(token_of(page))
+    campaign = api.post(
+        "/v1/campaigns",
+        json={
+            "name": "What was thrown away",
+            "keywords": ["invoice"],
+            "target_subreddits": ["SaaS", "startups", "Entrepreneur", "smallbusiness"],
+        },
+    ).json()
+    page.goto(f"{server.url}/#/campaigns/{campaign['id']}")
+    page.locator("[data-testid=collect]").click()
+    task_id = wait_settled(page)
+    run = api.get(f"/v1/collection/{task_id}").json()
+
+    def samples(reason: str, p: int = 1) -> dict:
+        return api.get(
+            f"/v1/collection/{task_id}/rejected", params={"reason": reason, "page": p, "per_page": 10}
+        ).json()
+
+    page.locator(".reasons-details summary").click()
+    page.locator("[data-testid=review-rejected]").click()
+    review = page.locator("[data-testid=rejected-review]")
+    review.wait_for()
+    # Every reason of the run with its count, most first.
+    buttons = review.locator("[data-testid=rejected-reasons] .seg-btn")
+    buttons.first.wait_for()
+    expected = sorted(((r, n) for r, n in run["filter_reasons"].items() if n > 0), key=lambda rn: -rn[1])
+    shown = [
+        (buttons.nth(i).get_attribute("data-reason"), int(buttons.nth(i).locator(".seg-count").inner_text()))
+        for i in range(buttons.count())
+    ]
+    assert sorted(shown) == sorted(expected)
+    assert [n for _, n in shown] == sorted((n for _, n in shown), reverse=True)
+
+    # A reason with more than one page of samples.
+    reason = next(r for r, _ in shown if samples(r)["total"] > 10)
+    first = samples(reason)
+    review.locator(f'.seg-btn[data-reason="{reason}"]').click()
+    items = review.locator("[data-testid=rejected-sample]")
+
+    def shown_ids() -> list[str]:
+        return items.evaluate_all("els => els.map(e => e.dataset.redditPostId)")
+
+    page.wait_for_function(
+        "r => document.querySelector(`[data-testid=rejected-review] .seg-btn[data-reason='${r}']`)"
+        ".getAttribute('aria-pressed') === 'true'",
+        arg=reason,
+    )
+    page.wait_for_function(
+        "ids => JSON.stringify([...document.querySelectorAll('[data-testid=rejected-sample]')]"
+        ".map(e => e.dataset.redditPostId)) === JSON.stringify(ids)",
+        arg=[s["reddit_post_id"] for s in first["rejected"]],
+    )
+    assert f"of {first['total']} kept sample" in review.locator("[data-testid=rejected-note]").inner_text()
+    pages = -(-first["total"] // 10)
+    review.get_by_role("button", name="Next").click()
+    review.locator("[data-testid=rejected-page]").filter(has_text=f"Page 2 of {pages}").wait_for()
+    second = samples(reason, 2)
+    page.wait_for_function(
+        "ids => JSON.stringify([...document.querySelectorAll('[data-testid=rejected-sample]')]"
+        ".map(e => e.dataset.redditPostId)) === JSON.stringify(ids)",
+        arg=[s["reddit_post_id"] for s in second["rejected"]],
+    )
+    assert shown_ids() == [s["reddit_post_id"] for s in second["rejected"]]
+    for i, sample in enumerate(second["rejected"]):  # each with its preview and Reddit link
+        item = items.nth(i)
+        assert item.locator(".sample-title").inner_text().strip() == (sample["title"] or "(no title)")
+        assert item.locator("a.sample-title").get_attribute("href") == sample["reddit_url"]
+        if sample["text_preview"]:
+            assert item.locator(".sample-preview").inner_text().split() == sample["text_preview"].split()
+
+    # --- "Should have been kept": stored as a post, counted, and found among the posts ---
+    total_before = api.get(f"/v1/campaigns/{campaign['id']}/collection-stats").json()["total"]
+    index, chosen = next((i, s) for i, s in enumerate(second["rejected"]) if len(_words(s["title"])) >= 2)
+    item = items.nth(index)
+    item.locator("[data-testid=keep]").click()
+    item.locator("[data-testid=kept]").wait_for()
+    kept = [c for c in api.get("/v1/corrections").json()["corrections"] if c["kind"] == "keep"]
+    assert [c["reddit_post_id"] for c in kept] == [chosen["reddit_post_id"]]
+    post_id = kept[0]["post_id"]
+    page.wait_for_function(
+        "n => document.querySelector('[data-stat=total]').textContent.replace(/\\D/g, '') === String(n)",
+        arg=total_before + 1,
+    )
+    note = page.locator("[data-testid=funnel-note]")  # one more post than the runs classified
+    assert "kept from the filtered-out ones" in note.inner_text()
+    # Paging away and back still says it was kept.
+    review.get_by_role("button", name="Previous").click()
+    review.locator("[data-testid=rejected-page]").filter(has_text=f"Page 1 of {pages}").wait_for()
+    review.get_by_role("button", name="Next").click()
+    review.locator("[data-testid=rejected-page]").filter(has_text=f"Page 2 of {pages}").wait_for()
+    items.nth(index).locator("[data-testid=kept]").wait_for()
+    # Opened from the review...
+    items.nth(index).locator("[data-testid=open-kept]").click()
+    modal = page.locator("[data-testid=post-modal]")
+    modal.locator(".post-text").wait_for()
+    assert modal.locator(".modal-title").inner_text() == chosen["title"]
+    page.keyboard.press("Escape")
+    modal.wait_for(state="detached")
+    # ... and in the post list, searched for by its title's words.
+    words = " ".join(sorted(_words(chosen["title"]), key=len, reverse=True)[:3])
+    page.locator("#f-q").fill(words)
+    page.locator("#f-q").press("Enter")
+    page.wait_for_url(re.compile(r"[?&]q="))
+    page.locator(f'.post-card[data-post-id="{post_id}"]').wait_for()
+    assert not page.js_errors, page.js_errors

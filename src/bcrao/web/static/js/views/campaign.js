@@ -257,7 +257,11 @@ export const campaignView = {
       }
       if (unmounted) return;
       document.title = `${campaign.name} · BC-RAO Collector`;
-      results = resultsSection({ campaign, onFilter });
+      results = resultsSection({
+        campaign,
+        onFilter,
+        onChanged: async () => { await refresh().catch(() => {}); await results.reloadPosts(); },
+      });
       insights = insightsSection({
         campaign,
         onTheme: (theme) => {

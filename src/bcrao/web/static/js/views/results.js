@@ -10,6 +10,7 @@ import {
 import { toast } from "../toast.js";
 import { archetypeChart, funnel, scoreHistogram, subredditChart } from "./charts.js";
 import { archetypeBadge, openPost } from "./post-modal.js";
+import { rejectedReview } from "./rejected.js";
 
 export const PER_PAGE = 12;
 export const SORTS = [
@@ -45,6 +46,7 @@ export function readFilters(query) {
  * @param {object} o
  * @param {object} o.campaign
  * @param {(changes: object) => void} o.onFilter  merge changes into the URL filters
+ * @param {() => void} o.onChanged  posts were added (a kept sample): refresh counts and posts
  */
 /**
  * When this browser last showed the campaign (null: never), and from now on "now": posts
@@ -57,7 +59,7 @@ export function previousVisit(campaignId) {
   return before;
 }
 
-export function resultsSection({ campaign, onFilter }) {
+export function resultsSection({ campaign, onFilter, onChanged }) {
   const lastVisit = previousVisit(campaign.id);
   let filters = {};
   let stats = null;
@@ -185,7 +187,8 @@ export function resultsSection({ campaign, onFilter }) {
       h("li", {}, h("strong", {}, "Watch"), h("span", { class: "muted" }, "Follow the funnel fill up live")),
       h("li", {}, h("strong", {}, "Browse"), h("span", { class: "muted" }, "Filter, read and export the posts"))));
 
-  const el = h("div", { class: "results", id: "results", tabindex: "-1" }, onboarding, statRow, charts, posts, runs);
+  const reviewSlot = h("div", { class: "review-slot" });
+  const el = h("div", { class: "results", id: "results", tabindex: "-1" }, onboarding, statRow, charts, reviewSlot, posts, runs);
 
   // ---- rendering ----
   function renderStats() {
@@ -228,7 +231,6 @@ export function resultsSection({ campaign, onFilter }) {
     const rejected = f.scraped - f.filtered;
     if (!rows.length && !rejected) return h("p", { class: "muted small" }, "Nothing filtered out yet.");
     const top = Math.max(1, ...rows.map(([, n]) => n));
-    const samples = h("div", { class: "samples" });
     const list = h("ul", { class: "reasons" }, ...rows.map(([reason, n]) => {
       const fill = h("span", { class: "reason-fill" });
       fill.style.width = (n / top) * 100 + "%";
@@ -240,30 +242,28 @@ export function resultsSection({ campaign, onFilter }) {
     const details = h("details", { class: "reasons-details" },
       h("summary", {}, `Why ${plural(rejected, "post was", "posts were")} filtered out`), list);
     if (lastRun) {
-      const btn = h("button", { type: "button", class: "btn btn-ghost btn-sm" }, "Show examples from the last run");
-      btn.addEventListener("click", async () => {
-        btn.disabled = true;
-        try {
-          const res = await api.get(`/v1/collection/${lastRun.task_id}/rejected`, { per_page: 50 });
-          samples.replaceChildren(res.rejected.length
-            ? h("ul", { class: "sample-list" }, ...res.rejected.map((r) => h("li", { dataset: { testid: "rejected-sample" } },
-              h("span", { class: "tag tag-muted" }, FILTER_REASON_LABEL[r.reason] || humanize(r.reason)),
-              r.reddit_url
-                ? h("a", { class: "sample-title", href: r.reddit_url, target: "_blank", rel: "noopener noreferrer" }, r.title || "(no title)")
-                : h("span", { class: "sample-title" }, r.title || "(no title)"),
-              h("span", { class: "muted small" }, " · " + sub(r.subreddit)),
-              r.text_preview ? h("p", { class: "sample-preview muted small" }, r.text_preview) : null)))
-            : h("p", { class: "muted small" }, "The last run kept no samples."));
-          if (res.total > res.rejected.length) samples.append(h("p", { class: "muted small" }, `Showing ${res.rejected.length} of ${res.total} samples.`));
-          btn.remove();
-        } catch (err) {
-          btn.disabled = false;
-          toast(err.message, "error");
-        }
-      });
-      details.append(btn, samples);
+      const btn = h("button", { type: "button", class: "btn btn-secondary btn-sm", dataset: { testid: "review-rejected" } },
+        "Review what the last run filtered out");
+      btn.addEventListener("click", () => openReview(lastRun.task_id));
+      details.append(btn);
     }
     return details;
+  }
+
+  // The rejected samples of a run, reviewed in a section of their own under the charts.
+  let review = null;
+  function openReview(taskId) {
+    if (!review || review.taskId !== taskId) {
+      review = rejectedReview({
+        taskId,
+        onKept: () => onChanged(),
+        onOpen: (post) => openPost(campaign.id, post.id, () => loadPosts()),
+        onClose: () => { reviewSlot.replaceChildren(); review = null; },
+      });
+      reviewSlot.replaceChildren(review.el);
+    }
+    review.el.scrollIntoView({ behavior: "smooth", block: "start" });
+    review.el.focus({ preventScroll: true });
   }
 
   let postsToken = 0;
