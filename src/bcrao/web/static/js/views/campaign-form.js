@@ -9,8 +9,9 @@ import { toast } from "../toast.js";
 import { chipsInput, normalizeSubreddit, subredditProblem } from "./chips.js";
 import { cleanMessage, field, formAlert } from "./form.js";
 
-// The placeholder is an example the API accepts (schemas.py: an http(s) URL with a host).
-const URL_EXAMPLE = "https://yourproduct.com";
+// The placeholder is an example the API accepts (schemas.py: an http(s) URL with a host),
+// on the domain reserved for examples (RFC 2606).
+const URL_EXAMPLE = "https://example.com";
 
 /** The API's product_url rule, said in plain words before submit (null: fine). */
 function urlProblem(value) {
@@ -18,7 +19,7 @@ function urlProblem(value) {
   let u = null;
   try { u = new URL(value); } catch { /* not a URL at all */ }
   if (!u || !/^https?:$/.test(u.protocol) || !u.hostname || /\s/.test(value)) {
-    return `Enter the full address, starting with https://, like ${URL_EXAMPLE}`;
+    return `Enter the full address, with http or https in front, like ${URL_EXAMPLE}`;
   }
   return null;
 }
@@ -50,7 +51,7 @@ function build(page, campaign) {
     hint: "What you sell and to whom. Helps you remember why you are collecting.",
     attrs: { rows: 3, maxlength: 5000 } });
   const url = field({ label: "Product URL", name: "product_url", type: "url", value: c.product_url || "",
-    hint: "The full address, starting with https://", attrs: { placeholder: URL_EXAMPLE, inputmode: "url" } });
+    hint: "Your product's website: the full address, as in the example.", attrs: { placeholder: URL_EXAMPLE, inputmode: "url" } });
   const keywords = chipsInput({ name: "keywords", label: "Keywords", values: c.keywords,
     hint: "1-15 words or phrases. Press Enter or comma to add.", placeholder: "churn, pricing…", max: 15,
     noun: "keywords" });
