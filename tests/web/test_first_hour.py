@@ -250,3 +250,144 @@ def test_review_rejected_samples_by_reason_and_keep_one(page, server: Server) ->
     page.wait_for_url(re.compile(r"[?&]q="))
     page.locator(f'.post-card[data-post-id="{post_id}"]').wait_for()
     assert not page.js_errors, page.js_errors
+
+
+def shown_post_ids(page) -> list[str]:
+    return page.locator(".post-card").evaluate_all("cards => cards.map(c => c.dataset.postId)")
+
+
+def wait_for_cards(page, ids: list[str]) -> None:
+    page.wait_for_function(
+        "ids => JSON.stringify([...document.querySelectorAll('.post-card')].map(c => c.dataset.postId))"
+        " === JSON.stringify(ids)",
+        arg=ids,
+    )
+
+
+def test_relevance_sort_then_a_corrected_label_survives_collect_more(page, server: Server) -> None:
+    sign_up(page, server)
+    api = server.client(token_of(page))
+    campaign = api.post(
+        "/v1/campaigns",
+        json={
+            "name": "Relevance",
+            "product_context": "Invoicing tool for freelancers: send invoices, get paid on time.",
+            "keywords": ["invoice", "pricing", "customers"],
+            "target_subreddits": ["SaaS", "smallbusiness"],
+        },
+    ).json()
+    cid = campaign["id"]
+    page.goto(f"{server.url}/#/campaigns/{cid}")
+    page.locator("[data-testid=collect]").click()
+    first_run = wait_settled(page)
+
+    # --- "Most relevant": the API's order, with each post's keyword mentions shown ---
+    page.locator("#f-sort").select_option("-relevance_score")
+    page.wait_for_url(re.compile(r"sort=-relevance_score"))
+    expected = api.get(
+        f"/v1/campaigns/{cid}/posts", params={"sort": "-relevance_score", "per_page": 12}
+    ).json()
+    relevance = [p["relevance_score"] for p in expected["posts"]]
+    assert relevance == sorted(relevance, reverse=True)
+    wait_for_cards(page, [p["id"] for p in expected["posts"]])
+    assert any(p["matched_keywords"] for p in expected["posts"])
+    for p in expected["posts"]:
+        mentions = page.locator(f'.post-card[data-post-id="{p["id"]}"] [data-testid=mentions]')
+        if p["matched_keywords"]:
+            assert mentions.inner_text().strip() == ", ".join(p["matched_keywords"])
+        else:
+            assert mentions.count() == 0
+
+    # --- correct the top post's label in the dialog ---
+    post = expected["posts"][0]
+    other = next(a for a in ("Journey", "ProblemSolution", "Feedback") if a != post["archetype"])
+    page.locator(f'.post-open[data-post-id="{post["id"]}"]').click()
+    modal = page.locator("[data-testid=post-modal]")
+    modal.locator("#label-fix").select_option(other)
+    modal.locator("[data-testid=label-save]").click()
+    modal.locator("[data-testid=label-restore]").wait_for()
+    page.keyboard.press("Escape")
+    modal.wait_for(state="detached")
+    card = page.locator(f'.post-card[data-post-id="{post["id"]}"]')
+    page.wait_for_function(
+        "([id, a]) => document.querySelector(`.post-card[data-post-id='${id}']`)?.dataset.archetype === a",
+        arg=[post["id"], other],
+    )
+
+    # --- "Collect more": the new run does not undo the correction ---
+    page.locator("[data-testid=collect]").click()
+    page.wait_for_function(
+        "id => document.querySelector('[data-testid=progress]')?.dataset.taskId !== id", arg=first_run
+    )
+    second_run = wait_settled(page)
+    assert api.get(f"/v1/collection/{second_run}").json()["status"] == "complete"
+    detail = api.get(f"/v1/campaigns/{cid}/posts/{post['id']}").json()
+    assert (detail["archetype"], detail["archetype_source"]) == (other, "user")
+    # Found again in the list (by its title's words) with the corrected label...
+    words = " ".join(sorted(_words(post["title"]), key=len, reverse=True)[:3])
+    page.locator("#f-q").fill(words)
+    page.locator("#f-q").press("Enter")
+    page.wait_for_url(re.compile(r"[?&]q="))
+    card.wait_for()
+    page.wait_for_function("() => !document.querySelector('.post-grid').classList.contains('is-loading')")
+    assert card.get_attribute("data-archetype") == other
+    # ... and in the dialog, labelled by the user.
+    card.locator(".post-open").click()
+    why = modal.locator("[data-testid=label-why]")
+    why.wait_for()
+    assert "You (corrected)" in why.inner_text()
+    assert (
+        modal.locator(".post-meta .arch-badge")
+        .inner_text()
+        .startswith(
+            {"Journey": "Journey", "ProblemSolution": "Problem / Solution", "Feedback": "Feedback"}[other]
+        )
+    )
+    assert modal.locator("#label-fix").input_value() == other
+    page.keyboard.press("Escape")
+
+    # Two runs: the funnel's "classified" and the archetype counts agree or a note says why.
+    stats = api.get(f"/v1/campaigns/{cid}/collection-stats").json()
+    note = page.locator("[data-testid=funnel-note]")
+    if stats["funnel"]["classified"] == stats["total"]:
+        assert note.count() == 0
+    else:
+        assert f"{stats['funnel']['classified']} classified, {stats['total']} in the archetype chart" in (
+            note.inner_text()
+        )
+    assert not page.js_errors, page.js_errors
+
+
+def test_api_reference_renders_offline(page, server: Server) -> None:
+    """/docs is Swagger UI from the package's own files (/vendor): nothing from elsewhere."""
+    elsewhere: list[str] = []
+
+    def only_local(route) -> None:
+        if route.request.url.startswith(server.url):
+            route.continue_()
+        else:
+            elsewhere.append(route.request.url)
+            route.abort()
+
+    page.route("**/*", only_local)
+    page.goto(server.url + "/docs")
+    page.locator(".swagger-ui .info .title").filter(has_text="BC-RAO Collector").wait_for()
+    assert page.title() == "BC-RAO Collector API"
+    operations = page.locator(".swagger-ui .opblock")
+    operations.first.wait_for()
+    paths = httpx_paths(server)
+    assert operations.count() >= len(paths)
+    # An operation opens with its description and parameters.
+    collect = page.locator('.swagger-ui .opblock-post:has([data-path="/v1/campaigns/{campaign_id}/collect"])')
+    collect.first.locator(".opblock-summary").click()
+    collect.first.locator(".opblock-description-wrapper, .parameters-container").first.wait_for()
+    stylesheet = page.evaluate(
+        "() => [...document.styleSheets].some(s => (s.href || '').includes('/vendor/swagger-ui/'))"
+    )
+    assert stylesheet
+    assert elsewhere == [], elsewhere
+
+
+def httpx_paths(server: Server) -> dict:
+    with server.client() as client:
+        return client.get("/openapi.json").json()["paths"]
