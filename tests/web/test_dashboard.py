@@ -18,6 +18,8 @@ pytestmark = pytest.mark.browser
 STATIC = ROOT / "src" / "bcrao" / "web" / "static"
 COUNTERS = ("scraped", "filtered", "classified", "stored", "duplicates")
 PASSWORD = "correct-horse-battery"
+# A phrase of each archetype's definition (shared/corpus/LABELLING.md) the dashboard shows.
+DEFINES = {"Journey": "personal story", "ProblemSolution": "concrete problem", "Feedback": "opinions"}
 
 
 def _int(text: str) -> int:
@@ -135,6 +137,12 @@ def test_founder_flow(page, server: Server, screenshots: Path, tmp_path: Path) -
     assert "Collect more (4 left)" in collect.inner_text()
     assert page.locator("[data-testid=runs] tbody tr").count() == 1
 
+    # --- what each archetype means, in words next to the legend and on the filter ---
+    for a, words in DEFINES.items():
+        definition = page.locator(f'.legend-item[data-archetype="{a}"] [data-testid=arch-def]')
+        assert definition.is_visible() and words in definition.inner_text()
+        assert page.locator(f'.seg-btn[data-archetype="{a}"] .seg-hint').is_visible()
+
     # --- filter by archetype and score: the URL carries the filters ---
     archetype = max(
         (a for a in ("Journey", "ProblemSolution", "Feedback")), key=lambda a: stats["by_archetype"][a]
@@ -158,6 +166,12 @@ def test_founder_flow(page, server: Server, screenshots: Path, tmp_path: Path) -
         [archetype, str(min_score)],
     )
     page.wait_for_url(re.compile(rf"archetype={archetype}.*min_score=|min_score=.*archetype={archetype}"))
+    arch_def = page.locator("[data-testid=arch-definition]")
+    assert arch_def.is_visible()
+    page.wait_for_function(
+        "w => document.querySelector('[data-testid=arch-definition]').textContent.includes(w)",
+        arg=DEFINES[archetype],
+    )
     expected = api.get(
         f"/v1/campaigns/{campaign_id}/posts",
         params={"archetype": archetype, "min_score": min_score, "per_page": 100},
@@ -366,7 +380,8 @@ def test_expired_stream_token_is_refreshed_mid_run(page, short_token_server: Ser
 
 
 def test_running_elsewhere_attaches_then_plan_limit(page, recycling_server: Server) -> None:
-    """409 COLLECTION_IN_PROGRESS shows the run already going; 429 shows when runs free up."""
+    """409 COLLECTION_IN_PROGRESS shows the run already going; a 429 disables the button,
+    which says why and when a run frees up."""
     server = recycling_server
     sign_up(page, server)
     api = server.client(token_of(page))
@@ -385,14 +400,22 @@ def test_running_elsewhere_attaches_then_plan_limit(page, recycling_server: Serv
     page.get_by_text("already running").wait_for()
     assert wait_final(page) == started["task_id"]
 
-    api.post(f"/v1/campaigns/{campaign['id']}/collect")  # the second and last run of the week
-    page.reload()
-    wait_final(page)  # re-attached after the reload
+    # The second and last run of the week, for another campaign: this page still says 1 left.
+    other = api.post(
+        "/v1/campaigns", json={"name": "Elsewhere", "keywords": ["saas"], "target_subreddits": ["SaaS"]}
+    ).json()
+    api.post(f"/v1/campaigns/{other['id']}/collect")
+    page.wait_for_function(
+        "() => document.querySelector('[data-testid=collect]')?.textContent.includes('(1 left)')"
+    )
     collect.click()
-    notice = page.locator(".notice-slot .alert-warning")
-    notice.wait_for()
-    assert "Weekly limit reached" in notice.inner_text()
-    assert "frees up on" in notice.inner_text()
+    reason = page.locator("[data-testid=collect-limit]")
+    reason.wait_for()
+    assert "Weekly limit reached" in reason.inner_text()
+    assert "2 collections" in reason.inner_text()
+    assert "frees up on" in reason.inner_text()
+    assert "Collect more (0 left)" in collect.inner_text()
+    assert collect.is_disabled()
     assert not page.js_errors, page.js_errors
 
 
@@ -459,4 +482,5 @@ def test_security_headers_and_no_inline_code(server: Server) -> None:
             assert "innerHTML" not in text and "outerHTML" not in text and "insertAdjacentHTML" not in text, (
                 path
             )
-            assert not re.search(r"https?://(?!www\.w3\.org/2000/svg)", text), path
+            # (example.com: the URL placeholder, on the domain reserved for examples)
+            assert not re.search(r"https?://(?!www\.w3\.org/2000/svg|example\.com\b)", text), path

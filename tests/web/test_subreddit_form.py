@@ -70,6 +70,7 @@ def test_names_are_validated_as_typed_and_checked_against_the_sample_corpus(page
 
     # --- the sample corpus is offered while typing ---
     options = page.locator(f"{SUBS} datalist option")
+    options.first.wait_for(state="attached")  # the list arrives from the API, maybe after the typing
     assert options.count() == 15
     assert {"SaaS", "Accounting", "startups"} <= set(options.evaluate_all("els => els.map(e => e.value)"))
     assert box.get_attribute("list") == page.locator(f"{SUBS} datalist").get_attribute("id")

@@ -21,8 +21,13 @@ export function date(iso) {
 export function dateTime(iso) {
   if (!iso) return "—";
   return new Date(iso).toLocaleString(undefined, {
-    month: "short", day: "numeric", hour: "2-digit", minute: "2-digit",
+    year: "numeric", month: "short", day: "numeric", hour: "2-digit", minute: "2-digit",
   });
+}
+
+/** "1 run", "2 runs", "1,204 posts". */
+export function plural(n, word, many = word + "s") {
+  return `${num(n)} ${n === 1 ? word : many}`;
 }
 
 export function relative(iso) {
@@ -59,6 +64,15 @@ export const ARCHETYPE_HINT = {
   ProblemSolution: "Asks for or offers a fix",
   Feedback: "Opinions and reviews",
   Unclassified: "Stored, not labelled",
+};
+
+// What each archetype means, shown next to the chart legend and the filter (from the
+// labelling guide the model was trained on: shared/corpus/LABELLING.md, docs/LABELS.md).
+export const ARCHETYPE_DEFINITION = {
+  Journey: "A personal story or experience told by the author: “I launched…”, “How we got our first 100 customers”, “My first year freelancing”.",
+  ProblemSolution: "Asks for or offers a fix to a concrete problem: “How do I…?”, “What tool should I use for…?”, a how-to or tips.",
+  Feedback: "Asks for or gives opinions, reviews or critiques: “Roast my landing page”, “What do you think of…?”, a rant about a practice.",
+  Unclassified: "Stored before every kept post was labelled: no archetype yet.",
 };
 
 export const FILTER_REASON_LABEL = {

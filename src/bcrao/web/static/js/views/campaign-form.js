@@ -1,5 +1,6 @@
 // Create / edit a campaign. Validation is the API's: a 422's details.fields are placed next
-// to the input or the exact chip they name ("target_subreddits.2").
+// to the input or the exact chip they name ("target_subreddits.2"); chips and the URL are
+// also checked before submit, in plain words.
 
 import { api, ApiError } from "../api.js";
 import { h, icon } from "../dom.js";
@@ -7,6 +8,21 @@ import { STATUS_LABEL } from "../format.js";
 import { toast } from "../toast.js";
 import { chipsInput, normalizeSubreddit, subredditProblem } from "./chips.js";
 import { cleanMessage, field, formAlert } from "./form.js";
+
+// The placeholder is an example the API accepts (schemas.py: an http(s) URL with a host),
+// on the domain reserved for examples (RFC 2606).
+const URL_EXAMPLE = "https://example.com";
+
+/** The API's product_url rule, said in plain words before submit (null: fine). */
+function urlProblem(value) {
+  if (!value) return null;
+  let u = null;
+  try { u = new URL(value); } catch { /* not a URL at all */ }
+  if (!u || !/^https?:$/.test(u.protocol) || !u.hostname || /\s/.test(value)) {
+    return `Enter the full address, with http or https in front, like ${URL_EXAMPLE}`;
+  }
+  return null;
+}
 
 export const campaignFormView = {
   mount(root, ctx) {
@@ -35,7 +51,7 @@ function build(page, campaign) {
     hint: "What you sell and to whom. Helps you remember why you are collecting.",
     attrs: { rows: 3, maxlength: 5000 } });
   const url = field({ label: "Product URL", name: "product_url", type: "url", value: c.product_url || "",
-    attrs: { placeholder: "e.g. yourproduct.com", inputmode: "url" } });
+    hint: "Your product's website: the full address, as in the example.", attrs: { placeholder: URL_EXAMPLE, inputmode: "url" } });
   const keywords = chipsInput({ name: "keywords", label: "Keywords", values: c.keywords,
     hint: "1-15 words or phrases. Press Enter or comma to add.", placeholder: "churn, pricing…", max: 15,
     noun: "keywords" });
@@ -108,6 +124,12 @@ function build(page, campaign) {
     keywords.commit();
     subs.commit();
     clearErrors();
+    const badUrl = urlProblem(url.input.value.trim());
+    if (badUrl) {
+      url.setError(badUrl);
+      url.input.focus();
+      return;
+    }
     const body = {
       name: name.input.value,
       product_context: context.input.value,

@@ -3,7 +3,7 @@
 
 import { api, ApiError } from "../api.js";
 import { h, icon } from "../dom.js";
-import { dateTime, num, STATUS_LABEL, sub } from "../format.js";
+import { dateTime, num, plural, STATUS_LABEL, sub } from "../format.js";
 import { navigate, parseHash } from "../router.js";
 import { ProgressStream } from "../sse.js";
 import { toast } from "../toast.js";
@@ -28,9 +28,11 @@ export const campaignView = {
     let panel = null;
     let active = false;
     let remaining; // runs_remaining_this_week; null = unlimited
+    let limit = {}; // the plan's allowance and when a run frees up, once a 429 said so
     let unmounted = false;
     const collectBtn = h("button", { type: "button", class: "btn btn-primary", dataset: { testid: "collect" } }, icon("play"), "Start collection");
     const preview = h("p", { class: "muted collect-preview", dataset: { testid: "collect-preview" } });
+    const limitNote = h("p", { class: "collect-limit", id: "collect-limit", hidden: true, dataset: { testid: "collect-limit" } });
     const importInput = h("input", {
       type: "file", accept: ".jsonl,.ndjson,.json,.csv,.zst,.gz", hidden: true, dataset: { testid: "import-file" },
     });
@@ -52,10 +54,20 @@ export const campaignView = {
       const hasRuns = campaign && results && collectBtn.dataset.hasRuns === "true";
       const verb = hasRuns ? "Collect more" : "Start collection";
       const left = remaining === null || remaining === undefined ? "" : hasRuns ? ` (${remaining} left)` : ` (${remaining} left this week)`;
+      const usedUp = remaining === 0 && !active;
       collectBtn.replaceChildren(icon("play"), active ? "Collecting…" : verb + left);
-      collectBtn.disabled = active || campaign.status === "archived";
-      importBtn.disabled = collectBtn.disabled;
+      collectBtn.disabled = active || usedUp || campaign.status === "archived";
+      importBtn.disabled = collectBtn.disabled; // an import counts as a run too
       collectBtn.title = campaign.status === "archived" ? "Archived campaigns cannot be collected. Restore it first." : "";
+      // A disabled button says why, in words next to it (a title alone is not read or seen on phones).
+      limitNote.hidden = !usedUp;
+      limitNote.textContent = usedUp
+        ? `Weekly limit reached: your plan's ${limit.count ? plural(limit.count, "collection") : "collections"} for the last 7 days`
+          + " are used (runs of every campaign count). "
+          + (limit.resetsAt ? `The next one frees up on ${dateTime(limit.resetsAt)}.` : "Each frees up 7 days after it started.")
+        : "";
+      if (usedUp) collectBtn.setAttribute("aria-describedby", limitNote.id);
+      else collectBtn.removeAttribute("aria-describedby");
     }
 
     function showNotice(kind, ...content) {
@@ -69,12 +81,12 @@ export const campaignView = {
         if (unmounted) return;
         const parts = [];
         if (p.requests.total > 0) {
-          parts.push(`≈ ${num(p.requests.total)} Reddit requests (${num(p.requests.listings)} listings, ${num(p.requests.comments)} comments)`);
+          parts.push(`≈ ${plural(p.requests.total, "Reddit request")} (${plural(p.requests.listings, "listing")}, ${plural(p.requests.comments, "comment")})`);
           parts.push(p.minutes < 1 ? "under a minute" : `≈ ${p.minutes} min`);
         } else if (p.source === "sample") {
           parts.push("Offline sample data: no Reddit requests");
         }
-        if (p.llm.calls > 0) parts.push(`${num(p.llm.calls)} LLM calls ≈ $${p.llm.usd.toFixed(3)}`);
+        if (p.llm.calls > 0) parts.push(`${plural(p.llm.calls, "LLM call")} ≈ $${p.llm.usd.toFixed(3)}`);
         if (p.apify.results > 0) parts.push(`${num(p.apify.results)} Apify results ≈ $${p.apify.usd.toFixed(2)}`);
         if (p.budget.remaining !== null) parts.push(`${num(p.budget.remaining)} requests left in this window`);
         preview.textContent = parts.join(" · ");
@@ -134,10 +146,10 @@ export const campaignView = {
             attach(err.details.task_id, null, t.stream_token);
           } catch (e2) { showNotice("error", e2.message); }
         } else if (err.code === "PLAN_LIMIT_REACHED") {
-          const when = err.details.resets_at ? dateTime(err.details.resets_at) : "later this week";
-          showNotice("warning", h("strong", {}, "Weekly limit reached. "),
-            `Your plan allows ${err.details.limit ?? "a limited number of"} collections per 7 days. The next one frees up on ${when}.`);
+          // Runs started elsewhere (another campaign, the CLI) used the rest: the disabled
+          // button now says why, and when the next run frees up.
           remaining = 0;
+          limit = { count: err.details.limit ?? null, resetsAt: err.details.resets_at || null };
         } else if (err.status === 422) {
           showNotice("error", err.fields.status || err.message);
         } else {
@@ -187,16 +199,18 @@ export const campaignView = {
       myPanel.el.dataset.opens = String(stream.opens);
       myPanel.el.dataset.refreshes = String(stream.refreshes);
       myPanel.finish(name, data);
+      let status = name;
       active = false;
       results.el.classList.remove("is-collecting");
       // The run object is final before the terminal event is sent: re-read it to be exact.
       try {
         const run = await api.get(`/v1/collection/${taskId}`);
+        status = run.status;
         myPanel.finish(run.status, run);
         myPanel.el.dataset.final = "true";
         const msg = { complete: "Collection complete", partial: "Collection finished with errors",
           failed: "Collection failed", cancelled: "Collection cancelled" }[run.status];
-        toast(`${msg}: ${num(run.stored)} new posts`, run.status === "complete" ? "success" : "info");
+        toast(`${msg}: ${plural(run.stored, "new post")}`, run.status === "complete" ? "success" : "info");
       } catch (err) {
         toast(err.message, "error");
       }
@@ -204,8 +218,12 @@ export const campaignView = {
       await refresh().catch(() => {});
       await results.reloadPosts();
       insights.reload(); // the run's posts are being themed now
-      // Bring the user to what was found.
-      results.el.querySelector("#posts-h").scrollIntoView({ behavior: "smooth", block: "start" });
+      // Bring the user to what was found; a cancelled or failed run found nothing new, and
+      // jumping away from the panel that says so (on a phone: a whole screen down) loses it.
+      if (status === "complete" || status === "partial") {
+        results.el.querySelector("#posts-h").scrollIntoView({ behavior: "smooth", block: "start" });
+      }
+      myPanel.el.dataset.settled = "true"; // counts, results and the page are all up to date
     }
 
     function onFilter(changes) {
@@ -239,7 +257,11 @@ export const campaignView = {
       }
       if (unmounted) return;
       document.title = `${campaign.name} · BC-RAO Collector`;
-      results = resultsSection({ campaign, onFilter });
+      results = resultsSection({
+        campaign,
+        onFilter,
+        onChanged: async () => { await refresh().catch(() => {}); await results.reloadPosts(); },
+      });
       insights = insightsSection({
         campaign,
         onTheme: (theme) => {
@@ -249,7 +271,7 @@ export const campaignView = {
       });
       page.replaceChildren(
         h("a", { class: "back-link", href: "#/campaigns" }, icon("back"), "All campaigns"),
-        header(campaign, collectBtn, importBtn, importInput, preview),
+        header(campaign, collectBtn, importBtn, importInput, preview, limitNote),
         notice, progressSlot, insights.el, results.el, monitorSection({ campaign }).el);
       setCollectLabel();
       results.setQuery(query);
@@ -282,7 +304,7 @@ export const campaignView = {
   },
 };
 
-function header(c, collectBtn, importBtn, importInput, preview) {
+function header(c, collectBtn, importBtn, importInput, preview, limitNote) {
   return h("header", { class: "campaign-head card" },
     h("div", { class: "campaign-head-main" },
       h("div", { class: "campaign-title-row" },
@@ -297,5 +319,5 @@ function header(c, collectBtn, importBtn, importInput, preview) {
       collectBtn,
       importBtn, importInput,
       h("a", { class: "btn btn-secondary", href: `#/campaigns/${c.id}/edit` }, "Edit"),
-      preview));
+      limitNote, preview));
 }

@@ -3,7 +3,7 @@
 
 import { api } from "../api.js";
 import { h, icon } from "../dom.js";
-import { num, relative, STATUS_LABEL, sub } from "../format.js";
+import { num, plural, relative, STATUS_LABEL, sub } from "../format.js";
 import { navigate } from "../router.js";
 import { confirmDialog } from "../modal.js";
 import { toast } from "../toast.js";
@@ -95,7 +95,7 @@ function card(c, reload) {
   deleteBtn.addEventListener("click", async () => {
     const ok = await confirmDialog({
       title: "Delete campaign?",
-      message: `“${c.name}” and its ${num(c.stats.posts_collected)} collected posts and ${num(c.stats.runs)} runs will be deleted. This cannot be undone.`,
+      message: `“${c.name}” and its ${plural(c.stats.posts_collected, "collected post")} and ${plural(c.stats.runs, "run")} will be deleted. This cannot be undone.`,
       confirmLabel: "Delete campaign",
       danger: true,
     });

@@ -2,7 +2,7 @@
 // the only cue, and an aria-label summary for screen readers.
 
 import { h, s } from "../dom.js";
-import { ARCHETYPE_HINT, ARCHETYPE_LABEL, ARCHETYPES, num, pct } from "../format.js";
+import { ARCHETYPE_DEFINITION, ARCHETYPE_LABEL, ARCHETYPES, num, pct, sub } from "../format.js";
 
 /** Donut of the archetype distribution plus a legend whose items filter the posts. */
 export function archetypeChart(byArchetype, { selected, onSelect } = {}) {
@@ -27,16 +27,19 @@ export function archetypeChart(byArchetype, { selected, onSelect } = {}) {
     ...rings,
     s("text", { x: 60, y: 58, class: "donut-total", "text-anchor": "middle" }, num(total)),
     s("text", { x: 60, y: 74, class: "donut-caption", "text-anchor": "middle" }, "posts"));
-  const legend = h("ul", { class: "legend" }, ...counts.map(([a, n]) => {
+  // Unclassified only appears on posts stored before every kept post was labelled.
+  const shown = counts.filter(([a, n]) => a !== "Unclassified" || n > 0);
+  const legend = h("ul", { class: "legend" }, ...shown.map(([a, n]) => {
     const btn = h("button", {
-      type: "button", class: ["legend-item", selected === a && "is-selected"],
+      type: "button", class: ["legend-item", selected === a && "is-selected"], dataset: { archetype: a },
       "aria-pressed": selected === a ? "true" : "false",
-      title: `${ARCHETYPE_HINT[a]}. Click to show only ${ARCHETYPE_LABEL[a]} posts`,
+      title: `Click to show only ${ARCHETYPE_LABEL[a]} posts`,
     },
     h("span", { class: `swatch arch-bg-${a}`, "aria-hidden": "true" }),
-    h("span", { class: "legend-label" }, ARCHETYPE_LABEL[a], h("span", { class: "visually-hidden" }, ` (${ARCHETYPE_HINT[a]})`)),
+    h("span", { class: "legend-label" }, ARCHETYPE_LABEL[a]),
     h("span", { class: "legend-num" }, h("strong", {}, num(n))),
-    h("span", { class: "legend-pct muted" }, pct(n, total)));
+    h("span", { class: "legend-pct muted" }, pct(n, total)),
+    h("span", { class: "legend-def", dataset: { testid: "arch-def" } }, ARCHETYPE_DEFINITION[a]));
     btn.addEventListener("click", () => onSelect && onSelect(selected === a ? "" : a));
     return h("li", {}, btn);
   }));
@@ -90,4 +93,27 @@ export function funnel(f) {
         h("span", { class: "funnel-num" }, num(n)), note ? h("span", { class: "funnel-note" }, note) : null),
       h("div", { class: "funnel-bar" }, fill));
   }));
+}
+
+/** Stored posts per target subreddit as bars, largest first; a bar filters the posts. */
+export function subredditChart(bySubreddit, { selected, onSelect } = {}) {
+  const rows = Object.entries(bySubreddit).sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0]));
+  const top = Math.max(1, ...rows.map(([, n]) => n));
+  const total = rows.reduce((t, [, n]) => t + n, 0);
+  const isSelected = (name) => (selected || "").toLowerCase() === name.toLowerCase();
+  return h("ul", { class: "sub-chart", "aria-label": `Posts per subreddit: ${rows.map(([name, n]) => `${sub(name)} ${n}`).join(", ")}` },
+    ...rows.map(([name, n]) => {
+      const fill = h("span", { class: "sub-fill" });
+      fill.style.width = (n / top) * 100 + "%";
+      const btn = h("button", {
+        type: "button", class: ["sub-row", isSelected(name) && "is-selected"], "aria-pressed": isSelected(name) ? "true" : "false",
+        title: `Click to show only ${sub(name)} posts`, dataset: { subreddit: name },
+      },
+      h("span", { class: "sub-label" }, sub(name)),
+      h("span", { class: "sub-bar", "aria-hidden": "true" }, fill),
+      h("span", { class: "sub-num" }, num(n)),
+      h("span", { class: "legend-pct muted" }, pct(n, total)));
+      btn.addEventListener("click", () => onSelect && onSelect(isSelected(name) ? "" : name));
+      return h("li", {}, btn);
+    }));
 }

@@ -3,7 +3,7 @@
 // warnings, rate-limit waits, and Cancel. It only renders; campaign.js feeds it events.
 
 import { h, icon } from "../dom.js";
-import { num, SOURCE_STATUS_TEXT, STATUS_LABEL, sub } from "../format.js";
+import { num, plural, SOURCE_STATUS_TEXT, STATUS_LABEL, sub } from "../format.js";
 
 const STAGE_LABEL = {
   queued: "Queued — starting shortly",
@@ -152,7 +152,7 @@ export function progressPanel({ taskId, onCancel, onDismiss }) {
       statusPill.className = "pill pill-" + name;
       statusPill.textContent = STATUS_LABEL[name] || name;
       stage.textContent = name === "complete" || name === "partial"
-        ? `${num(run.stored)} new posts stored, ${num(run.duplicates)} already known.`
+        ? `${plural(run.stored, "new post")} stored, ${num(run.duplicates)} already known.`
         : name === "cancelled" ? "Stopped on request. Posts stored so far are kept." : "Nothing more will be collected in this run.";
       where.textContent = "";
       wait.hidden = true;

@@ -4,12 +4,13 @@
 import { api } from "../api.js";
 import { clear, h, icon } from "../dom.js";
 import {
-  ARCHETYPE_LABEL, ARCHETYPES, FILTER_REASON_LABEL, date, dateTime, duration, humanize, num, score, STATUS_LABEL, sub,
+  ARCHETYPE_DEFINITION, ARCHETYPE_HINT, ARCHETYPE_LABEL, ARCHETYPES, FILTER_REASON_LABEL, date, dateTime, duration, humanize, num, plural, score, STATUS_LABEL, sub,
   sourceStatusLines,
 } from "../format.js";
 import { toast } from "../toast.js";
-import { archetypeChart, funnel, scoreHistogram } from "./charts.js";
+import { archetypeChart, funnel, scoreHistogram, subredditChart } from "./charts.js";
 import { archetypeBadge, openPost } from "./post-modal.js";
+import { rejectedReview } from "./rejected.js";
 
 export const PER_PAGE = 12;
 export const SORTS = [
@@ -45,6 +46,7 @@ export function readFilters(query) {
  * @param {object} o
  * @param {object} o.campaign
  * @param {(changes: object) => void} o.onFilter  merge changes into the URL filters
+ * @param {() => void} o.onChanged  posts were added (a kept sample): refresh counts and posts
  */
 /**
  * When this browser last showed the campaign (null: never), and from now on "now": posts
@@ -57,7 +59,7 @@ export function previousVisit(campaignId) {
   return before;
 }
 
-export function resultsSection({ campaign, onFilter }) {
+export function resultsSection({ campaign, onFilter, onChanged }) {
   const lastVisit = previousVisit(campaign.id);
   let filters = {};
   let stats = null;
@@ -67,22 +69,28 @@ export function resultsSection({ campaign, onFilter }) {
   const funnelBody = h("div", { class: "chart-body" });
   const archBody = h("div", { class: "chart-body" });
   const histBody = h("div", { class: "chart-body" });
+  const subBody = h("div", { class: "chart-body" });
   const charts = h("div", { class: "chart-grid" },
     h("section", { class: "card chart-card chart-funnel", "aria-labelledby": "funnel-h" },
       h("h2", { id: "funnel-h", class: "card-title" }, "Collection funnel"), funnelBody),
     h("section", { class: "card chart-card", "aria-labelledby": "arch-h" },
       h("h2", { id: "arch-h", class: "card-title" }, "Archetypes"), archBody),
     h("section", { class: "card chart-card", "aria-labelledby": "hist-h" },
-      h("h2", { id: "hist-h", class: "card-title" }, "Success scores"), histBody));
+      h("h2", { id: "hist-h", class: "card-title" }, "Success scores"), histBody),
+    h("section", { class: "card chart-card", "aria-labelledby": "subs-h", dataset: { testid: "subreddit-chart" } },
+      h("h2", { id: "subs-h", class: "card-title" }, "Subreddits"), subBody));
 
   // ---- filters ----
   const tabs = h("div", { class: "seg", role: "group", "aria-label": "Archetype" },
     ...["", ...ARCHETYPES].map((a) => {
-      const b = h("button", { type: "button", class: "seg-btn", dataset: { archetype: a } },
-        a ? h("span", { class: `badge-dot arch-bg-${a}`, "aria-hidden": "true" }) : null, a ? ARCHETYPE_LABEL[a] : "All");
+      const b = h("button", { type: "button", class: "seg-btn", dataset: { archetype: a }, "aria-describedby": "arch-def" },
+        a ? h("span", { class: `badge-dot arch-bg-${a}`, "aria-hidden": "true" }) : null, a ? ARCHETYPE_LABEL[a] : "All",
+        a ? h("span", { class: "seg-hint" }, ARCHETYPE_HINT[a]) : null);
       b.addEventListener("click", () => onFilter({ archetype: a, page: "" }));
       return b;
     }));
+  // What the chosen archetype means, in words under the tabs (not only in a tooltip).
+  const archDef = h("p", { class: "arch-def muted small", id: "arch-def", "aria-live": "polite", dataset: { testid: "arch-definition" } });
   const search = h("input", { type: "search", id: "f-q", placeholder: "Search titles and text", autocomplete: "off" });
   const searchIn = h("select", { id: "f-in", "aria-label": "Search in", dataset: { testid: "search-in" } },
     ...SEARCH_IN.map(([v, l]) => h("option", { value: v }, l)));
@@ -96,7 +104,7 @@ export function resultsSection({ campaign, onFilter }) {
   const kwSelect = h("select", { id: "f-kw" }, ...MENTIONS.map(([v, l]) => h("option", { value: v }, l)));
   const reset = h("button", { type: "button", class: "btn btn-ghost btn-sm" }, "Reset filters");
   const filterBar = h("div", { class: "filters card" },
-    h("div", { class: "filters-row" }, tabs),
+    h("div", { class: "filters-row" }, tabs, archDef),
     h("div", { class: "filters-row filters-grid" },
       h("div", { class: "control control-search" }, h("label", { for: "f-q", class: "control-label" }, "Search"),
         h("div", { class: "search-with-scope" }, h("div", { class: "input-icon" }, icon("search"), search), searchIn)),
@@ -179,7 +187,8 @@ export function resultsSection({ campaign, onFilter }) {
       h("li", {}, h("strong", {}, "Watch"), h("span", { class: "muted" }, "Follow the funnel fill up live")),
       h("li", {}, h("strong", {}, "Browse"), h("span", { class: "muted" }, "Filter, read and export the posts"))));
 
-  const el = h("div", { class: "results", id: "results", tabindex: "-1" }, onboarding, statRow, charts, posts, runs);
+  const reviewSlot = h("div", { class: "review-slot" });
+  const el = h("div", { class: "results", id: "results", tabindex: "-1" }, onboarding, statRow, charts, reviewSlot, posts, runs);
 
   // ---- rendering ----
   function renderStats() {
@@ -191,8 +200,11 @@ export function resultsSection({ campaign, onFilter }) {
       statCard("Collection runs", num(s.runs), "runs"),
       statCard("Runs left this week", left === null ? "Unlimited" : num(left), "left"));
     const f = s.funnel || { scraped: 0, filtered: 0, classified: 0, stored: 0 };
-    funnelBody.replaceChildren(funnel(f), reasons(s.filter_reasons || {}, f, s.last_run));
+    funnelBody.replaceChildren(...[funnel(f), funnelNote(f, s.total), reasons(s.filter_reasons || {}, f, s.last_run)].filter(Boolean));
     clear(archBody).append(s.total ? archetypeChart(s.by_archetype, { selected: filters.archetype, onSelect: (a) => onFilter({ archetype: a, page: "" }) })
+      : h("p", { class: "muted chart-empty" }, "No posts yet."));
+    clear(subBody).append(s.total
+      ? subredditChart(s.by_subreddit || {}, { selected: filters.subreddit, onSelect: (name) => onFilter({ subreddit: name, page: "" }) })
       : h("p", { class: "muted chart-empty" }, "No posts yet."));
     clear(histBody).append(...(s.total
       ? [scoreHistogram(s.score_histogram || [], { min: Number(filters.min_score ?? 0), max: Number(filters.max_score ?? 10) }),
@@ -202,12 +214,23 @@ export function resultsSection({ campaign, onFilter }) {
     el.classList.toggle("is-empty", !s.total && !s.runs);
   }
 
+  // The funnel adds up every run; the archetype chart counts the posts there are now, once
+  // each. When the two differ, say why rather than leave two numbers that disagree.
+  function funnelNote(f, total) {
+    if (f.classified === total) return null;
+    const dupes = f.filtered - f.stored;
+    const parts = [`${num(f.classified)} classified, ${num(total)} in the archetype chart: the funnel adds up every run,`];
+    parts.push(dupes > 0 ? `so the ${plural(dupes, "post")} collected again (duplicates) count once per run;` : "");
+    parts.push("the chart counts each post you have now once.");
+    if (f.classified - dupes !== total) parts.push("Posts you hid as noise or kept from the filtered-out ones, and posts removed from Reddit, also change it.");
+    return h("p", { class: "chart-note muted small", dataset: { testid: "funnel-note" } }, parts.filter(Boolean).join(" "));
+  }
+
   function reasons(byReason, f, lastRun) {
     const rows = Object.entries(byReason).filter(([, n]) => n > 0).sort((a, b) => b[1] - a[1]);
     const rejected = f.scraped - f.filtered;
     if (!rows.length && !rejected) return h("p", { class: "muted small" }, "Nothing filtered out yet.");
     const top = Math.max(1, ...rows.map(([, n]) => n));
-    const samples = h("div", { class: "samples" });
     const list = h("ul", { class: "reasons" }, ...rows.map(([reason, n]) => {
       const fill = h("span", { class: "reason-fill" });
       fill.style.width = (n / top) * 100 + "%";
@@ -217,32 +240,30 @@ export function resultsSection({ campaign, onFilter }) {
         h("span", { class: "reason-num" }, num(n)));
     }));
     const details = h("details", { class: "reasons-details" },
-      h("summary", {}, `Why ${num(rejected)} posts were filtered out`), list);
+      h("summary", {}, `Why ${plural(rejected, "post was", "posts were")} filtered out`), list);
     if (lastRun) {
-      const btn = h("button", { type: "button", class: "btn btn-ghost btn-sm" }, "Show examples from the last run");
-      btn.addEventListener("click", async () => {
-        btn.disabled = true;
-        try {
-          const res = await api.get(`/v1/collection/${lastRun.task_id}/rejected`, { per_page: 50 });
-          samples.replaceChildren(res.rejected.length
-            ? h("ul", { class: "sample-list" }, ...res.rejected.map((r) => h("li", { dataset: { testid: "rejected-sample" } },
-              h("span", { class: "tag tag-muted" }, FILTER_REASON_LABEL[r.reason] || humanize(r.reason)),
-              r.reddit_url
-                ? h("a", { class: "sample-title", href: r.reddit_url, target: "_blank", rel: "noopener noreferrer" }, r.title || "(no title)")
-                : h("span", { class: "sample-title" }, r.title || "(no title)"),
-              h("span", { class: "muted small" }, " · " + sub(r.subreddit)),
-              r.text_preview ? h("p", { class: "sample-preview muted small" }, r.text_preview) : null)))
-            : h("p", { class: "muted small" }, "The last run kept no samples."));
-          if (res.total > res.rejected.length) samples.append(h("p", { class: "muted small" }, `Showing ${res.rejected.length} of ${res.total} samples.`));
-          btn.remove();
-        } catch (err) {
-          btn.disabled = false;
-          toast(err.message, "error");
-        }
-      });
-      details.append(btn, samples);
+      const btn = h("button", { type: "button", class: "btn btn-secondary btn-sm", dataset: { testid: "review-rejected" } },
+        "Review what the last run filtered out");
+      btn.addEventListener("click", () => openReview(lastRun.task_id));
+      details.append(btn);
     }
     return details;
+  }
+
+  // The rejected samples of a run, reviewed in a section of their own under the charts.
+  let review = null;
+  function openReview(taskId) {
+    if (!review || review.taskId !== taskId) {
+      review = rejectedReview({
+        taskId,
+        onKept: () => onChanged(),
+        onOpen: (post) => openPost(campaign.id, post.id, () => loadPosts()),
+        onClose: () => { reviewSlot.replaceChildren(); review = null; },
+      });
+      reviewSlot.replaceChildren(review.el);
+    }
+    review.el.scrollIntoView({ behavior: "smooth", block: "start" });
+    review.el.focus({ preventScroll: true });
   }
 
   let postsToken = 0;
@@ -269,7 +290,7 @@ export function resultsSection({ campaign, onFilter }) {
 
   function renderPosts(res, page) {
     const count = filterBar.querySelector(".result-count");
-    count.textContent = `${num(res.total)} ${res.total === 1 ? "post" : "posts"} match${filters.theme ? " in the chosen theme" : ""}`;
+    count.textContent = `${plural(res.total, "post matches", "posts match")}${filters.theme ? " in the chosen theme" : ""}`;
     if (!res.posts.length) {
       const any = Object.keys(filters).some((k) => k !== "sort" && k !== "page");
       grid.replaceChildren(h("div", { class: "empty card" },
@@ -324,6 +345,10 @@ export function resultsSection({ campaign, onFilter }) {
       b.classList.toggle("is-active", on);
       b.setAttribute("aria-pressed", on ? "true" : "false");
     }
+    const a = filters.archetype;
+    archDef.replaceChildren(...(ARCHETYPE_DEFINITION[a]
+      ? [h("strong", {}, ARCHETYPE_LABEL[a] + ": "), ARCHETYPE_DEFINITION[a]]
+      : ["Each post gets one archetype: what its author most wants from readers. Pick one to see only those posts."]));
     if (document.activeElement !== search) search.value = filters.q || "";
     searchIn.value = filters.search_in || "posts";
     subSelect.value = filters.subreddit || "";
