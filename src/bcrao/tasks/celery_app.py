@@ -6,7 +6,7 @@ Start a worker with ``bcrao worker`` (or ``celery -A bcrao.tasks.celery_app work
 from __future__ import annotations
 
 from celery import Celery
-from kombu import Queue
+from kombu import Exchange, Queue
 
 from bcrao.config import Settings, get_settings
 
@@ -35,7 +35,9 @@ def make_celery(settings: Settings) -> Celery:
         task_acks_late=True,
         task_reject_on_worker_lost=True,
         worker_prefetch_multiplier=1,  # a long run must not hold other runs hostage in a prefetch buffer
-        task_queues=[Queue(q) for q in QUEUES],
+        # Each queue on its own exchange and routing key: left to Celery's defaults, all four
+        # were bound to the default queue's (the worker banner showed "scraping" four times).
+        task_queues=[Queue(q, Exchange(q, type="direct"), routing_key=q) for q in QUEUES],
         task_default_queue="scraping",
         task_routes=(route_by_prefix,),
         broker_transport_options={
