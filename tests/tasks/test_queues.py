@@ -27,8 +27,8 @@ def test_a_task_is_delivered_to_its_own_queue_only(tmp_path: Path, make_settings
         with app.connection_for_write() as conn:
             for queue in app.amqp.queues.values():  # what a worker declares at start
                 queue(conn.default_channel).declare()
-        for name in ("bcrao.tasks.analysis.compute", "bcrao.tasks.monitoring.tick", "bcrao.tasks.scraping.run"):
-            app.send_task(name, args=["x"])
+        for queue_name in ("analysis", "monitoring", "scraping"):
+            app.send_task(f"bcrao.tasks.{queue_name}.some_task", args=["x"])
         app.send_task("elsewhere.task", args=["x"])  # unknown prefix: the default queue
         queued = {q: client.llen(q) for q in QUEUES}
         assert queued == {"scraping": 2, "analysis": 1, "generation": 0, "monitoring": 1}
