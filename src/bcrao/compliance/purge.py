@@ -1,7 +1,7 @@
 """Take posts and comments out of the store for good, keeping every count right.
 
 Reddit's data terms want content deleted on Reddit deleted from what we hold, not hidden:
-so a purged post's row goes (with its comments and theme membership), and what stays is a
+so a purged post's row goes (with its comments, theme membership and quotes), and what stays is a
 tombstone (``purged_items``: its fullname and times, nothing it said) that stops it from
 ever being collected again. The per-campaign counts the reads rely on (``post_counts``,
 ``comment_totals``, the post's ``comments_collected`` and comment words) move in the same
@@ -27,6 +27,7 @@ from bcrao.comments.models import CommentTotal, RawComment
 from bcrao.compliance.models import ComplianceTotal, PurgedItem
 from bcrao.posts.search import search_terms
 from bcrao.themes.models import ThemePost
+from bcrao.themes.quotes import drop_quotes
 
 POST_COLUMNS = (
     RawPost.id,
@@ -153,6 +154,7 @@ async def purge_posts(
     await session.execute(
         delete(ThemePost).where(ThemePost.campaign_id == campaign_id, ThemePost.post_id.in_(gone))
     )
+    await drop_quotes(session, campaign_id, posts=gone)
     await _tombstones(
         session, campaign_id, [(f"t3_{p.reddit_post_id}", p.collected_at) for p in posts], reason, now
     )
@@ -175,7 +177,9 @@ async def purge_comments(
         await session.execute(
             delete(RawComment)
             .where(RawComment.campaign_id == campaign_id, RawComment.id.in_(ids))
-            .returning(RawComment.post_id, RawComment.reddit_comment_id, RawComment.collected_at)
+            .returning(
+                RawComment.id, RawComment.post_id, RawComment.reddit_comment_id, RawComment.collected_at
+            )
             .execution_options(synchronize_session=False)
         )
     )
@@ -202,6 +206,7 @@ async def purge_comments(
             posts_with_comments=CommentTotal.posts_with_comments - emptied,
         )
     )
+    await drop_quotes(session, campaign_id, comments=[c.id for c in comments])
     await _tombstones(
         session, campaign_id, [(f"t1_{c.reddit_comment_id}", c.collected_at) for c in comments], reason, now
     )
