@@ -15,22 +15,7 @@ from bcrao.monitoring import alerts as alert_service
 from bcrao.monitoring import delivery
 from bcrao.monitoring.models import Alert, AlertDelivery
 from tests.conftest import app_client, field_names, make_campaign, signup
-from tests.fakes.receivers import SmtpServer, WebhookReceiver
 from tests.streaming import trigger, wait_for_run
-
-
-@pytest.fixture
-def receiver():
-    hook = WebhookReceiver().start()
-    yield hook
-    hook.stop()
-
-
-@pytest.fixture
-def smtp():
-    server = SmtpServer().start()
-    yield server
-    server.stop()
 
 
 def fast(make_settings, **overrides):
