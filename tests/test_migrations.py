@@ -47,6 +47,8 @@ _ADDED_BY = {  # table.column -> the revision that added it
     },
     **{f"raw_posts.{c}": "0012" for c in ("next_check_at", "checks")},
     "collection_runs.source_status": "0012",
+    "raw_posts.check_lease_until": "0013",
+    "alert_deliveries.heartbeat_at": "0014",
 }
 
 

@@ -136,6 +136,14 @@ class Settings(BaseSettings):
         2.0, ge=0, description="First retry delay of a failed delivery; doubles"
     )
     alert_timeout_seconds: float = Field(10.0, gt=0)
+    alert_resend_after_seconds: float = Field(
+        300.0,
+        gt=0,
+        description=(
+            "A delivery left retrying with no attempt for this long (its sender stopped) is sent"
+            " again under the same id; never sooner than a live sender's longest quiet spell"
+        ),
+    )
     smtp_host: str | None = Field(
         None, description="SMTP server for email alerts (unset: email alerts fail, saying so)"
     )

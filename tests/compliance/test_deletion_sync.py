@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
 import csv
 import io
+import json
 import uuid
 from datetime import timedelta
 
@@ -11,11 +13,15 @@ import sqlalchemy as sa
 from sqlalchemy import func, select
 
 from bcrao.collection.models import RawPost
+from bcrao.comments.service import comment_url
 from bcrao.compliance import sync
 from bcrao.compliance.models import PurgedItem
+from bcrao.compliance.purge import purge_comments, purge_posts
 from bcrao.compliance.router import wait_for_checks
-from bcrao.db import utcnow
+from bcrao.db import session_scope, utcnow
 from bcrao.themes import compute
+from bcrao.themes.engine import build_themes
+from bcrao.themes.models import ThemeSet
 from tests.conftest import app_client, make_campaign, signup
 from tests.streaming import trigger, wait_for_run
 
@@ -39,12 +45,41 @@ async def all_posts(client, headers, campaign_id, **params):
     return body["posts"], body["total"]
 
 
+def mark(fake_reddit, posts) -> None:
+    """Give every post and comment a word of its own (``zq<post id>``, ``zc<comment id>``),
+    so a download can be searched for anything a purged item said."""
+    for post in posts:
+        post["title"] = f"{post['title']} zq{post['id']}"
+        for comment in fake_reddit.thread(post["id"]).by_id.values():
+            if comment.body not in ("[deleted]", "[removed]"):
+                comment.body = f"{comment.body} zc{comment.id}"
+
+
+async def downloads(client, headers, cid) -> dict[str, str]:
+    """Every download that holds a campaign's words: comments (CSV, JSONL), the research
+    brief and its themes CSV, and the account export."""
+    paths = {
+        "report.md": (f"/v1/campaigns/{cid}/report", {"format": "md"}),
+        "report.csv": (f"/v1/campaigns/{cid}/report", {"format": "csv"}),
+        "comments.csv": (f"/v1/campaigns/{cid}/comments/export", {"format": "csv"}),
+        "comments.jsonl": (f"/v1/campaigns/{cid}/comments/export", {"format": "jsonl"}),
+        "me.jsonl": ("/v1/me/export", {}),
+    }
+    found = {}
+    for name, (path, params) in paths.items():
+        resp = await client.get(path, params=params, headers=headers)
+        assert resp.status_code == 200, (name, resp.text)
+        found[name] = resp.content.decode("utf-8-sig")
+    return found
+
+
 async def test_deleted_posts_and_comments_are_purged_everywhere_and_never_collected_again(
     make_settings, db, fake_reddit
 ):
     posts = fake_reddit.add_subreddit("SaaS", 40)
     for post in posts:
         fake_reddit.thread(post["id"], 12 if post["num_comments"] else 0)
+    mark(fake_reddit, posts)
     async with app_client(make_settings(**fake_reddit.app_settings())) as client:
         user = await signup(client)
         headers = user["headers"]
@@ -53,11 +88,36 @@ async def test_deleted_posts_and_comments_are_purged_everywhere_and_never_collec
         await collect(client, headers, cid, mode="fresh", max_posts_per_subreddit=40, comments_per_post=20)
         stored, total = await all_posts(client, headers, cid)
         with_comments = [p for p in stored if p["comments_collected"] > 1]
-        gone_post, other = with_comments[0], with_comments[1]
+        # The purged post is one the research brief quotes, so the brief is shown to lose it.
+        themes = (await client.get(f"/v1/campaigns/{cid}/themes", headers=headers)).json()
+        quoted = {q["post_id"] for t in themes["themes"] for q in t["quotes"]}
+        gone_post = next(p for p in with_comments if p["id"] in quoted)
+        other = next(p for p in with_comments if p["id"] != gone_post["id"])
         comments = (
             await client.get(f"/v1/campaigns/{cid}/posts/{other['id']}/comments", headers=headers)
         ).json()["comments"]
         gone_comment = next(c for c in comments if not c["is_deleted"])
+        gone_thread = (
+            await client.get(f"/v1/campaigns/{cid}/posts/{gone_post['id']}/comments", headers=headers)
+        ).json()["comments"]
+        assert len(gone_thread) == gone_post["comments_collected"]
+        # What a purge must take out of every download: ids, links and words.
+        purged_words = [
+            gone_post["id"],
+            gone_post["reddit_post_id"],
+            f"zq{gone_post['reddit_post_id']}",
+            gone_comment["id"],
+            gone_comment["reddit_comment_id"],
+            f"zc{gone_comment['reddit_comment_id']}",
+            *(c["id"] for c in gone_thread),
+            *(f"zc{c['reddit_comment_id']}" for c in gone_thread),
+        ]
+        held = await downloads(client, headers, cid)
+        assert gone_post["reddit_post_id"] in held["report.md"]  # quoted, with its link
+        for name in ("comments.csv", "comments.jsonl", "me.jsonl"):
+            assert f"zc{gone_comment['reddit_comment_id']}" in held[name], name
+            assert any(f"zc{c['reddit_comment_id']}" in held[name] for c in gone_thread), name
+        assert f"zq{gone_post['reddit_post_id']}" in held["me.jsonl"]
         stats_before = (await client.get(f"/v1/campaigns/{cid}/collection-stats", headers=headers)).json()
 
         fake_reddit.delete_post(gone_post["reddit_post_id"])
@@ -66,6 +126,11 @@ async def test_deleted_posts_and_comments_are_purged_everywhere_and_never_collec
         assert resp.status_code == 202
         await wait_for_checks()
         assert fake_reddit.info_requests >= 1
+        # Not even the themes computed before the purge (shown "stale" until recomputed) quote it.
+        stale = await downloads(client, headers, cid)
+        assert "Themes predate the latest posts" in stale["report.md"]
+        for name, text in stale.items():
+            assert not [w for w in purged_words if w in text], name
 
         # Gone from every read path.
         after, after_total = await all_posts(client, headers, cid)
@@ -91,8 +156,6 @@ async def test_deleted_posts_and_comments_are_purged_everywhere_and_never_collec
             == stats_before["comments"]["total"] - gone_post["comments_collected"] - 1
         )
         assert stats["purged"] == 2
-        themes = (await client.get(f"/v1/campaigns/{cid}/themes", headers=headers)).json()
-        assert themes["status"] in ("stale", "computing")
         await compute.wait_for_local()
         themes = (await client.get(f"/v1/campaigns/{cid}/themes", headers=headers)).json()
         assert themes["total_posts"] == after_total
@@ -106,6 +169,20 @@ async def test_deleted_posts_and_comments_are_purged_everywhere_and_never_collec
             ).json()["posts"]
             assert gone_post["id"] not in {p["id"] for p in members}
             assert all(q["post_id"] != gone_post["id"] for q in theme["quotes"])
+        # Gone from every download: comments, the brief and its themes, the account export.
+        left_downloads = await downloads(client, headers, cid)
+        for name, text in left_downloads.items():
+            assert not [w for w in purged_words if w in text], name
+        assert f"zq{other['reddit_post_id']}" in left_downloads["me.jsonl"]  # the rest is still there
+        assert other["reddit_post_id"] in left_downloads["comments.csv"]
+        exported = [json.loads(line) for line in left_downloads["me.jsonl"].splitlines()]
+        assert {r["type"] for r in exported} >= {"user", "campaign", "run", "post", "comment"}
+        assert sum(r["type"] == "post" for r in exported) == after_total
+        assert sum(r["type"] == "comment" for r in exported) == stats["comments"]["total"]
+        comment_rows = list(csv.DictReader(io.StringIO(left_downloads["comments.csv"])))
+        assert len(comment_rows) == stats["comments"]["total"]
+        assert list(csv.DictReader(io.StringIO(left_downloads["report.csv"])))  # themes, recomputed
+
         summary = (await client.get(f"/v1/campaigns/{cid}/compliance", headers=headers)).json()
         assert summary["checked"] == total and summary["purged"] == 2 and summary["last_checked_at"]
         assert summary["next_check_at"] > utcnow().isoformat()[:19]
@@ -180,3 +257,89 @@ async def test_the_offline_sample_source_finds_nothing_deleted(client, alice):
         await client.get(f"/v1/campaigns/{campaign['id']}/compliance", headers=alice["headers"])
     ).json()
     assert summary["checked"] > 0 and summary["purged"] == 0
+
+
+async def comment_quote(client, headers, cid, post) -> dict:
+    """A quote of one of the post's stored comments, shaped as the themes store it."""
+    comments = (await client.get(f"/v1/campaigns/{cid}/posts/{post['id']}/comments", headers=headers)).json()[
+        "comments"
+    ]
+    comment = next(c for c in comments if not c["is_deleted"])
+    return {
+        "post_id": post["id"],
+        "comment_id": comment["id"],
+        "reddit_url": comment_url(post["reddit_url"], comment["reddit_comment_id"]),
+        "text": comment["body"],
+        "upvotes": comment["upvotes"],
+    }
+
+
+async def test_purged_posts_and_comments_leave_the_quotes_of_stored_and_computing_themes(
+    make_settings, db, fake_reddit, monkeypatch
+):
+    posts = fake_reddit.add_subreddit("SaaS", 40)
+    for post in posts:
+        fake_reddit.thread(post["id"], 12 if post["num_comments"] else 0)
+    mark(fake_reddit, posts)
+    async with app_client(make_settings(**fake_reddit.app_settings())) as client:
+        user = await signup(client)
+        headers = user["headers"]
+        campaign = await make_campaign(client, headers, keywords=KEYWORDS, target_subreddits=["SaaS"])
+        cid = uuid.UUID(campaign["id"])
+        await collect(client, headers, cid, mode="fresh", max_posts_per_subreddit=40, comments_per_post=20)
+        runtime = client.app.state.runtime
+        stored, _ = await all_posts(client, headers, cid)
+        themes = (await client.get(f"/v1/campaigns/{cid}/themes", headers=headers)).json()
+        quoted = {q["post_id"]: q for t in themes["themes"] for q in t["quotes"]}
+        gone_post = next(p for p in stored if p["id"] in quoted)
+        # The sample threads' comments are too alike to be quoted: quotes of them are added.
+        others = [p for p in stored if p["id"] not in quoted and p["comments_collected"] > 1]
+        first, second = [await comment_quote(client, headers, cid, p) for p in others[:2]]
+
+        async def purge(post_ids, comment_ids) -> None:
+            async with session_scope(runtime.sessionmaker) as s:
+                now = utcnow()
+                assert await purge_posts(s, campaign_id=cid, ids=post_ids, reason="deleted", now=now) == len(
+                    post_ids
+                )
+                assert await purge_comments(
+                    s, campaign_id=cid, ids=comment_ids, reason="deleted", now=now
+                ) == len(comment_ids)
+
+        # 1. Stored themes: a purge takes its quotes out at once, before any recomputation.
+        async with session_scope(runtime.sessionmaker) as s:
+            row = await s.get(ThemeSet, cid)
+            row.themes = [{**row.themes[0], "quotes": [*row.themes[0]["quotes"], first]}, *row.themes[1:]]
+        report = (await client.get(f"/v1/campaigns/{cid}/report", headers=headers)).text
+        assert first["reddit_url"] in report and quoted[gone_post["id"]]["reddit_url"] in report
+        monkeypatch.setattr(compute, "request_themes", lambda *a, **k: asyncio.sleep(0))  # stay stale
+        await purge([uuid.UUID(gone_post["id"])], [uuid.UUID(first["comment_id"])])
+        report = (await client.get(f"/v1/campaigns/{cid}/report", headers=headers)).text
+        assert "Themes predate the latest posts" in report
+        assert first["reddit_url"] not in report and first["text"] not in report
+        assert quoted[gone_post["id"]]["reddit_url"] not in report
+        assert gone_post["reddit_post_id"] not in report
+        monkeypatch.undo()
+
+        # 2. A computation that read a post and a comment before they were purged stores no
+        # quote of them.
+        victim = next(p for p in stored if p["id"] in quoted and p["id"] != gone_post["id"])
+        loop = asyncio.get_running_loop()
+
+        def purged_while_computing(docs):
+            result = build_themes(docs)
+            result.themes[0]["quotes"].append(second)
+            asyncio.run_coroutine_threadsafe(
+                purge([uuid.UUID(victim["id"])], [uuid.UUID(second["comment_id"])]), loop
+            ).result(30)
+            return result
+
+        monkeypatch.setattr(compute, "build_themes", purged_while_computing)
+        assert await compute.compute_themes(runtime.sessionmaker, cid) == "ready"
+        async with runtime.sessionmaker() as s:
+            left = [q for t in (await s.get(ThemeSet, cid)).themes for q in t["quotes"]]
+        assert left
+        assert {victim["id"], gone_post["id"]}.isdisjoint(q["post_id"] for q in left)
+        assert second["comment_id"] not in {q["comment_id"] for q in left}
+        report = (await client.get(f"/v1/campaigns/{cid}/report", headers=headers)).text
+        assert second["reddit_url"] not in report and victim["reddit_post_id"] not in report

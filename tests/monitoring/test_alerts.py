@@ -13,24 +13,10 @@ from sqlalchemy import func, select
 from bcrao.db import utcnow
 from bcrao.monitoring import alerts as alert_service
 from bcrao.monitoring import delivery
+from bcrao.monitoring.loop import monitor_once
 from bcrao.monitoring.models import Alert, AlertDelivery
 from tests.conftest import app_client, field_names, make_campaign, signup
-from tests.fakes.receivers import SmtpServer, WebhookReceiver
 from tests.streaming import trigger, wait_for_run
-
-
-@pytest.fixture
-def receiver():
-    hook = WebhookReceiver().start()
-    yield hook
-    hook.stop()
-
-
-@pytest.fixture
-def smtp():
-    server = SmtpServer().start()
-    yield server
-    server.stop()
 
 
 def fast(make_settings, **overrides):
@@ -313,3 +299,81 @@ async def test_an_email_alert_without_smtp_settings_fails_saying_why(app, client
 
 
 _ = httpx
+
+
+async def test_a_delivery_left_retrying_by_a_crashed_process_is_resent_by_the_monitoring_pass(
+    make_settings, db, receiver
+):
+    settings = fast(make_settings)
+    async with app_client(settings) as first:
+        user = await signup(first)
+        headers = user["headers"]
+        campaign = await make_campaign(first, headers, target_subreddits=["SaaS"])
+        url = f"/v1/campaigns/{campaign['id']}/alerts"
+        alert = (
+            await first.post(url, json={"channel": "webhook", "target": receiver.url}, headers=headers)
+        ).json()
+        receiver.secret = alert["secret"]
+        receiver.stall_seconds = 1.0  # the answer is held: the process dies before it hears it
+        task = await trigger(first, campaign["id"], headers, max_posts_per_subreddit=30, comments_per_post=0)
+        await wait_for_run(first, task["task_id"], headers)
+        await first.app.state.runtime.executor.wait_idle()  # the run's delivery is being sent
+        while not receiver.hits:  # noqa: ASYNC110 (the receiver runs in another thread)
+            await asyncio.sleep(0.02)
+        await delivery.LOCAL.stop(grace_seconds=0)  # the process stops mid-delivery
+        [entry] = (await first.get(f"{url}/{alert['id']}/deliveries", headers=headers)).json()["deliveries"]
+        assert (entry["status"], entry["attempts"]) == ("retrying", 0)
+    receiver.stall_seconds = 0
+
+    async with app_client(settings) as second:  # the process again, or another one
+        runtime = second.app.state.runtime
+        quiet = delivery.quiet_limit(runtime.settings)
+        assert quiet == settings.alert_resend_after_seconds
+        # Quiet, but not for long enough: a live sender may still be at it.
+        await monitor_once(runtime, now=utcnow() + timedelta(seconds=quiet - 30))
+        await delivery.wait_for_local()
+        assert len(receiver.hits) == 1
+        await monitor_once(runtime, now=utcnow() + timedelta(seconds=quiet + 1))
+        await delivery.wait_for_local()
+        assert [h.delivery_id for h in receiver.hits] == [entry["id"]] * 2  # the same key
+        assert all(h.signature_ok for h in receiver.hits)
+        [kept] = receiver.delivered.values()  # a receiver that drops duplicates keeps it once
+        assert sorted(p["id"] for p in kept.body["posts"]) == sorted(entry["post_ids"])
+        assert len(entry["post_ids"]) == len(set(entry["post_ids"])) > 0
+        [resent] = (await second.get(f"{url}/{alert['id']}/deliveries", headers=headers)).json()["deliveries"]
+        assert (resent["id"], resent["status"], resent["attempts"]) == (entry["id"], "sent", 1)
+        # Sent is final: later passes leave it alone.
+        await monitor_once(runtime, now=utcnow() + timedelta(hours=2))
+        await delivery.wait_for_local()
+        assert len(receiver.hits) == 2
+
+
+async def test_two_processes_resend_a_stalled_delivery_once(app, client, alice, receiver, make_settings):
+    campaign = await make_campaign(client, alice["headers"], target_subreddits=["SaaS"])
+    url = f"/v1/campaigns/{campaign['id']}/alerts"
+    alert = (
+        await client.post(url, json={"channel": "webhook", "target": receiver.url}, headers=alice["headers"])
+    ).json()
+    receiver.secret = alert["secret"]
+    runtime = app.state.runtime
+    async with runtime.sessionmaker() as s:
+        quiet_since = utcnow() - timedelta(seconds=delivery.quiet_limit(runtime.settings) + 1)
+        row = AlertDelivery(
+            alert_id=uuid.UUID(alert["id"]),
+            kind="test",
+            status="retrying",
+            attempts=0,
+            post_ids=[],
+            created_at=quiet_since,
+            heartbeat_at=quiet_since,
+        )
+        s.add(row)
+        await s.commit()
+    async with app_client(make_settings()) as other:
+        claimed = await asyncio.gather(
+            delivery.resend_stalled(runtime.settings, runtime.sessionmaker),
+            delivery.resend_stalled(runtime.settings, other.app.state.runtime.sessionmaker),
+        )
+        await delivery.wait_for_local()
+    assert sorted(len(c) for c in claimed) == [0, 1]
+    assert [h.delivery_id for h in receiver.hits] == [str(row.id)]

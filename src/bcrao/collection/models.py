@@ -158,6 +158,8 @@ class RawPost(Base):
     # Deletion sync (bcrao.compliance): when this post is next looked up on Reddit.
     next_check_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     checks: Mapped[int] = mapped_column(Integer, default=0, server_default=text("0"))
+    # Set while a check pass holds the post (it is being looked up), so no other pass takes it.
+    check_lease_until: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
 
 
 class RejectedSample(Base):

@@ -1,18 +1,20 @@
 """Take posts and comments out of the store for good, keeping every count right.
 
 Reddit's data terms want content deleted on Reddit deleted from what we hold, not hidden:
-so a purged post's row goes (with its comments and theme membership), and what stays is a
+so a purged post's row goes (with its comments, theme membership and quotes), and what stays is a
 tombstone (``purged_items``: its fullname and times, nothing it said) that stops it from
 ever being collected again. The per-campaign counts the reads rely on (``post_counts``,
 ``comment_totals``, the post's ``comments_collected`` and comment words) move in the same
 transaction, so lists, totals, search, stats and exports agree the moment it commits.
+They move by what the purge's own ``DELETE ... RETURNING`` removed (both dialects), never by
+rows read beforehand: two passes purging the same post (two checks, a check and retention,
+two processes) take it off the counts once.
 """
 
 from __future__ import annotations
 
 import uuid
-from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Collection
 from datetime import datetime
 from typing import Any
 
@@ -25,6 +27,7 @@ from bcrao.comments.models import CommentTotal, RawComment
 from bcrao.compliance.models import ComplianceTotal, PurgedItem
 from bcrao.posts.search import search_terms
 from bcrao.themes.models import ThemePost
+from bcrao.themes.quotes import drop_quotes
 
 POST_COLUMNS = (
     RawPost.id,
@@ -76,13 +79,41 @@ async def add_to_totals(
     await session.execute(statement.on_conflict_do_update(index_elements=["campaign_id"], set_=changes))
 
 
+async def lock_posts(session: Any, ids: Any) -> None:
+    """PostgreSQL: lock these posts (ids, or a subquery of them) in id order, the order every
+    purge and check takes its post rows in, so two of them never wait on each other in a
+    cycle. SQLite needs nothing: its writer holds the database lock from ``BEGIN IMMEDIATE``."""
+    if session.bind.dialect.name == "postgresql":
+        await session.execute(
+            select(RawPost.id).where(RawPost.id.in_(ids)).order_by(RawPost.id).with_for_update()
+        )
+
+
 async def purge_posts(
-    session: Any, *, campaign_id: uuid.UUID, posts: Sequence[Any], reason: str, now: datetime
+    session: Any, *, campaign_id: uuid.UUID, ids: Collection[uuid.UUID], reason: str, now: datetime
 ) -> int:
-    """Purge these rows of ``POST_COLUMNS`` (and their comments); how many."""
+    """Purge these posts of the campaign (and their comments); how many *this call* removed.
+
+    Every count moves by what the ``DELETE ... RETURNING`` statements report, not by what
+    the caller read earlier: a post another pass (a concurrent check, a retention pass in
+    another process) purged first is simply not returned, so nothing is taken off twice.
+    On PostgreSQL a concurrent purge of the same row waits for the first to commit and
+    then finds it gone; SQLite's writers are serialized by ``BEGIN IMMEDIATE``.
+    """
+    if not ids:
+        return 0
+    await lock_posts(session, list(ids))
+    posts = list(
+        await session.execute(
+            delete(RawPost)
+            .where(RawPost.campaign_id == campaign_id, RawPost.id.in_(list(ids)))
+            .returning(*POST_COLUMNS)
+            .execution_options(synchronize_session=False)
+        )
+    )
     if not posts:
         return 0
-    ids = [p.id for p in posts]
+    gone = [p.id for p in posts]
     shown = [p for p in posts if not p.is_noise]  # noise posts already left post_counts
     await count_posts(
         session,
@@ -100,7 +131,16 @@ async def purge_posts(
             .where(Campaign.id == campaign_id)
             .values(noise_posts=Campaign.noise_posts - noise)
         )
-    comments = (await session.execute(delete(RawComment).where(RawComment.post_id.in_(ids)))).rowcount or 0
+    comments = len(
+        list(
+            await session.execute(
+                delete(RawComment)
+                .where(RawComment.post_id.in_(gone))
+                .returning(RawComment.id)
+                .execution_options(synchronize_session=False)
+            )
+        )
+    )
     with_comments = sum(1 for p in posts if p.comments_collected)
     if comments or with_comments:
         await session.execute(
@@ -112,9 +152,9 @@ async def purge_posts(
             )
         )
     await session.execute(
-        delete(ThemePost).where(ThemePost.campaign_id == campaign_id, ThemePost.post_id.in_(ids))
+        delete(ThemePost).where(ThemePost.campaign_id == campaign_id, ThemePost.post_id.in_(gone))
     )
-    await session.execute(delete(RawPost).where(RawPost.id.in_(ids)))
+    await drop_quotes(session, campaign_id, posts=gone)
     await _tombstones(
         session, campaign_id, [(f"t3_{p.reddit_post_id}", p.collected_at) for p in posts], reason, now
     )
@@ -123,23 +163,41 @@ async def purge_posts(
 
 
 async def purge_comments(
-    session: Any, *, campaign_id: uuid.UUID, comments: Sequence[Any], reason: str, now: datetime
+    session: Any, *, campaign_id: uuid.UUID, ids: Collection[uuid.UUID], reason: str, now: datetime
 ) -> int:
-    """Purge comments (rows with id, post_id, reddit_comment_id, collected_at); how many."""
+    """Purge these comments of the campaign; how many *this call* removed (as above)."""
+    if not ids:
+        return 0
+    ids = list(ids)
+    # Their posts first: two passes purging comments of one post then rebuild its words and
+    # counts one after the other, each from what the other left, not both from a snapshot
+    # that still holds the other's comments.
+    await lock_posts(session, select(RawComment.post_id).where(RawComment.id.in_(ids)))
+    comments = list(
+        await session.execute(
+            delete(RawComment)
+            .where(RawComment.campaign_id == campaign_id, RawComment.id.in_(ids))
+            .returning(
+                RawComment.id, RawComment.post_id, RawComment.reddit_comment_id, RawComment.collected_at
+            )
+            .execution_options(synchronize_session=False)
+        )
+    )
     if not comments:
         return 0
-    await session.execute(delete(RawComment).where(RawComment.id.in_([c.id for c in comments])))
-    per_post = Counter(c.post_id for c in comments)
     emptied = 0
-    for post_id in per_post:
+    for post_id in sorted({c.post_id for c in comments}):
         left = list(await session.scalars(select(RawComment.body).where(RawComment.post_id == post_id)))
         # The post's comment words are rebuilt from what is left: no word of a purged comment stays.
-        await session.execute(
+        had = await session.scalar(
             update(RawPost)
             .where(RawPost.id == post_id)
             .values(comments_collected=len(left), comment_terms=search_terms(*left))
+            .returning(RawPost.id)
+            .execution_options(synchronize_session=False)
         )
-        emptied += 0 if left else 1
+        # A post purged meanwhile left the totals with all its comments already.
+        emptied += 1 if had is not None and not left else 0
     await session.execute(
         update(CommentTotal)
         .where(CommentTotal.campaign_id == campaign_id)
@@ -148,6 +206,7 @@ async def purge_comments(
             posts_with_comments=CommentTotal.posts_with_comments - emptied,
         )
     )
+    await drop_quotes(session, campaign_id, comments=[c.id for c in comments])
     await _tombstones(
         session, campaign_id, [(f"t1_{c.reddit_comment_id}", c.collected_at) for c in comments], reason, now
     )

@@ -5,6 +5,12 @@ marks those posts as sent for the alert, so a post is never picked twice. Sendin
 idempotent per delivery: a delivery already ``sent`` is not sent again (a redelivered task),
 and every attempt carries the same ``X-BCRAO-Delivery`` id so a receiver can drop a
 duplicate the worker could not know it had delivered (killed between send and commit).
+
+A sender beats the delivery's ``heartbeat_at`` before and after each attempt. One that
+stopped (its process crashed mid-delivery, or it never got the delivery: a dispatch lost
+with its process) leaves the delivery ``retrying`` and quiet; the monitoring pass
+(``resend_stalled``) claims such deliveries, one process each, and sends them again under
+the same id, so a receiver that deduplicates keeps each post once.
 """
 
 from __future__ import annotations
@@ -18,12 +24,14 @@ import logging
 import smtplib
 import ssl
 import uuid
+from datetime import datetime, timedelta
 from email import policy
 from email.message import EmailMessage
 from email.utils import parseaddr
 from typing import Any
 
 import httpx
+from sqlalchemy import and_, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bcrao.background import BackgroundTasks
@@ -39,6 +47,10 @@ from bcrao.themes.models import ThemeSet
 log = logging.getLogger("bcrao.alerts")
 
 DELIVER_TASK = "bcrao.tasks.monitoring.deliver_alert"
+RESEND_BATCH = 100  # stalled deliveries claimed per monitoring pass
+# An attempt is at most this many network steps, each bounded by the timeout (an SMTP
+# exchange: connect, EHLO, STARTTLS, EHLO, AUTH, MAIL, RCPT, DATA).
+STEPS_PER_ATTEMPT = 8
 LOCAL = BackgroundTasks()  # deliveries sent by this process (local mode)
 _ARCHETYPE_NAMES = {
     "Journey": "Journey",
@@ -216,6 +228,8 @@ async def deliver(
     delay = settings.alert_retry_base_seconds
     status, response = "failed", ""
     while attempts < settings.alert_max_attempts:
+        if not await _beat(sessionmaker, delivery_id):
+            return await _status(sessionmaker, delivery_id)  # another sender finished it meanwhile
         attempts += 1
         try:
             if alert.channel == "webhook":
@@ -257,11 +271,85 @@ async def _record(
     response: str,
 ) -> None:
     async with session_scope(sessionmaker) as session:
-        delivery = await session.get(AlertDelivery, delivery_id)
-        if delivery is not None:
-            delivery.status, delivery.attempts, delivery.response = status, attempts, response[:1000]
-            if status == "sent":
-                delivery.sent_at = utcnow()
+        now = utcnow()
+        values: dict[str, Any] = {
+            "status": status,
+            "attempts": attempts,
+            "response": response[:1000],
+            "heartbeat_at": now,
+        }
+        if status == "sent":
+            values["sent_at"] = now
+        # Only over ``retrying``: a sender that outlived its turn does not undo a final status.
+        await session.execute(
+            update(AlertDelivery)
+            .where(AlertDelivery.id == delivery_id, AlertDelivery.status == "retrying")
+            .values(**values)
+        )
+
+
+async def _beat(sessionmaker: async_sessionmaker[AsyncSession], delivery_id: uuid.UUID) -> bool:
+    """Before an attempt: whether the delivery is still to be sent; its heartbeat moves on."""
+    async with session_scope(sessionmaker) as session:
+        beaten = await session.scalar(
+            update(AlertDelivery)
+            .where(AlertDelivery.id == delivery_id, AlertDelivery.status == "retrying")
+            .values(heartbeat_at=utcnow())
+            .returning(AlertDelivery.id)
+        )
+    return beaten is not None
+
+
+async def _status(sessionmaker: async_sessionmaker[AsyncSession], delivery_id: uuid.UUID) -> str:
+    async with sessionmaker() as session:
+        status = await session.scalar(select(AlertDelivery.status).where(AlertDelivery.id == delivery_id))
+    return status or "gone"
+
+
+def quiet_limit(settings: Settings) -> float:
+    """Seconds after which a ``retrying`` delivery's sender is taken to be gone: the setting,
+    but never less than a live sender's longest silence (an attempt's network steps, then
+    the longest wait before the next attempt)."""
+    longest_wait = settings.alert_retry_base_seconds * 2 ** max(0, settings.alert_max_attempts - 2)
+    live = STEPS_PER_ATTEMPT * settings.alert_timeout_seconds + longest_wait
+    return max(settings.alert_resend_after_seconds, live)
+
+
+async def resend_stalled(
+    settings: Settings, sessionmaker: async_sessionmaker[AsyncSession], now: datetime | None = None
+) -> list[uuid.UUID]:
+    """The monitoring pass: send again, under the same id, deliveries left ``retrying`` by a
+    sender that stopped. Claimed by moving their heartbeat in one ``UPDATE ... RETURNING``,
+    so of several processes looking at once one takes each; the ids it sent again."""
+    now = now or utcnow()
+    cutoff = now - timedelta(seconds=quiet_limit(settings))
+    quiet = or_(
+        AlertDelivery.heartbeat_at < cutoff,
+        and_(AlertDelivery.heartbeat_at.is_(None), AlertDelivery.created_at < cutoff),
+    )
+    picked = (
+        select(AlertDelivery.id)
+        .where(AlertDelivery.status == "retrying", quiet)
+        .order_by(AlertDelivery.heartbeat_at)
+        .limit(RESEND_BATCH)
+        .with_for_update(skip_locked=True)
+    )
+    async with session_scope(sessionmaker) as session:
+        claimed = list(
+            await session.scalars(
+                update(AlertDelivery)
+                .where(
+                    AlertDelivery.id.in_(picked.scalar_subquery()), AlertDelivery.status == "retrying", quiet
+                )
+                .values(heartbeat_at=now)
+                .returning(AlertDelivery.id)
+                .execution_options(synchronize_session=False)
+            )
+        )
+    if claimed:
+        log.warning("%d alert deliveries left unsent by a stopped sender are sent again", len(claimed))
+        await dispatch(settings, sessionmaker, claimed)
+    return claimed
 
 
 async def dispatch(

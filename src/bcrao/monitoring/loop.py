@@ -1,21 +1,24 @@
-"""The monitoring pass every API process runs: due schedules, digests, deletion checks."""
+"""The monitoring pass every API process runs: due schedules, digests, alert deliveries a
+stopped sender left unsent, deletion checks."""
 
 from __future__ import annotations
 
 import asyncio
 import logging
+from datetime import datetime
 from typing import Any
 
 from bcrao.compliance import sync
-from bcrao.monitoring import alerts, schedules
+from bcrao.monitoring import alerts, delivery, schedules
 
 log = logging.getLogger("bcrao.monitoring")
 
 
-async def monitor_once(runtime: Any) -> None:
-    await schedules.run_due(runtime)
-    await alerts.send_due_digests(runtime.settings, runtime.sessionmaker)
-    await sync.run_due(runtime)  # deletion checks and retention
+async def monitor_once(runtime: Any, now: datetime | None = None) -> None:
+    await schedules.run_due(runtime, now)
+    await alerts.send_due_digests(runtime.settings, runtime.sessionmaker, now)
+    await delivery.resend_stalled(runtime.settings, runtime.sessionmaker, now)
+    await sync.run_due(runtime, now)  # deletion checks and retention
 
 
 async def monitoring_loop(runtime: Any) -> None:

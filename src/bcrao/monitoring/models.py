@@ -64,7 +64,10 @@ class AlertPost(Base):
 
 class AlertDelivery(Base):
     __tablename__ = "alert_deliveries"
-    __table_args__ = (Index("ix_alert_deliveries_alert_created", "alert_id", "created_at"),)
+    __table_args__ = (
+        Index("ix_alert_deliveries_alert_created", "alert_id", "created_at"),
+        Index("ix_alert_deliveries_status_heartbeat", "status", "heartbeat_at"),
+    )
 
     id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=new_id)
     alert_id: Mapped[uuid.UUID] = mapped_column(Uuid, ForeignKey("alerts.id", ondelete="CASCADE"))
@@ -75,3 +78,6 @@ class AlertDelivery(Base):
     post_ids: Mapped[list[Any]] = mapped_column(JSONType, default=list)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    # When a sender last worked on it (created it, started or ended an attempt): a ``retrying``
+    # delivery quiet for longer than a live sender ever is gets sent again (bcrao.monitoring.delivery).
+    heartbeat_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True, default=utcnow)

@@ -24,6 +24,7 @@ from bcrao.comments.service import comment_url
 from bcrao.config import Executor, Settings
 from bcrao.db import session_scope, utcnow
 from bcrao.posts.totals import posts_version
+from bcrao.themes import quotes
 from bcrao.themes.engine import ThemeComment, ThemeDoc, build_themes
 from bcrao.themes.models import ThemePost, ThemeSet
 
@@ -130,7 +131,9 @@ async def compute_themes(sessionmaker: async_sessionmaker[AsyncSession], campaig
         row.status, row.error = "ready", None
         row.generation = (row.generation or 0) + 1
         row.version, row.computed_at = version, utcnow()
-        row.total_posts, row.unassigned, row.themes = result.total_posts, result.unassigned, result.themes
+        # Posts and comments purged since they were read are not quoted (see bcrao.themes.quotes).
+        themes = await quotes.still_there(session, result.themes)
+        row.total_posts, row.unassigned, row.themes = result.total_posts, result.unassigned, themes
         await session.execute(delete(ThemePost).where(ThemePost.campaign_id == campaign_id))
         pairs = [
             {"campaign_id": campaign_id, "theme_id": theme, "post_id": post}
