@@ -5,8 +5,9 @@ one core in seconds for a hundred thousand posts, is deterministic (``nndsvda``
 initialisation), and every post gets the theme it weighs most in, so there is no "outliers"
 bucket: only a post with none of the vocabulary's words (a title like "Help?") is left
 unassigned. Each theme is then described with evidence a founder can check: its most
-distinctive terms, the archetype mix, the weekly trend, and quotes, which are sentences cut
-out of the posts and comments (exact substrings, so each one can be found behind its link).
+distinctive terms, the archetype mix, the weekly trend, and 3-5 quotes, which are sentences
+cut out of the posts and comments (exact substrings, so each one can be found behind its
+link; fewer than 3 only when the theme's posts and comments do not hold 3 sentences).
 
 Everything here is pure computation over ``ThemeDoc`` values; ``bcrao.themes.compute``
 reads them from the database and stores the result.
@@ -34,7 +35,9 @@ ARCHETYPES = ("Journey", "ProblemSolution", "Feedback", "Unclassified")
 MIN_POSTS = 8  # fewer posts than this make no themes worth reading
 MAX_THEMES = 12
 TREND_WEEKS = 8
-QUOTES = 5
+QUOTES = 5  # at most, per theme
+QUOTE_FLOOR = 3  # at least, when the theme's posts and comments have that many sentences
+QUOTE_POSTS = 60  # a theme's most typical posts, where its quotes are looked for first
 QUOTE_MIN, QUOTE_MAX = 25, 280
 DOC_CHARS = 6000  # of a post with its comments: enough to know what it is about
 COMMENT_CHARS = 2000
@@ -234,9 +237,7 @@ def build_themes(docs: Sequence[ThemeDoc], *, max_themes: int = MAX_THEMES) -> T
         term_weights = {str(terms[t]): float(component[t]) for t in top if component[t] > 0}
         ranked = sorted(rows, key=lambda i: -weights[i, topic])
         drafts.append(
-            _describe(
-                [docs[i] for i in rows], [docs[i] for i in ranked[:60]], term_weights, newest, boilerplate
-            )
+            _describe([docs[i] for i in rows], [docs[i] for i in ranked], term_weights, newest, boilerplate)
         )
     drafts.sort(key=lambda t: (-t["size"], t["label"]))
     _rank_pain(drafts)
@@ -284,7 +285,7 @@ def _describe(
         "avg_success_score": round(sum(d.success_score for d in docs) / len(docs), 2),
         "trend": trend,
         "direction": _direction([w["count"] for w in trend]),
-        "quotes": _quotes(ranked, term_weights, boilerplate),
+        "quotes": quotes_of(ranked, term_weights, boilerplate),
         "_problem_share": archetypes.get("ProblemSolution", 0) / len(docs),
         "_negative_share": negative / len(docs),
         "_engagement": sum(math.log1p(max(0, d.upvotes) + max(0, d.comment_count)) for d in docs) / len(docs),
@@ -365,46 +366,92 @@ def _boilerplate(docs: Sequence[ThemeDoc]) -> frozenset[str]:
     return frozenset(s for s, n in seen.items() if n >= BOILERPLATE_POSTS)
 
 
-def _quotes(
-    ranked: list[ThemeDoc], term_weights: dict[str, float], boilerplate: frozenset[str]
+def quotes_of(
+    ranked: Sequence[ThemeDoc], term_weights: dict[str, float], boilerplate: frozenset[str] = frozenset()
 ) -> list[dict[str, Any]]:
-    """The sentence that carries the theme best in each of its most typical posts (title,
-    text or a comment), then the best ``QUOTES`` of those, one per post and no two alike."""
-    picks = []
-    for doc in ranked:
+    """``QUOTE_FLOOR`` to ``QUOTES`` sentences that carry the theme, from its most typical
+    posts (``QUOTE_POSTS`` of them; all its posts when those fall short), each an exact
+    substring of a post's title or text or of one of its comments, no two alike.
+
+    First the best sentence of each post (one voice per post), the best ``QUOTES`` of those.
+    A theme whose posts give fewer than ``QUOTE_FLOOR`` that way takes a second sentence of
+    a post, then any sentence carrying the theme's terms, then any sentence at all of its
+    posts and comments: it has at least ``min(QUOTE_FLOOR, distinct sentences)`` quotes."""
+    picked = _pick_quotes(_candidates(ranked[:QUOTE_POSTS], term_weights, boilerplate))
+    if len(picked) < QUOTE_FLOOR and len(ranked) > QUOTE_POSTS:
+        picked = _pick_quotes(_candidates(ranked, term_weights, boilerplate))
+    return [
+        {
+            "post_id": str(q.post_id),
+            "comment_id": str(q.comment_id) if q.comment_id else None,
+            "reddit_url": q.url,
+            "text": q.text,
+            "upvotes": q.upvotes,
+        }
+        for q in picked
+    ]
+
+
+@dataclass(slots=True, frozen=True)
+class _Candidate:
+    score: float
+    upvotes: int
+    post_id: uuid.UUID
+    comment_id: uuid.UUID | None
+    url: str
+    text: str
+
+    def key(self) -> tuple[Any, ...]:
+        return (-self.score, -self.upvotes, str(self.post_id), str(self.comment_id or ""), self.text)
+
+
+def _candidates(
+    docs: Sequence[ThemeDoc], term_weights: dict[str, float], boilerplate: frozenset[str]
+) -> list[_Candidate]:
+    """Every distinct sentence of the posts and their comments, best first: the weight of
+    the theme's terms it holds, then its upvotes (ties broken by ids: deterministic)."""
+    found = []
+    for doc in docs:
         sources: list[tuple[str, uuid.UUID | None, str, int]] = [
             (doc.title, None, doc.reddit_url, doc.upvotes),
             (doc.text, None, doc.reddit_url, doc.upvotes),
             *((c.body, c.id, c.reddit_url, c.upvotes) for c in doc.comments),
         ]
-        best: tuple[float, int, str, uuid.UUID | None, str] | None = None
         for text, comment_id, url, upvotes in sources:
             for sentence in sentences(text):
                 if _norm(sentence) in boilerplate:
                     continue
                 score = sum(term_weights.get(g, 0.0) for g in _grams(sentence))
-                if score > 0 and (best is None or (score, upvotes) > (best[0], best[1])):
-                    best = (score, upvotes, sentence, comment_id, url)
-        if best is not None:
-            score, upvotes, sentence, comment_id, url = best
-            picks.append((score, upvotes, doc.post_id, comment_id, url, sentence))
-    picks.sort(key=lambda p: (-p[0], -p[1], str(p[2])))
+                found.append(_Candidate(score, upvotes, doc.post_id, comment_id, url, sentence))
+    found.sort(key=_Candidate.key)
     distinct, said = [], set()
-    for pick in picks:
-        if _norm(pick[5]) not in said:
-            said.add(_norm(pick[5]))
-            distinct.append(pick)
-    picks = distinct
-    return [
-        {
-            "post_id": str(post_id),
-            "comment_id": str(cid) if cid else None,
-            "reddit_url": url,
-            "text": text,
-            "upvotes": upvotes,
-        }
-        for _, upvotes, post_id, cid, url, text in picks[:QUOTES]
-    ]
+    for candidate in found:
+        norm = _norm(candidate.text)
+        if norm not in said:
+            said.add(norm)
+            distinct.append(candidate)
+    return distinct
+
+
+def _pick_quotes(candidates: list[_Candidate]) -> list[_Candidate]:
+    picked: list[_Candidate] = []
+    per_post: Counter[uuid.UUID] = Counter()
+    # (sentences per post, only sentences holding the theme's terms); the later passes only
+    # run while the theme has fewer than QUOTE_FLOOR quotes.
+    for per_post_limit, on_theme in ((1, True), (2, True), (None, True), (None, False)):
+        if len(picked) >= QUOTE_FLOOR:
+            break
+        for candidate in candidates:
+            if len(picked) == QUOTES:
+                break
+            if candidate in picked or (on_theme and candidate.score <= 0):
+                continue
+            if per_post_limit is not None and per_post[candidate.post_id] >= per_post_limit:
+                continue
+            picked.append(candidate)
+            per_post[candidate.post_id] += 1
+    picked.sort(key=_Candidate.key)
+    return picked
 
 
 def npmi(top_terms: Sequence[str], documents: Sequence[set[str]]) -> float:
