@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import uuid
 from collections import Counter
 
@@ -117,3 +118,72 @@ def test_every_theme_of_a_campaign_has_three_to_five_quotes_when_its_posts_can_g
         for q in theme["quotes"]:
             assert uuid.UUID(q["post_id"]) in {d.post_id for d in members}
             assert q["text"] in source_of(q, members)
+
+
+# Pain
+
+
+def topic_of(theme: dict, result, docs: list[ThemeDoc]) -> str:
+    """The hand-built topic all of a theme's posts come from."""
+    members = {p for p, t in result.assignment.items() if t == theme["id"]}
+    topics = {d.reddit_url.rsplit("/", 2)[1][:3] for d in docs if d.post_id in members}
+    assert len(topics) == 1, topics  # the topics do not mix
+    return topics.pop()
+
+
+def painful_campaign() -> list[ThemeDoc]:
+    loud = {"upvotes": 300, "comment_count": 40}
+    return [
+        # Problem posts that complain, and people engage: the most painful.
+        *topic_docs("billing", 16, archetype="ProblemSolution", negative_posts=True, **loud),
+        # The same complaints that nobody upvotes or answers.
+        *topic_docs(
+            "shipping", 16, archetype="ProblemSolution", negative_posts=True, upvotes=1, comment_count=0
+        ),
+        # Calm posts whose comments complain (one complaint a post, half of billing's count).
+        *topic_docs("onboarding", 16, comments=1, negative_comments=True, **loud),
+        # Nothing wrong here.
+        *topic_docs("garden", 16, comments=1, **loud),
+    ]
+
+
+def test_pain_ranks_problem_posts_and_negative_sentences_times_engagement():
+    docs = painful_campaign()
+    result = build_themes(docs)
+    assert len(result.themes) == 4 and result.unassigned == 0
+    pain = {topic_of(t, result, docs): t["pain_score"] for t in result.themes}
+    # billing (16 problem posts + 16 complaints) x (1 + ln 341) = 218.6 -> 10
+    # onboarding (0 + 16 complaints in comments) x (1 + ln 341) = 109.3 -> 5
+    # shipping (16 + 16) x (1 + ln 2) = 54.2 -> 2.48
+    # garden 0
+    assert sorted(pain, key=lambda t: -pain[t]) == ["bil", "onb", "shi", "gar"]
+    assert pain == {"bil": 10.0, "onb": 5.0, "shi": 2.48, "gar": 0.0}
+
+
+def test_pain_is_the_same_whatever_the_order_of_the_posts():
+    docs = painful_campaign()
+    first = build_themes(docs).themes
+    again = build_themes(list(reversed(docs[::2])) + docs[1::2]).themes
+    assert [(t["label"], t["pain_score"], t["quotes"]) for t in again] == [
+        (t["label"], t["pain_score"], t["quotes"]) for t in first
+    ]
+
+
+def test_negative_sentences_of_a_post_and_its_comments():
+    doc = post(
+        "Stripe is fine. The refund flow is broken. I hate the invoice editor!",
+        title="Billing is a nightmare",
+        comments=(
+            "Same, it keeps failing for us too. Otherwise it works.",
+            "We switched last year and it has been great.",
+            "This sucks so much for everyone here.",  # said under 3 posts: boilerplate
+        ),
+    )
+    boilerplate = frozenset({engine._norm("This sucks so much for everyone here.")})
+    # title 1 + text 2 + first comment 1 (the boilerplate sentence does not count)
+    assert engine.negative_sentences(doc, boilerplate) == 4
+    assert engine.negative_sentences(doc) == 5
+    assert engine.engagement([doc]) == 1 + math.log1p(7 + 3)
+    assert engine.pain([doc], boilerplate) == 4 * engine.engagement([doc])
+    doc.archetype = "ProblemSolution"
+    assert engine.pain([doc], boilerplate) == 5 * engine.engagement([doc])

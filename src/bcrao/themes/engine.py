@@ -275,7 +275,6 @@ def _describe(
 ) -> dict[str, Any]:
     key_terms = _label_terms(term_weights)
     archetypes = Counter(d.archetype for d in docs)
-    negative = sum(1 for d in docs if _NEGATIVE.search(f"{d.title}\n{d.text}"))
     trend = _trend(docs, newest)
     return {
         "label": " · ".join(key_terms[:3]),
@@ -286,23 +285,38 @@ def _describe(
         "trend": trend,
         "direction": _direction([w["count"] for w in trend]),
         "quotes": quotes_of(ranked, term_weights, boilerplate),
-        "_problem_share": archetypes.get("ProblemSolution", 0) / len(docs),
-        "_negative_share": negative / len(docs),
-        "_engagement": sum(math.log1p(max(0, d.upvotes) + max(0, d.comment_count)) for d in docs) / len(docs),
+        "_pain": pain(docs, boilerplate),
         "_post_ids": [d.post_id for d in docs],
     }
 
 
+def negative_sentences(doc: ThemeDoc, boilerplate: frozenset[str] = frozenset()) -> int:
+    """Sentences of the post (title, text) and of its comments that complain or name a
+    problem; a comment sentence said under several posts (boilerplate) does not count."""
+    said = sum(1 for text in (doc.title, doc.text) for s in _pieces(text) if _NEGATIVE.search(s))
+    for comment in doc.comments:
+        said += sum(1 for s in _pieces(comment.body) if _NEGATIVE.search(s) and _norm(s) not in boilerplate)
+    return said
+
+
+def engagement(docs: Sequence[ThemeDoc]) -> float:
+    """1 + the mean log of a post's upvotes and comments: 1 when nobody reacted, ~7 for
+    posts with a thousand reactions (a log: one viral post does not make a theme)."""
+    return 1 + sum(math.log1p(max(0, d.upvotes) + max(0, d.comment_count)) for d in docs) / len(docs)
+
+
+def pain(docs: Sequence[ThemeDoc], boilerplate: frozenset[str] = frozenset()) -> float:
+    """A theme's raw pain: (its ProblemSolution posts + its negative sentences, in posts and
+    comments) x its engagement. Summed in the docs' order (by post id): deterministic."""
+    problems = sum(1 for d in docs if d.archetype == "ProblemSolution")
+    negative = sum(negative_sentences(d, boilerplate) for d in docs)
+    return (problems + negative) * engagement(docs)
+
+
 def _rank_pain(themes: list[dict[str, Any]]) -> None:
-    """Pain: how much of a theme asks for a fix or complains (ProblemSolution posts, negative
-    wording), times how much the community engages with it and how big it is; 0-10, the
-    campaign's most painful theme at 10."""
-    raw = [
-        (0.6 * t.pop("_problem_share") + 0.4 * t.pop("_negative_share"))
-        * t.pop("_engagement")
-        * math.log1p(t["size"])
-        for t in themes
-    ]
+    """Pain points: the themes by raw ``pain``, scaled 0-10 with the campaign's most painful
+    theme at 10 (0 for every theme when none holds a problem or a complaint)."""
+    raw = [t.pop("_pain") for t in themes]
     top = max(raw, default=0.0)
     for theme, value in zip(themes, raw, strict=True):
         theme["pain_score"] = round(10 * value / top, 2) if top > 0 else 0.0
@@ -351,6 +365,11 @@ def sentences(text: str) -> list[str]:
         if len(sentence) >= QUOTE_MIN:
             out.append(sentence)
     return out
+
+
+def _pieces(text: str | None) -> list[str]:
+    """Every sentence of ``text``, whatever its length (``sentences`` keeps quotable ones)."""
+    return [p for m in _SENTENCE.finditer(text or "") if (p := m.group().strip())]
 
 
 def _norm(sentence: str) -> str:
