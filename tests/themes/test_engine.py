@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 import uuid
 from collections import Counter
+from datetime import UTC, date, datetime, timedelta
 
 from bcrao.themes import engine
 from bcrao.themes.engine import ThemeComment, ThemeDoc, build_themes, quotes_of, sentences
@@ -187,3 +188,121 @@ def test_negative_sentences_of_a_post_and_its_comments():
     assert engine.pain([doc], boilerplate) == 4 * engine.engagement([doc])
     doc.archetype = "ProblemSolution"
     assert engine.pain([doc], boilerplate) == 5 * engine.engagement([doc])
+
+
+# Trend
+
+
+def test_direction_needs_a_quarter_and_two_posts_of_change():
+    assert engine._direction([0, 0, 0, 0, 1, 2, 3, 4]) == "rising"
+    assert engine._direction([4, 3, 2, 1, 0, 0, 0, 0]) == "fading"
+    assert engine._direction([2, 2, 2, 2, 2, 2, 2, 2]) == "steady"
+    assert engine._direction([0, 0, 0, 1, 0, 0, 0, 1]) == "steady"  # one post each side
+    assert engine._direction([0, 0, 0, 0, 0, 0, 1, 1]) == "rising"  # two posts from none
+    assert engine._direction([1, 0, 0, 0, 0, 0, 0, 0]) == "steady"  # one post less is not a trend
+    assert engine._direction([3, 3, 3, 3, 4, 4, 3, 3]) == "steady"  # +2 but under a quarter (14 vs 12)
+    assert engine._direction([3, 3, 3, 3, 4, 4, 4, 5]) == "rising"  # +5, over a quarter (17 vs 12)
+    assert engine._direction([4, 4, 4, 4, 4, 3, 3, 3]) == "steady"  # -3 but 13 is not under 0.8 x 16
+    assert engine._direction([4, 4, 4, 4, 3, 3, 3, 3]) == "fading"  # 12 < 12.8
+
+
+def test_themes_rise_fade_or_hold_by_their_weekly_counts():
+    docs = [*topic_docs("billing", 12), *topic_docs("garden", 12), *topic_docs("shipping", 12)]
+    newest = NOW + timedelta(days=6)  # Sunday 6 December: the last day of the week of 30 November
+    for n, d in enumerate(docs[:12]):  # billing: all in the last four weeks
+        d.created = newest - timedelta(days=2 * n)
+    for n, d in enumerate(docs[12:24]):  # garden: all five to eight weeks back
+        d.created = newest - timedelta(weeks=4, days=1 + 2 * n)
+    for n, d in enumerate(docs[24:]):  # shipping: evenly over the eight weeks
+        d.created = newest - timedelta(days=1 + 56 * n // 12)
+    result = build_themes(docs, max_themes=3)
+    direction = {topic_of(t, result, docs): t["direction"] for t in result.themes}
+    assert direction == {"bil": "rising", "gar": "fading", "shi": "steady"}
+    for theme in result.themes:
+        weeks = [w["week"] for w in theme["trend"]]
+        assert weeks[-1] == "2026-11-30" and weeks[0] == "2026-10-12" and len(weeks) == 8
+        assert sum(w["count"] for w in theme["trend"]) == theme["size"]  # all within the 8 weeks
+
+
+def test_the_trend_counts_posts_by_monday_week_and_leaves_out_older_ones():
+    docs = topic_docs("billing", 3)
+    docs[0].created = datetime(2026, 11, 29, 23, 59, tzinfo=UTC)  # Sunday: the week of Monday 23rd
+    docs[1].created = datetime(2026, 11, 23, 0, 0, tzinfo=UTC)
+    docs[2].created = datetime(2026, 9, 1, tzinfo=UTC)  # more than 8 weeks back
+    trend = engine._trend(docs, newest=docs[0].created)
+    assert trend[-1] == {"week": "2026-11-23", "count": 2} and len(trend) == 8
+    assert sum(w["count"] for w in trend) == 2
+    assert engine.week_of(date(2026, 11, 29)) == date(2026, 11, 23)
+
+
+# Sentences
+
+
+def test_sentences_are_exact_substrings_long_enough_to_quote():
+    text = (
+        "First sentence is long enough here. Short one! Is this the third sentence, or not?\n"
+        "A line without a stop at the end\n\n   Indented sentence with trailing spaces.   "
+    )
+    found = sentences(text)
+    assert found == [
+        "First sentence is long enough here.",
+        "Is this the third sentence, or not?",
+        "A line without a stop at the end",
+        "Indented sentence with trailing spaces.",
+    ]
+    assert all(s in text for s in found)
+    assert sentences("") == [] and sentences(None) == [] and sentences("Too short.") == []
+    assert sentences("Wait... what happened to the invoices?!") == ["what happened to the invoices?!"]
+
+
+def test_a_long_sentence_is_cut_at_a_word_and_stays_a_substring():
+    text = "We tried " + ", ".join(f"option number {n}" for n in range(40)) + " and nothing helped."
+    (cut,) = sentences(text)
+    assert len(cut) <= engine.QUOTE_MAX and cut in text and text.startswith(cut)
+    assert not cut.endswith((",", " ", ";", ":")) and text[len(cut)] in ", "  # a whole word
+
+
+# Boilerplate
+
+
+def test_a_comment_sentence_said_under_three_posts_is_boilerplate():
+    bot = "I am a bot, and this action was performed automatically."
+    docs = [post("The invoice arrived late again this month.", comments=(bot,), n=n) for n in range(3)]
+    docs[0].comments.append(
+        ThemeComment(uuid.uuid4(), "Same here: the invoice came late for us too.", 1, "u")
+    )
+    docs[1].comments.append(
+        ThemeComment(uuid.uuid4(), "same here -- the INVOICE came late for us too", 1, "u")
+    )
+    boilerplate = engine._boilerplate(docs)
+    assert boilerplate == {engine._norm(bot)}  # under 3 posts; the other under 2 (any case or punctuation)
+    assert bot not in docs[0].document(boilerplate) and bot in docs[0].document()
+    assert "Same here" in docs[0].document(boilerplate)
+    # Said twice under one post counts once; a post's own text is never boilerplate.
+    docs[2].comments.append(
+        ThemeComment(uuid.uuid4(), "Same here: the invoice came late for us too.", 1, "u")
+    )
+    assert engine._boilerplate(docs) == {
+        engine._norm(bot),
+        engine._norm("same here the invoice came late for us too"),
+    }
+    assert engine._boilerplate(docs[:2]) == frozenset()
+
+
+def test_boilerplate_is_never_a_quote_nor_a_theme_term():
+    # A bot's reply under four billing posts, with billing words and many upvotes: it would be
+    # the theme's best quote, and "megathread" one of its terms, if it were not boilerplate.
+    bot = "Stripe refund, invoice, billing, receipt, checkout and subscription talk goes to the megathread."
+    docs = [*topic_docs("billing", 12, comments=1), *topic_docs("garden", 12, comments=1)]
+    for d in docs[:4]:
+        d.comments.append(ThemeComment(uuid.uuid5(d.post_id, "bot"), bot, 100, d.reddit_url + "bot/"))
+    result = build_themes(docs)
+    assert len(result.themes) == 2
+    for theme in result.themes:
+        assert "megathread" not in {w for t in theme["terms"] for w in t.split()}
+        assert all(q["text"] != bot for q in theme["quotes"]) and len(theme["quotes"]) >= 3
+    # Under two posts it is an ordinary comment: quoted first (its terms and upvotes).
+    for d in docs[2:4]:
+        d.comments.pop()
+    billing = next(t for t in build_themes(docs).themes if "invoice" in " ".join(t["terms"]))
+    assert billing["quotes"][0]["text"] == bot
