@@ -190,6 +190,22 @@ def test_negative_sentences_of_a_post_and_its_comments():
     assert engine.pain([doc], boilerplate) == 5 * engine.engagement([doc])
 
 
+def test_negative_sentences_counted_in_one_pass_match_a_search_per_sentence():
+    from bcrao.sources.sample import load_corpus
+
+    texts = [
+        "Broken. Broken again!! And still broken?\n\nNever... hard",
+        "It is hard, slow and broken in one sentence",
+        "Fine.\nFine!\n",
+        *(t for posts in load_corpus().values() for p in posts for t in (p.title, p.text)),
+    ]
+    for text in texts:
+        assert engine._negative_count(text) == sum(
+            1 for p in engine._pieces(text) if engine._NEGATIVE.search(p.lower())
+        )
+    assert engine._negative_count(texts[0]) == 5 and engine._negative_count(texts[1]) == 1
+
+
 # Trend
 
 
