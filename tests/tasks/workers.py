@@ -61,12 +61,19 @@ class Worker:
 
 @contextmanager
 def running_worker(
-    settings: Settings, *, name: str = "w1", pool: str = "threads", concurrency: int = 2
+    settings: Settings,
+    *,
+    name: str = "w1",
+    pool: str = "threads",
+    concurrency: int = 2,
+    queues: str = "scraping,analysis,generation,monitoring",
 ) -> Iterator[Worker]:
     process = subprocess.Popen(
         [
             BCRAO,
             "worker",
+            "--queues",
+            queues,
             "--pool",
             pool,
             "--concurrency",

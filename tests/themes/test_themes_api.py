@@ -60,7 +60,7 @@ async def test_themes_cover_the_posts_with_quotes_cut_from_them(client, alice, t
                           "pain_score", "trend", "direction", "quotes"}  # fmt: skip
         assert t["label"] and t["terms"] and sum(t["by_archetype"].values()) == t["size"]
         assert len(t["trend"]) == 8 and t["direction"] in ("rising", "steady", "fading")
-        assert 0 <= t["pain_score"] <= 10 and 1 <= len(t["quotes"]) <= 5
+        assert 0 <= t["pain_score"] <= 10 and 3 <= len(t["quotes"]) <= 5
         for q in t["quotes"]:
             post = (
                 await client.get(

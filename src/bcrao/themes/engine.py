@@ -5,8 +5,9 @@ one core in seconds for a hundred thousand posts, is deterministic (``nndsvda``
 initialisation), and every post gets the theme it weighs most in, so there is no "outliers"
 bucket: only a post with none of the vocabulary's words (a title like "Help?") is left
 unassigned. Each theme is then described with evidence a founder can check: its most
-distinctive terms, the archetype mix, the weekly trend, and quotes, which are sentences cut
-out of the posts and comments (exact substrings, so each one can be found behind its link).
+distinctive terms, the archetype mix, the weekly trend, and 3-5 quotes, which are sentences
+cut out of the posts and comments (exact substrings, so each one can be found behind its
+link; fewer than 3 only when the theme's posts and comments do not hold 3 sentences).
 
 Everything here is pure computation over ``ThemeDoc`` values; ``bcrao.themes.compute``
 reads them from the database and stores the result.
@@ -14,6 +15,7 @@ reads them from the database and stores the result.
 
 from __future__ import annotations
 
+import bisect
 import itertools
 import math
 import re
@@ -34,7 +36,9 @@ ARCHETYPES = ("Journey", "ProblemSolution", "Feedback", "Unclassified")
 MIN_POSTS = 8  # fewer posts than this make no themes worth reading
 MAX_THEMES = 12
 TREND_WEEKS = 8
-QUOTES = 5
+QUOTES = 5  # at most, per theme
+QUOTE_FLOOR = 3  # at least, when the theme's posts and comments have that many sentences
+QUOTE_POSTS = 60  # a theme's most typical posts, where its quotes are looked for first
 QUOTE_MIN, QUOTE_MAX = 25, 280
 DOC_CHARS = 6000  # of a post with its comments: enough to know what it is about
 COMMENT_CHARS = 2000
@@ -134,13 +138,14 @@ FILLER = {
     "guys",
 }
 STOP_WORDS = sorted(ENGLISH_STOP_WORDS | FILLER)
+# Matched against lower-cased text: three times faster than IGNORECASE on 100,000 posts.
 _NEGATIVE = re.compile(
-    r"\b(hate|hated|frustrat\w*|struggl\w*|expensive|overpriced|problem\w*|issue\w*|pain\w*|annoy\w*|"
+    r"\b(hate|hated|frustrat\w*|struggl\w*|expensive|overpriced|problem\w*|issue\w*|pains?|painful\w*|annoy\w*|"
     r"broken|bug\w*|can'?t|cannot|difficult|hard|slow|waste\w*|confus\w*|nightmare|terrible|awful|"
     r"fail\w*|lost|losing|churn\w*|stuck|worst|sucks?|impossible|complain\w*|nobody|never)\b",
-    re.IGNORECASE,
 )
 _SENTENCE = re.compile(r"[^.!?\n]+[.!?]*")
+_BOUNDARY = re.compile(r"[.!?\n]+")  # what separates two of _SENTENCE's matches
 _GRAM = re.compile(r"[a-z][a-z0-9]+")
 
 
@@ -234,9 +239,7 @@ def build_themes(docs: Sequence[ThemeDoc], *, max_themes: int = MAX_THEMES) -> T
         term_weights = {str(terms[t]): float(component[t]) for t in top if component[t] > 0}
         ranked = sorted(rows, key=lambda i: -weights[i, topic])
         drafts.append(
-            _describe(
-                [docs[i] for i in rows], [docs[i] for i in ranked[:60]], term_weights, newest, boilerplate
-            )
+            _describe([docs[i] for i in rows], [docs[i] for i in ranked], term_weights, newest, boilerplate)
         )
     drafts.sort(key=lambda t: (-t["size"], t["label"]))
     _rank_pain(drafts)
@@ -274,7 +277,6 @@ def _describe(
 ) -> dict[str, Any]:
     key_terms = _label_terms(term_weights)
     archetypes = Counter(d.archetype for d in docs)
-    negative = sum(1 for d in docs if _NEGATIVE.search(f"{d.title}\n{d.text}"))
     trend = _trend(docs, newest)
     return {
         "label": " · ".join(key_terms[:3]),
@@ -284,24 +286,58 @@ def _describe(
         "avg_success_score": round(sum(d.success_score for d in docs) / len(docs), 2),
         "trend": trend,
         "direction": _direction([w["count"] for w in trend]),
-        "quotes": _quotes(ranked, term_weights, boilerplate),
-        "_problem_share": archetypes.get("ProblemSolution", 0) / len(docs),
-        "_negative_share": negative / len(docs),
-        "_engagement": sum(math.log1p(max(0, d.upvotes) + max(0, d.comment_count)) for d in docs) / len(docs),
+        "quotes": quotes_of(ranked, term_weights, boilerplate),
+        "_pain": pain(docs, boilerplate),
         "_post_ids": [d.post_id for d in docs],
     }
 
 
+def negative_sentences(doc: ThemeDoc, boilerplate: frozenset[str] = frozenset()) -> int:
+    """Sentences of the post (title, text) and of its comments that complain or name a
+    problem; a comment sentence said under several posts (boilerplate) does not count."""
+    said = _negative_count(doc.title) + _negative_count(doc.text)
+    for comment in doc.comments:
+        if boilerplate and _negative_count(comment.body):
+            said += sum(
+                1
+                for s in _pieces(comment.body)
+                if _NEGATIVE.search(s.lower()) and _norm(s) not in boilerplate
+            )
+        else:
+            said += _negative_count(comment.body)
+    return said
+
+
+def _negative_count(text: str | None) -> int:
+    """How many of ``text``'s sentences (``_pieces``) hold a negative word, in one pass of
+    the pattern over the whole text (a pass per sentence costs ten times more on 100,000
+    posts): a sentence ends at each run of ``.!?`` and newlines."""
+    lowered = (text or "").lower()  # sentence ends and hits in the same coordinates
+    hits = [m.start() for m in _NEGATIVE.finditer(lowered)]
+    if len(hits) <= 1:
+        return len(hits)
+    ends = [m.end() for m in _BOUNDARY.finditer(lowered, 0, hits[-1])]
+    return len({bisect.bisect_right(ends, h) for h in hits})
+
+
+def engagement(docs: Sequence[ThemeDoc]) -> float:
+    """1 + the mean log of a post's upvotes and comments: 1 when nobody reacted, ~7 for
+    posts with a thousand reactions (a log: one viral post does not make a theme)."""
+    return 1 + sum(math.log1p(max(0, d.upvotes) + max(0, d.comment_count)) for d in docs) / len(docs)
+
+
+def pain(docs: Sequence[ThemeDoc], boilerplate: frozenset[str] = frozenset()) -> float:
+    """A theme's raw pain: (its ProblemSolution posts + its negative sentences, in posts and
+    comments) x its engagement. Summed in the docs' order (by post id): deterministic."""
+    problems = sum(1 for d in docs if d.archetype == "ProblemSolution")
+    negative = sum(negative_sentences(d, boilerplate) for d in docs)
+    return (problems + negative) * engagement(docs)
+
+
 def _rank_pain(themes: list[dict[str, Any]]) -> None:
-    """Pain: how much of a theme asks for a fix or complains (ProblemSolution posts, negative
-    wording), times how much the community engages with it and how big it is; 0-10, the
-    campaign's most painful theme at 10."""
-    raw = [
-        (0.6 * t.pop("_problem_share") + 0.4 * t.pop("_negative_share"))
-        * t.pop("_engagement")
-        * math.log1p(t["size"])
-        for t in themes
-    ]
+    """Pain points: the themes by raw ``pain``, scaled 0-10 with the campaign's most painful
+    theme at 10 (0 for every theme when none holds a problem or a complaint)."""
+    raw = [t.pop("_pain") for t in themes]
     top = max(raw, default=0.0)
     for theme, value in zip(themes, raw, strict=True):
         theme["pain_score"] = round(10 * value / top, 2) if top > 0 else 0.0
@@ -352,6 +388,11 @@ def sentences(text: str) -> list[str]:
     return out
 
 
+def _pieces(text: str | None) -> list[str]:
+    """Every sentence of ``text``, whatever its length (``sentences`` keeps quotable ones)."""
+    return [p for m in _SENTENCE.finditer(text or "") if (p := m.group().strip())]
+
+
 def _norm(sentence: str) -> str:
     return " ".join(_GRAM.findall(sentence.lower()))
 
@@ -365,46 +406,92 @@ def _boilerplate(docs: Sequence[ThemeDoc]) -> frozenset[str]:
     return frozenset(s for s, n in seen.items() if n >= BOILERPLATE_POSTS)
 
 
-def _quotes(
-    ranked: list[ThemeDoc], term_weights: dict[str, float], boilerplate: frozenset[str]
+def quotes_of(
+    ranked: Sequence[ThemeDoc], term_weights: dict[str, float], boilerplate: frozenset[str] = frozenset()
 ) -> list[dict[str, Any]]:
-    """The sentence that carries the theme best in each of its most typical posts (title,
-    text or a comment), then the best ``QUOTES`` of those, one per post and no two alike."""
-    picks = []
-    for doc in ranked:
+    """``QUOTE_FLOOR`` to ``QUOTES`` sentences that carry the theme, from its most typical
+    posts (``QUOTE_POSTS`` of them; all its posts when those fall short), each an exact
+    substring of a post's title or text or of one of its comments, no two alike.
+
+    First the best sentence of each post (one voice per post), the best ``QUOTES`` of those.
+    A theme whose posts give fewer than ``QUOTE_FLOOR`` that way takes a second sentence of
+    a post, then any sentence carrying the theme's terms, then any sentence at all of its
+    posts and comments: it has at least ``min(QUOTE_FLOOR, distinct sentences)`` quotes."""
+    picked = _pick_quotes(_candidates(ranked[:QUOTE_POSTS], term_weights, boilerplate))
+    if len(picked) < QUOTE_FLOOR and len(ranked) > QUOTE_POSTS:
+        picked = _pick_quotes(_candidates(ranked, term_weights, boilerplate))
+    return [
+        {
+            "post_id": str(q.post_id),
+            "comment_id": str(q.comment_id) if q.comment_id else None,
+            "reddit_url": q.url,
+            "text": q.text,
+            "upvotes": q.upvotes,
+        }
+        for q in picked
+    ]
+
+
+@dataclass(slots=True, frozen=True)
+class _Candidate:
+    score: float
+    upvotes: int
+    post_id: uuid.UUID
+    comment_id: uuid.UUID | None
+    url: str
+    text: str
+
+    def key(self) -> tuple[Any, ...]:
+        return (-self.score, -self.upvotes, str(self.post_id), str(self.comment_id or ""), self.text)
+
+
+def _candidates(
+    docs: Sequence[ThemeDoc], term_weights: dict[str, float], boilerplate: frozenset[str]
+) -> list[_Candidate]:
+    """Every distinct sentence of the posts and their comments, best first: the weight of
+    the theme's terms it holds, then its upvotes (ties broken by ids: deterministic)."""
+    found = []
+    for doc in docs:
         sources: list[tuple[str, uuid.UUID | None, str, int]] = [
             (doc.title, None, doc.reddit_url, doc.upvotes),
             (doc.text, None, doc.reddit_url, doc.upvotes),
             *((c.body, c.id, c.reddit_url, c.upvotes) for c in doc.comments),
         ]
-        best: tuple[float, int, str, uuid.UUID | None, str] | None = None
         for text, comment_id, url, upvotes in sources:
             for sentence in sentences(text):
                 if _norm(sentence) in boilerplate:
                     continue
                 score = sum(term_weights.get(g, 0.0) for g in _grams(sentence))
-                if score > 0 and (best is None or (score, upvotes) > (best[0], best[1])):
-                    best = (score, upvotes, sentence, comment_id, url)
-        if best is not None:
-            score, upvotes, sentence, comment_id, url = best
-            picks.append((score, upvotes, doc.post_id, comment_id, url, sentence))
-    picks.sort(key=lambda p: (-p[0], -p[1], str(p[2])))
+                found.append(_Candidate(score, upvotes, doc.post_id, comment_id, url, sentence))
+    found.sort(key=_Candidate.key)
     distinct, said = [], set()
-    for pick in picks:
-        if _norm(pick[5]) not in said:
-            said.add(_norm(pick[5]))
-            distinct.append(pick)
-    picks = distinct
-    return [
-        {
-            "post_id": str(post_id),
-            "comment_id": str(cid) if cid else None,
-            "reddit_url": url,
-            "text": text,
-            "upvotes": upvotes,
-        }
-        for _, upvotes, post_id, cid, url, text in picks[:QUOTES]
-    ]
+    for candidate in found:
+        norm = _norm(candidate.text)
+        if norm not in said:
+            said.add(norm)
+            distinct.append(candidate)
+    return distinct
+
+
+def _pick_quotes(candidates: list[_Candidate]) -> list[_Candidate]:
+    picked: list[_Candidate] = []
+    per_post: Counter[uuid.UUID] = Counter()
+    # (sentences per post, only sentences holding the theme's terms); the later passes only
+    # run while the theme has fewer than QUOTE_FLOOR quotes.
+    for per_post_limit, on_theme in ((1, True), (2, True), (None, True), (None, False)):
+        if len(picked) >= QUOTE_FLOOR:
+            break
+        for candidate in candidates:
+            if len(picked) == QUOTES:
+                break
+            if candidate in picked or (on_theme and candidate.score <= 0):
+                continue
+            if per_post_limit is not None and per_post[candidate.post_id] >= per_post_limit:
+                continue
+            picked.append(candidate)
+            per_post[candidate.post_id] += 1
+    picked.sort(key=_Candidate.key)
+    return picked
 
 
 def npmi(top_terms: Sequence[str], documents: Sequence[set[str]]) -> float:

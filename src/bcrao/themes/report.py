@@ -104,7 +104,8 @@ def markdown(campaign: Any, stats: CollectionStats, themes: ThemeList) -> str:
         lines += [
             "## Pain points",
             "",
-            "Themes ranked by how much they ask for a fix or complain, times engagement.",
+            "Themes ranked by how many problem posts and complaining sentences (in posts and"
+            " comments) they hold, times engagement.",
             "",
         ]
         for number, theme in enumerate(pains, start=1):

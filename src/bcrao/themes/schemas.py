@@ -36,7 +36,8 @@ class ThemeOut(BaseModel):
     avg_success_score: float
     pain_score: float = Field(
         description=(
-            "0-10: how much of the theme asks for a fix or complains, times engagement and size;"
+            "0-10: the theme's ProblemSolution posts plus its negative sentences (in posts and"
+            " comments), times engagement (1 + the mean log of its posts' upvotes and comments);"
             " the campaign's most painful theme is 10"
         )
     )
