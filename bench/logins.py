@@ -77,12 +77,14 @@ async def main_async(args: argparse.Namespace, workdir: Path) -> int:
             assert resp.status_code == 201, resp.text
         all_delays: list[float] = []
         for i in range(args.rounds):
+            started = time.perf_counter()
             delays, codes = await one_round(url, args.logins, args.concurrency, email)
+            wall = time.perf_counter() - started
             assert codes == [200] * args.logins, codes
             all_delays += delays
             ms = sorted(d * 1000 for d in delays)
-            print(f"round {i + 1}: {len(ms)} probes, p50 {pct(ms, 50):.1f} ms, p99 {pct(ms, 99):.1f} ms, "
-                  f"max {ms[-1]:.1f} ms")  # fmt: skip
+            print(f"round {i + 1}: {args.logins} logins in {wall:.1f} s; {len(ms)} probes, p50 {pct(ms, 50):.1f} ms, "
+                  f"p99 {pct(ms, 99):.1f} ms, max {ms[-1]:.1f} ms")  # fmt: skip
     ms = sorted(d * 1000 for d in all_delays)
     p99 = pct(ms, 99)
     print(f"all: {len(ms)} probes during {args.rounds} x {args.logins} logins at concurrency {args.concurrency}: "
