@@ -119,19 +119,21 @@ async def test_deleting_a_campaign_mid_run_ends_its_stream(make_settings, db):
 
 
 async def test_a_user_beyond_their_open_streams_gets_429_and_others_do_not(make_settings, db):
-    settings = make_settings(sample_latency_seconds=2.0, sse_max_streams_per_user=3)
+    settings = make_settings(sample_latency_seconds=2.0)
+    allowed = settings.sse_max_streams_per_user
+    assert allowed == 20  # the default: the 21st stream is refused
     async with live_server(settings) as url, httpx.AsyncClient(base_url=url, timeout=30) as client:
         user, other = await signup(client), await signup(client)
         campaign = await make_campaign(client, user["headers"], target_subreddits=SUBS)
         task = await trigger(client, campaign["id"], user["headers"])
         path = f"/v1/collection/{task['task_id']}/progress"
-        streams = [client.stream("GET", path, headers=user["headers"]) for _ in range(3)]
+        streams = [client.stream("GET", path, headers=user["headers"]) for _ in range(allowed)]
         opened = [await s.__aenter__() for s in streams]
         try:
-            assert [r.status_code for r in opened] == [200, 200, 200]
-            fourth = await client.get(path, headers=user["headers"])
-            assert fourth.status_code == 429 and fourth.json()["error"]["code"] == "RATE_LIMITED"
-            assert int(fourth.headers["retry-after"]) > 0
+            assert [r.status_code for r in opened] == [200] * allowed
+            beyond = await client.get(path, headers=user["headers"])
+            assert beyond.status_code == 429 and beyond.json()["error"]["code"] == "RATE_LIMITED"
+            assert int(beyond.headers["retry-after"]) > 0
             # Another account is not affected (it gets its own 404 for a run it does not own).
             assert (await client.get(path, headers=other["headers"])).status_code == 404
             await streams[0].__aexit__(None, None, None)
