@@ -144,6 +144,11 @@ async def test_a_run_filters_classifies_scores_and_stores_with_consistent_counts
         parts = {k: v for k, v in p.score_breakdown.items() if k != "total"}
         total = p.score_breakdown["total"]
         assert abs(sum(parts.values()) - total) < 0.05 or total in (0, 10)
+        # ... and why it was kept: the relevance signals add up to the relevance score.
+        signals = p.relevance_breakdown
+        assert signals and all(v >= 0 for v in signals.values())
+        assert abs(min(10.0, sum(signals.values())) - p.relevance_score) < 0.05
+    assert any(p.relevance_breakdown["keywords_title"] > 0 for p in posts)
 
 
 async def test_relevance_weighs_posts_against_the_campaigns_product_context(maker, make_settings):

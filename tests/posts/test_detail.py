@@ -15,7 +15,7 @@ async def test_detail_has_the_full_text_and_the_score_breakdown(client, seeded):
     resp = await client.get(seeded.url(f"/posts/{post['id']}"), headers=seeded.headers)
     assert resp.status_code == 200, resp.text
     body = resp.json()
-    assert list(body) == [*POST_FIELDS, "score_breakdown"]
+    assert list(body) == [*POST_FIELDS, "score_breakdown", "relevance_breakdown"]
     assert body["raw_text"] == post["raw_text"]
     assert body["score_breakdown"] == post["score_breakdown"]
     assert body["id"] == str(post["id"])

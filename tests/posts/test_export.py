@@ -89,7 +89,7 @@ async def test_jsonl_lines_are_detail_post_objects(client, seeded):
     objects = [json.loads(line) for line in lines]
     assert [o["id"] for o in objects] == expected_ids(seeded.posts)
     for obj in objects:
-        assert list(obj) == [*POST_FIELDS, "score_breakdown"]
+        assert list(obj) == [*POST_FIELDS, "score_breakdown", "relevance_breakdown"]
     for obj in objects:  # one encoder: the line is the detail, label fields included
         detail = await client.get(seeded.url(f"/posts/{obj['id']}"), headers=seeded.headers)
         assert detail.json() == obj

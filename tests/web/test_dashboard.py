@@ -206,10 +206,17 @@ def test_founder_flow(page, server: Server, screenshots: Path, tmp_path: Path) -
         assert page.evaluate(
             "document.querySelector('[data-testid=post-modal]').contains(document.activeElement)"
         )
-    assert modal.locator(".bd-row").count() >= 5  # the score breakdown as bars
+    assert modal.locator("[data-testid=score-why] .bd-row").count() >= 5  # the score breakdown as bars
     # ... only the score's own parts, and the label's reasons in their own section.
     detail = api.get(f"/v1/campaigns/{campaign_id}/posts/{post_id}").json()
-    assert modal.locator(".bd-row").count() == len(detail["score_breakdown"]) - 1  # minus "total"
+    assert modal.locator("[data-testid=score-why] .bd-row").count() == len(detail["score_breakdown"]) - 1
+    # ... why it was kept: the relevance signals that gave points, adding up to the relevance.
+    kept = modal.locator("[data-testid=kept-why]")
+    signals = {k: v for k, v in detail["relevance_breakdown"].items() if v > 0}
+    assert signals and abs(sum(detail["relevance_breakdown"].values()) - detail["relevance_score"]) < 0.05
+    assert kept.locator(".bd-row").count() == len(signals)
+    assert f"relevance {detail['relevance_score']:.1f} / 10" in kept.inner_text()
+    assert "passed every noise check" in kept.inner_text()
     why = modal.locator("[data-testid=label-why]")
     assert "Offline model" in why.inner_text()
     assert f"{round(detail['archetype_confidence'] * 100)}%" in why.inner_text()

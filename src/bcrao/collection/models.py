@@ -141,6 +141,9 @@ class RawPost(Base):
     archetype_confidence: Mapped[float | None] = mapped_column(Float, nullable=True)
     archetype_source: Mapped[str | None] = mapped_column(String(10), nullable=True)
     archetype_reasons: Mapped[list[str] | None] = mapped_column(JSONType, nullable=True, default=list)
+    # Each relevance signal's points, summing to relevance_score ("why it was kept").
+    # No ORM default: the store fills it, and migration tests insert at older revisions.
+    relevance_breakdown: Mapped[dict[str, float] | None] = mapped_column(JSONType, nullable=True)
     # The campaign's keywords the post mentions (as the campaign spells them) and how many
     # of its comments are stored (0 until comments are collected).
     matched_keywords: Mapped[list[str] | None] = mapped_column(JSONType, nullable=True, default=list)

@@ -148,6 +148,7 @@ class _Survivor:
     post: NormalizedPost
     relevance: float
     matched_keywords: tuple[str, ...] = ()
+    relevance_breakdown: dict[str, float] = field(default_factory=dict)
     classification: Classification | None = None
     by_llm: bool = False
 
@@ -360,7 +361,9 @@ class _RunContext:
         for i, post in enumerate(posts, start=1):
             decision = self.prefilter.evaluate(post)
             if decision.reason is None:
-                survivors.append(_Survivor(post, decision.relevance_score, decision.matched_keywords))
+                survivors.append(
+                    _Survivor(post, decision.relevance_score, decision.matched_keywords, decision.signals)
+                )
                 self.tally.filtered += 1
             else:
                 self.tally.filter_reasons[decision.reason] += 1
@@ -437,6 +440,7 @@ class _RunContext:
                     "archetype_source": ("llm" if item.by_llm else "model") if label else None,
                     "archetype_reasons": label.reasons[:5] if label else [],
                     "matched_keywords": list(item.matched_keywords),
+                    "relevance_breakdown": item.relevance_breakdown,
                 }
             )
         return rows

@@ -101,6 +101,7 @@ def _post_values(row: dict[str, Any]) -> dict[str, Any]:
     values["collected_at"] = row.get("collected_at") or utcnow()
     values["next_check_at"] = row.get("next_check_at") or first_check(values["collected_at"])
     values["archetype_reasons"] = row.get("archetype_reasons") or []
+    values["relevance_breakdown"] = row.get("relevance_breakdown") or {}
     values["matched_keywords"] = row.get("matched_keywords") or []
     values["search_terms"] = search_terms(row["title"], row.get("raw_text"))
     return values

@@ -134,6 +134,7 @@ def post_dict(row: Any, *, breakdown: bool) -> dict[str, Any]:
     data = POST_ROWS.json_dict(row)
     if breakdown:
         data["score_breakdown"] = row.score_breakdown or {}
+        data["relevance_breakdown"] = row.relevance_breakdown or {}
     return data
 
 

@@ -122,4 +122,5 @@ def _row(
         "archetype_source": "model",
         "archetype_reasons": label.reasons[:5],
         "matched_keywords": list(decision.matched_keywords),
+        "relevance_breakdown": decision.signals,
     }

@@ -286,6 +286,14 @@ class PostDetail(PostOut):
             " link_penalty) and their clamped `total`"
         )
     )
+    relevance_breakdown: dict[str, float] = Field(
+        default_factory=dict,
+        description=(
+            "Why the post was kept as relevant: each relevance signal's points (keywords_title,"
+            " keywords_text, context, personal_voice, question, emotion, specifics, story, length,"
+            " engagement), summing to `relevance_score`; empty for posts stored before it was kept"
+        ),
+    )
 
 
 class PostList(BaseModel):

@@ -274,7 +274,7 @@ def post_select(*, snippet: bool, breakdown: bool = False) -> Select[Any]:
         else:
             columns.append(column)
     if breakdown:
-        columns.append(RawPost.score_breakdown)
+        columns += [RawPost.score_breakdown, RawPost.relevance_breakdown]
     return select(*columns)
 
 

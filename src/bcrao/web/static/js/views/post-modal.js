@@ -15,6 +15,21 @@ const COMPONENT_MAX = {
   personal_voice: 1.5, jargon_penalty: 2, link_penalty: 2,
 };
 
+// Relevance signals (bcrao.collection.prefilter.WEIGHTS): the most each can give, and what
+// it means in a founder's words.
+const RELEVANCE_SIGNALS = {
+  keywords_title: [3, "Your keywords in the title"],
+  keywords_text: [2.25, "Your keywords in the text"],
+  context: [1.75, "Words of your product description"],
+  personal_voice: [0.6, "Written in the first person"],
+  question: [0.4, "Asks a question"],
+  emotion: [0.35, "Says how it feels"],
+  specifics: [0.6, "Gives specifics (numbers, money, time)"],
+  story: [0.35, "Tells what happened"],
+  length: [0.35, "Length"],
+  engagement: [0.35, "Engagement on Reddit"],
+};
+
 // Below this the classifier was torn between archetypes (see docs/LABELS.md): say so.
 export const LOW_CONFIDENCE = 0.6;
 
@@ -103,7 +118,7 @@ function render(p) {
     fact("Labelled by", SOURCE_LABEL[p.archetype_source] || (p.classifier ? p.classifier : "—")),
     fact("Your keywords", (p.matched_keywords || []).length ? p.matched_keywords.join(", ") : "none mentioned"));
   const text = h("div", { class: "post-text" }, p.raw_text ? p.raw_text : h("em", { class: "muted" }, "No text body."));
-  const out = [meta, facts, text, labelSection(p), breakdown(p.score_breakdown || {})].filter(Boolean);
+  const out = [meta, facts, text, labelSection(p), keptSection(p), breakdown(p.score_breakdown || {})].filter(Boolean);
   if (p.reddit_url) {
     out.push(h("p", { class: "post-link" }, h("a", {
       class: "btn btn-secondary", href: p.reddit_url, target: "_blank", rel: "noopener noreferrer",
@@ -116,19 +131,40 @@ function fact(label, value, cls) {
   return h("div", { class: ["fact", cls] }, h("dt", {}, label), h("dd", {}, value));
 }
 
+function pointsRow(label, value, max) {
+  const fill = h("span", { class: ["bd-fill", value < 0 && "is-negative"] });
+  fill.style.width = Math.min(100, (Math.abs(value) / max) * 100) + "%";
+  return h("li", { class: "bd-row" },
+    h("span", { class: "bd-label" }, label),
+    h("span", { class: "bd-bar", "aria-hidden": "true" }, fill),
+    h("span", { class: ["bd-value", value < 0 && "is-negative"] }, (value > 0 ? "+" : value < 0 ? "−" : "") + Math.abs(value).toFixed(2)));
+}
+
+// Why the post survived the noise filter and how much it is about the campaign: the
+// relevance signals that gave points (they add up to the relevance), and the keywords.
+function keptSection(p) {
+  const signals = Object.entries(p.relevance_breakdown || {})
+    .filter(([, v]) => typeof v === "number" && v > 0)
+    .sort((a, b) => b[1] - a[1]);
+  const keywords = p.matched_keywords || [];
+  return h("section", { class: "breakdown kept-why", "aria-labelledby": "kept-why-h", dataset: { testid: "kept-why" } },
+    h("h3", { id: "kept-why-h" }, "Why it was kept",
+      typeof p.relevance_score === "number" ? h("span", { class: "bd-total" }, ` relevance ${score(p.relevance_score)} / 10`) : null),
+    h("p", { class: "muted small" }, "It passed every noise check (removed, stickied, promotional, off-topic meta threads, too short, not English, duplicate)",
+      keywords.length ? ` and mentions your keywords: ${keywords.join(", ")}.` : ", though it mentions none of your keywords."),
+    signals.length
+      ? h("ul", { class: "bd-list" }, ...signals.map(([key, value]) => {
+        const [max, label] = RELEVANCE_SIGNALS[key] || [10, humanize(key)];
+        return pointsRow(label, value, max);
+      }))
+      : h("p", { class: "muted small" }, "Collected before relevance was explained: no signals stored."));
+}
+
 function breakdown(b) {
   const entries = Object.entries(b).filter(([k, v]) => k !== "total" && typeof v === "number");
   if (!entries.length) return h("p", { class: "muted" }, "No score breakdown stored for this post.");
-  const rows = entries.map(([key, value]) => {
-    const max = COMPONENT_MAX[key] || 10;
-    const fill = h("span", { class: ["bd-fill", value < 0 && "is-negative"] });
-    fill.style.width = Math.min(100, (Math.abs(value) / max) * 100) + "%";
-    return h("li", { class: "bd-row" },
-      h("span", { class: "bd-label" }, humanize(key)),
-      h("span", { class: "bd-bar", "aria-hidden": "true" }, fill),
-      h("span", { class: ["bd-value", value < 0 && "is-negative"] }, (value > 0 ? "+" : value < 0 ? "−" : "") + Math.abs(value).toFixed(2)));
-  });
-  return h("section", { class: "breakdown", "aria-labelledby": "bd-title" },
+  const rows = entries.map(([key, value]) => pointsRow(humanize(key), value, COMPONENT_MAX[key] || 10));
+  return h("section", { class: "breakdown", "aria-labelledby": "bd-title", dataset: { testid: "score-why" } },
     h("h3", { id: "bd-title" }, "Why this score",
       typeof b.total === "number" ? h("span", { class: "bd-total" }, ` = ${score(b.total)}`) : null),
     h("ul", { class: "bd-list" }, ...rows));
