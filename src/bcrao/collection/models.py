@@ -179,6 +179,8 @@ class RejectedSample(Base):
     title: Mapped[str] = mapped_column(Text)
     text_preview: Mapped[str | None] = mapped_column(Text, nullable=True)
     reddit_url: Mapped[str | None] = mapped_column(String(2048), nullable=True)
+    # The whole post as the source gave it (text, author, engagement, time), for "keep".
+    post: Mapped[dict[str, Any] | None] = mapped_column(JSONType, nullable=True)
 
 
 class SourceCursor(Base):

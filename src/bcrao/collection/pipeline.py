@@ -153,6 +153,19 @@ class _Survivor:
     by_llm: bool = False
 
 
+def sample_post(post: NormalizedPost) -> dict[str, Any]:
+    """What a rejected sample keeps of its post, so a user's "keep" stores it whole."""
+    return {
+        "text": post.text or "",
+        "author": post.author,
+        "url": post.url,
+        "upvotes": post.upvotes,
+        "comment_count": post.comment_count,
+        "upvote_ratio": post.upvote_ratio,
+        "created_utc": post.created_utc.isoformat(),
+    }
+
+
 class CollectionService:
     def __init__(
         self,
@@ -378,6 +391,7 @@ class _RunContext:
                             "title": post.title[:500],
                             "text_preview": (post.text or "")[:TEXT_PREVIEW_CHARS],
                             "reddit_url": post.permalink[:2048],
+                            "post": sample_post(post),
                         }
                     )
             if i % PROGRESS_EVERY_POSTS == 0 or time.monotonic() - self._last_emit > PROGRESS_EVERY_SECONDS:

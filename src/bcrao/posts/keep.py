@@ -5,18 +5,19 @@ The post is stored like a kept post of the run that rejected it (``store.insert_
 (their adapted model, and their own label if they labelled the post elsewhere), and recorded
 as a correction of kind ``keep``. Keeping it twice returns the same post.
 
-What is stored is what the sample holds: the title, the first ``TEXT_PREVIEW_CHARS`` (300)
-characters of the text and the Reddit link. The full text, author, votes, comment count and
-creation time were never kept for rejected posts (a run keeps at most a few samples per
-reason, sized to judge a verdict, not to re-create the post), and fetching them again would
-need the network inside a request. So the raw text is the preview, the author is unknown,
-the engagement parts of the success score are the neutral middle of an empty reference, and
-``reddit_created_at`` is when the run started (the post existed by then).
+What is stored is what the sample holds: the post as the source gave it (the whole text,
+author, votes, comment count and creation time; ``rejected_samples.post``), its title and
+Reddit link. Samples stored before that column existed hold only the first 300 characters
+of the text: for them the raw text is the preview, the author is unknown, the engagement is
+0 and ``reddit_created_at`` is when the run started (fetching the post again would need the
+network inside a request). The engagement parts of the success score are the neutral middle
+of an empty reference either way: one post has no subreddit to be ranked against.
 """
 
 from __future__ import annotations
 
 import uuid
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import select
@@ -79,18 +80,21 @@ def _row(
     url = (
         sample.reddit_url or f"https://www.reddit.com/r/{sample.subreddit}/comments/{sample.reddit_post_id}/"
     )
+    # The whole post as it was collected; samples stored before kept only a preview.
+    kept = sample.post or {}
+    created = kept.get("created_utc")
     post = NormalizedPost(
         id=sample.reddit_post_id,
         subreddit=sample.subreddit,
         title=sample.title,
-        text=sample.text_preview or "",
-        author=None,
-        url=url,
+        text=kept.get("text", sample.text_preview or ""),
+        author=kept.get("author"),
+        url=kept.get("url") or url,
         permalink=url,
-        upvotes=0,
-        comment_count=0,
-        upvote_ratio=None,
-        created_utc=run.started_at or run.created_at,
+        upvotes=int(kept.get("upvotes") or 0),
+        comment_count=int(kept.get("comment_count") or 0),
+        upvote_ratio=kept.get("upvote_ratio"),
+        created_utc=datetime.fromisoformat(created) if created else (run.started_at or run.created_at),
     )
     decision = PreFilter(campaign.keywords, context=campaign.product_context or "").kept_anyway(post)
     label = classifier.classify(post)
@@ -104,12 +108,12 @@ def _row(
         "subreddit_key": post.subreddit.lower()[:32],
         "reddit_post_id": post.id,
         "reddit_url": url,
-        "author": None,
+        "author": post.author,
         "title": post.title,
         "raw_text": post.text,
-        "upvotes": 0,
-        "comment_count": 0,
-        "upvote_ratio": None,
+        "upvotes": post.upvotes,
+        "comment_count": post.comment_count,
+        "upvote_ratio": post.upvote_ratio,
         "reddit_created_at": post.created_utc,
         "archetype": label.archetype,
         "relevance_score": decision.relevance_score,
