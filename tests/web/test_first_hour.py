@@ -293,10 +293,15 @@ def test_relevance_sort_then_a_corrected_label_survives_collect_more(page, serve
     assert any(p["matched_keywords"] for p in expected["posts"])
     for p in expected["posts"]:
         mentions = page.locator(f'.post-card[data-post-id="{p["id"]}"] [data-testid=mentions]')
+        marks = page.locator(f'.post-card[data-post-id="{p["id"]}"] mark.kw')
         if p["matched_keywords"]:
             assert mentions.inner_text().strip() == ", ".join(p["matched_keywords"])
         else:
-            assert mentions.count() == 0
+            assert mentions.count() == 0 and marks.count() == 0
+    # ... and highlighted where a card's title or snippet says them.
+    marked = page.locator(".post-card mark.kw").all_inner_texts()
+    keywords = {k.lower() for p in expected["posts"] for k in p["matched_keywords"]}
+    assert marked and all(any(m.lower().startswith(k) for k in keywords) for m in marked)
 
     # --- correct the top post's label in the dialog ---
     post = expected["posts"][0]

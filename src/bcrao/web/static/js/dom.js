@@ -66,3 +66,24 @@ export function icon(name, cls = "icon") {
   return s("svg", { class: cls, viewBox: "0 0 24 24", "aria-hidden": "true", focusable: "false" },
     s("path", { d: ICONS[name] }));
 }
+
+/**
+ * Text with the given keywords marked (<mark>), as text nodes and elements: a keyword matches
+ * where a word begins, case-insensitively, its words in a row ("churn" marks "Churned"), as
+ * the post's `matched_keywords` were found.
+ */
+export function marked(text, keywords) {
+  const words = (keywords || []).map((k) => k.trim()).filter(Boolean)
+    .map((k) => k.split(/\s+/).map((w) => w.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")).join("\\s+"));
+  if (!text || !words.length) return [text || ""];
+  const pattern = new RegExp(`(?<![\\p{L}\\p{N}])(?:${words.join("|")})[\\p{L}\\p{N}'’]*`, "giu");
+  const out = [];
+  let last = 0;
+  for (const m of text.matchAll(pattern)) {
+    if (m.index > last) out.push(text.slice(last, m.index));
+    out.push(h("mark", { class: "kw" }, m[0]));
+    last = m.index + m[0].length;
+  }
+  if (last < text.length) out.push(text.slice(last));
+  return out;
+}

@@ -2,7 +2,7 @@
 // bars (positive contributions and penalties), a link to Reddit, and the collected comments.
 
 import { api } from "../api.js";
-import { h, icon } from "../dom.js";
+import { h, icon, marked } from "../dom.js";
 import { ARCHETYPE_LABEL, dateTime, humanize, num, score, sub } from "../format.js";
 import { openModal } from "../modal.js";
 import { toast } from "../toast.js";
@@ -117,7 +117,7 @@ function render(p) {
     fact("Relevance", p.relevance_score === null || p.relevance_score === undefined ? "—" : `${score(p.relevance_score)} / 10`),
     fact("Labelled by", SOURCE_LABEL[p.archetype_source] || (p.classifier ? p.classifier : "—")),
     fact("Your keywords", (p.matched_keywords || []).length ? p.matched_keywords.join(", ") : "none mentioned"));
-  const text = h("div", { class: "post-text" }, p.raw_text ? p.raw_text : h("em", { class: "muted" }, "No text body."));
+  const text = h("div", { class: "post-text" }, p.raw_text ? marked(p.raw_text, p.matched_keywords) : h("em", { class: "muted" }, "No text body."));
   const out = [meta, facts, text, labelSection(p), keptSection(p), breakdown(p.score_breakdown || {})].filter(Boolean);
   if (p.reddit_url) {
     out.push(h("p", { class: "post-link" }, h("a", {

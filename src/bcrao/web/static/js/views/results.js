@@ -2,7 +2,7 @@
 // charts, the filterable post grid (filters live in the URL), export, and run history.
 
 import { api } from "../api.js";
-import { clear, h, icon } from "../dom.js";
+import { clear, h, icon, marked } from "../dom.js";
 import {
   ARCHETYPE_DEFINITION, ARCHETYPE_HINT, ARCHETYPE_LABEL, ARCHETYPES, FILTER_REASON_LABEL, date, dateTime, duration, humanize, num, plural, score, STATUS_LABEL, sub,
   sourceStatusLines,
@@ -311,7 +311,7 @@ export function resultsSection({ campaign, onFilter, onChanged }) {
   }
 
   function postCard(p) {
-    const open = h("button", { type: "button", class: "post-open stretched", dataset: { postId: p.id } }, p.title);
+    const open = h("button", { type: "button", class: "post-open stretched", dataset: { postId: p.id } }, marked(p.title, p.matched_keywords));
     open.addEventListener("click", () => openPost(campaign.id, p.id, async (postId) => {
       await loadPosts();
       grid.querySelector(`.post-open[data-post-id="${postId}"]`)?.focus(); // back where the reader was
@@ -328,7 +328,7 @@ export function resultsSection({ campaign, onFilter, onChanged }) {
         isNew ? h("span", { class: "badge badge-new", title: "Collected since your last visit", dataset: { testid: "new-since" } }, "New") : null,
         h("div", { class: "score-wrap" }, sc, meter)),
       h("h3", { class: "post-title" }, open),
-      snippet ? h("p", { class: "post-snippet" }, snippet) : null,
+      snippet ? h("p", { class: "post-snippet" }, marked(snippet, p.matched_keywords)) : null,
       h("div", { class: "post-card-foot" },
         h("span", { class: "sub-name" }, sub(p.subreddit)),
         h("span", { class: "meta-item", title: "Upvotes" }, icon("up"), num(p.upvotes), h("span", { class: "visually-hidden" }, " upvotes")),
