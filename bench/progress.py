@@ -169,21 +169,11 @@ def stop_process(proc: subprocess.Popen | None, timeout: float = 5.0) -> None:
 
 
 def _worker_redis(url: str) -> Any:
-    # What ``bcrao.runtime.make_redis`` builds (the worker's client), without importing the
-    # whole runtime: this process should start fast. A bounded pool that waits: many runs
-    # publishing at once must not open a connection each.
-    from redis.asyncio import BlockingConnectionPool, Redis
+    # The worker's client as the product builds it, with a larger pool: many runs publishing
+    # at once wait for a connection instead of opening one each.
+    from bcrao.runtime import make_redis
 
-    pool = BlockingConnectionPool.from_url(
-        url,
-        max_connections=16,
-        timeout=20,
-        decode_responses=True,
-        socket_connect_timeout=2,
-        socket_timeout=5,
-        health_check_interval=15,
-    )
-    return Redis.from_pool(pool)
+    return make_redis(url, max_connections=16)
 
 
 async def _publish(bus: Any, redis: Any, job: dict[str, Any]) -> list[dict[str, Any]]:
