@@ -19,10 +19,11 @@ install: $(STAMP)
 run: $(STAMP)
 	$(BIN)/bcrao serve --demo
 
-## test: the whole suite on SQLite, then again on a throw-away PostgreSQL when its binaries exist
+## test: ruff and mypy, then the whole suite on SQLite, then again on a throw-away PostgreSQL when its binaries exist
 test: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/mypy
 	$(MAKE) --no-print-directory test-sqlite
 	@if ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1; then \
 		$(MAKE) --no-print-directory test-postgres; \
@@ -34,9 +35,11 @@ test-sqlite: $(STAMP)
 test-postgres: $(STAMP)
 	scripts/with-postgres.sh $(BIN)/pytest -q -m "not browser" $(PYTEST_ARGS)
 
+## lint: what test checks first: ruff check, ruff format --check, mypy over src/bcrao
 lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/mypy
 
 migrate: $(STAMP)
 	$(BIN)/bcrao migrate
@@ -56,4 +59,4 @@ train: $(STAMP)
 	$(BIN)/python scripts/train_model.py
 
 clean:
-	rm -rf $(VENV) .pytest_cache .ruff_cache
+	rm -rf $(VENV) .pytest_cache .ruff_cache .mypy_cache

@@ -204,7 +204,7 @@ async def collect(
     bus = MemoryBus()
     display = Display(console)
     try:
-        options = CollectRequest(mode=mode, max_posts_per_subreddit=max_posts)  # type: ignore[arg-type]
+        options = CollectRequest(mode=mode, max_posts_per_subreddit=max_posts)
         try:
             async with session_scope(maker) as session:
                 user, campaign, reused = await resolve_campaign(

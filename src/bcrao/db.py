@@ -11,9 +11,9 @@ import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import JSON, DateTime, MetaData, event, exc
+from sqlalchemy import JSON, CursorResult, DateTime, MetaData, Result, event, exc
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 from sqlalchemy.orm import DeclarativeBase
@@ -184,6 +184,13 @@ def make_read_sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSessi
     return make_sessionmaker(engine.execution_options(isolation_level="AUTOCOMMIT"))
 
 
+def dialect_of(session: AsyncSession) -> str:
+    """The session's database: "postgresql" or "sqlite"."""
+    if session.bind is None:  # never: every session comes from make_sessionmaker(engine)
+        raise RuntimeError("the session is not bound to an engine")
+    return session.bind.dialect.name
+
+
 @asynccontextmanager
 async def session_scope(maker: async_sessionmaker[AsyncSession]) -> AsyncIterator[AsyncSession]:
     """Commit on success, roll back on error: the one place work is committed."""
@@ -194,6 +201,12 @@ async def session_scope(maker: async_sessionmaker[AsyncSession]) -> AsyncIterato
         except BaseException:
             await session.rollback()
             raise
+
+
+def rowcount(result: Result[Any]) -> int:
+    """Rows an UPDATE or DELETE matched. ``Session.execute`` is typed as returning a
+    ``Result``, but for these statements it is a ``CursorResult``, which has the count."""
+    return cast("CursorResult[Any]", result).rowcount
 
 
 async def core_execute(session: AsyncSession, statement: Any, params: dict[str, Any] | None = None) -> Any:

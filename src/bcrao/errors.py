@@ -125,6 +125,10 @@ class ErrorResponse(BaseModel):
     error: ErrorBody
 
 
+# A route's or the app's ``responses=`` (extra OpenAPI responses by status), as FastAPI types it.
+OpenAPIResponses = dict[int | str, dict[str, Any]]
+
+
 def error_json(
     status: int,
     code: str,
@@ -220,6 +224,7 @@ async def _dbapi_error(request: Request, exc: Exception) -> JSONResponse:
 
 
 def install_error_handlers(app: FastAPI) -> None:
+    # Starlette types every handler as taking Exception, though each gets the class it is for.
     app.add_exception_handler(AppError, _app_error)  # type: ignore[arg-type]
     app.add_exception_handler(RequestValidationError, _validation_error)  # type: ignore[arg-type]
     app.add_exception_handler(StarletteHTTPException, _http_error)  # type: ignore[arg-type]

@@ -21,7 +21,7 @@ from bcrao.comments.router import router as comments_router
 from bcrao.compliance.router import CHECKS
 from bcrao.compliance.router import router as compliance_router
 from bcrao.config import Settings, get_settings
-from bcrao.errors import ErrorResponse, install_error_handlers
+from bcrao.errors import ErrorResponse, OpenAPIResponses, install_error_handlers
 from bcrao.health import router as health_router
 from bcrao.imports.router import IMPORT_PATH
 from bcrao.imports.router import router as imports_router
@@ -45,7 +45,7 @@ from bcrao.web.router import mount_web
 
 log = logging.getLogger("bcrao")
 
-ERROR_RESPONSES = {
+ERROR_RESPONSES: OpenAPIResponses = {
     code: {"model": ErrorResponse, "description": desc}
     for code, desc in [
         (401, "Not authenticated"),

@@ -22,7 +22,7 @@ from bcrao.config import get_settings
 class BoundedHttpToolsProtocol(HttpToolsProtocol):
     """uvicorn's httptools protocol with a deadline for each request's headers."""
 
-    def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
+    def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]  # uvicorn narrows it too
         super().connection_made(transport)
         self._header_timeout = get_settings().http_header_timeout_seconds
         self._header_deadline: asyncio.TimerHandle | None = None

@@ -18,6 +18,7 @@ import uuid
 from collections.abc import AsyncIterator, Callable, Iterable
 from typing import Any
 
+from pydantic import BaseModel
 from sqlalchemy import Select, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -92,7 +93,7 @@ async def export_account(
             yield typed("alert", (alert_out(a).model_dump(mode="json") for a in batch))
 
 
-def _model(schema: Any, obj: Any) -> dict[str, Any]:
+def _model(schema: type[BaseModel], obj: Any) -> dict[str, Any]:
     return schema.model_validate(obj, from_attributes=True).model_dump(mode="json")
 
 

@@ -19,12 +19,13 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bcrao.auth import service
 from bcrao.auth.models import User
+from bcrao.db import Base
 from bcrao.deps import SessionDep
 from bcrao.errors import NotFound, Unauthorized
 
 bearer = HTTPBearer(auto_error=False, description="Access token from /v1/auth/login or /v1/auth/signup")
 
-T = TypeVar("T")
+T = TypeVar("T", bound=Base)  # a model with id and user_id columns
 
 
 async def token_user_id(
@@ -34,7 +35,8 @@ async def token_user_id(
     """The user id a valid, unexpired access token names (not yet checked against the users)."""
     if credentials is None or credentials.scheme.lower() != "bearer":
         raise Unauthorized()
-    return request.app.state.runtime.signer.user_id_from_access(credentials.credentials)
+    user_id: uuid.UUID = request.app.state.runtime.signer.user_id_from_access(credentials.credentials)
+    return user_id
 
 
 TokenUserId = Annotated[uuid.UUID, Depends(token_user_id)]
@@ -51,7 +53,7 @@ CurrentUser = Annotated[User, Depends(current_user)]
 
 
 @functools.cache
-def _owned_query(model: Any) -> Select[Any]:
+def _owned_query(model: Any) -> Select[User, Any]:
     """Built once per model: the SQL is the same for every request, only the ids change, and
     building and cache-keying the statement is a good part of a short query's CPU."""
     return (
@@ -81,6 +83,7 @@ async def owned_by_caller(
         raise Unauthorized("Invalid token")
     # The identity map holds objects weakly: keep the user alive for CurrentUser to find.
     session.info["caller"] = row[0]
-    if row[1] is None:
+    resource: T | None = row[1]
+    if resource is None:
         raise not_found()
-    return row[1]
+    return resource

@@ -12,7 +12,7 @@ from bcrao.campaigns.models import Campaign
 from bcrao.campaigns.schemas import CampaignCreate, CampaignOut, CampaignStats, LastRun
 from bcrao.collection.models import CollectionRun, PostCount
 from bcrao.errors import NotFound
-from bcrao.monitoring.schedule_schemas import ScheduleOut
+from bcrao.monitoring.schedule_schemas import ScheduleIn, ScheduleOut
 from bcrao.monitoring.schedules import set_schedule
 
 
@@ -50,8 +50,8 @@ async def update_campaign(
     schedule = changes.pop("schedule", None)
     for name, value in changes.items():
         setattr(campaign, name, value)
-    if schedule is not None:
-        set_schedule(campaign, schedule.every)  # type: ignore[attr-defined]
+    if isinstance(schedule, ScheduleIn):  # CampaignUpdate.schedule: never null
+        set_schedule(campaign, schedule.every)
     await session.flush()
     await session.refresh(campaign)
     return campaign
@@ -126,12 +126,12 @@ def to_out(campaign: Campaign, stats: CampaignStats | None = None) -> CampaignOu
         product_url=campaign.product_url,
         keywords=list(campaign.keywords),
         target_subreddits=list(campaign.target_subreddits),
-        status=campaign.status,  # type: ignore[arg-type]
+        status=campaign.status,
         created_at=campaign.created_at,
         updated_at=campaign.updated_at,
         stats=stats or CampaignStats(),
         schedule=ScheduleOut(
-            every=campaign.schedule_every or "off",  # type: ignore[arg-type]
+            every=campaign.schedule_every or "off",
             next_run_at=campaign.next_run_at,
             last_scheduled_run_at=campaign.last_scheduled_run_at,
             note=campaign.schedule_note,

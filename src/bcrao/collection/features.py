@@ -119,24 +119,29 @@ def post_features(
     title_tokens = tokenize(title)
     body_tokens = tokenize(text)[:BODY_TOKENS] if text else []
     features: set[str] = set()
-    add = features.add
     _add_words(features, "t:", title_tokens)
     if title_tokens:
-        add("t0:" + title_tokens[0])
+        features.add("t0:" + title_tokens[0])
         if len(title_tokens) > 1:
-            add(f"t01:{title_tokens[0]} {title_tokens[1]}")
+            features.add(f"t01:{title_tokens[0]} {title_tokens[1]}")
     _add_words(features, "b:", body_tokens)
+    _add_shape(features, title_tokens, body_tokens, is_self=is_self, url=url)
+    _add_questions(features, title, text, title_tokens)
+    features.update("cue:" + label + " (title)" for label in _CUES.find(title_tokens))
+    if body_tokens:
+        features.update("cue:" + label for label in _CUES.find(body_tokens))
+    return features
 
+
+def _add_shape(
+    features: set[str], title_tokens: list[str], body_tokens: list[str], *, is_self: bool, url: str
+) -> None:
+    """Link, self or title-only post, first-person voice, lengths."""
+    add = features.add
     if is_self:
         add("s:self post" if body_tokens else "s:title only")
     else:
         add("s:link to " + link_kind(link_host(url)))
-    if "?" in title:
-        add("s:question in title")
-    elif title_tokens and title_tokens[0] in QUESTION_STARTERS:
-        add("s:title opens like a question")
-    if "?" in text:
-        add("s:question in body")
     if title_about_author(title_tokens):
         add("s:title is about the author")
     if FIRST_PERSON.intersection(title_tokens):
@@ -145,12 +150,15 @@ def post_features(
         add("s:first person in body")
     add("s:title words " + _length_bucket(len(title_tokens)))
     add("s:body words " + _length_bucket(len(body_tokens)))
-    for label in _CUES.find(title_tokens):
-        add("cue:" + label + " (title)")
-    if body_tokens:
-        for label in _CUES.find(body_tokens):
-            add("cue:" + label)
-    return features
+
+
+def _add_questions(features: set[str], title: str, text: str, title_tokens: list[str]) -> None:
+    if "?" in title:
+        features.add("s:question in title")
+    elif title_tokens and title_tokens[0] in QUESTION_STARTERS:
+        features.add("s:title opens like a question")
+    if "?" in text:
+        features.add("s:question in body")
 
 
 def describe(feature: str) -> str:

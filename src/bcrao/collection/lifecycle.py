@@ -29,7 +29,7 @@ from bcrao.campaigns.models import Campaign
 from bcrao.collection import service
 from bcrao.collection.models import ACTIVE_STATUSES, CollectionRun, RunLedger
 from bcrao.collection.schemas import CollectRequest, ProgressData
-from bcrao.db import session_scope, utcnow
+from bcrao.db import dialect_of, rowcount, session_scope, utcnow
 from bcrao.errors import ServiceUnavailable
 from bcrao.progress.bus import ProgressBus
 
@@ -162,7 +162,7 @@ async def cancel(session: AsyncSession, runtime: Any, run: CollectionRun) -> Col
         )
         .values(status="cancelled", cancel_requested=True, finished_at=now)
     )
-    ended = bool(result.rowcount)
+    ended = bool(rowcount(result))
     if not ended:  # a live executor: it sees the flag at its next check and stops there
         await session.execute(
             update(CollectionRun).where(CollectionRun.id == run.id).values(cancel_requested=True)
@@ -180,7 +180,7 @@ async def end_for_deletion(session: AsyncSession, campaign_id: uuid.UUID) -> lis
 
     The campaign row is locked first, in the order a run's store transaction takes its locks
     (campaign, then run): the other order deadlocks with a run storing at that moment."""
-    if session.bind.dialect.name == "postgresql":
+    if dialect_of(session) == "postgresql":
         await session.execute(select(Campaign.id).where(Campaign.id == campaign_id).with_for_update())
     runs = list(
         await session.scalars(

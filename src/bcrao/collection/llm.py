@@ -25,6 +25,7 @@ from typing import Any, Literal
 
 import openai
 from openai import AsyncOpenAI
+from openai.types.shared_params import ResponseFormatJSONObject, ResponseFormatJSONSchema
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from bcrao.collection.classify import ARCHETYPES, Classification, RulesClassifier
@@ -62,7 +63,7 @@ _LABEL_SCHEMA = {
     "required": ["id", "archetype", "confidence", "reason"],
     "additionalProperties": False,
 }
-ANSWER_SCHEMA = {
+ANSWER_SCHEMA: ResponseFormatJSONSchema = {
     "type": "json_schema",
     "json_schema": {
         "name": "archetype_labels",
@@ -75,7 +76,7 @@ ANSWER_SCHEMA = {
         },
     },
 }
-JSON_MODE = {"type": "json_object"}
+JSON_MODE: ResponseFormatJSONObject = {"type": "json_object"}
 # A label and one sentence per post, plus the envelope; also caps a rambling model's cost.
 COMPLETION_TOKENS_PER_POST = 60
 COMPLETION_TOKENS_BASE = 20
@@ -221,7 +222,7 @@ class LLMClassifier:
             return await client.chat.completions.create(
                 model=self._settings.llm_model,
                 messages=messages,
-                response_format=ANSWER_SCHEMA if schema else JSON_MODE,  # type: ignore[arg-type]
+                response_format=ANSWER_SCHEMA if schema else JSON_MODE,
                 temperature=0,
                 **options,
             )

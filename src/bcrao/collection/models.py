@@ -23,6 +23,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from bcrao.db import Base, JSONType, UTCDateTime, new_id, utcnow
 from bcrao.posts.search import SearchTermsType, default_search_terms
+from bcrao.sources.base import Mode
 
 ACTIVE_STATUSES = ("queued", "running")
 TERMINAL_STATUSES = ("complete", "partial", "failed", "cancelled")
@@ -53,7 +54,7 @@ class CollectionRun(Base):
     status: Mapped[str] = mapped_column(String(20), default="queued")
     source: Mapped[str] = mapped_column(String(20))
     classifier: Mapped[str] = mapped_column(String(20))
-    mode: Mapped[str] = mapped_column(String(20), default="hybrid")
+    mode: Mapped[Mode] = mapped_column(String(20), default="hybrid")
     max_posts_per_subreddit: Mapped[int] = mapped_column(Integer, default=100)
     comments_per_post: Mapped[int] = mapped_column(Integer, default=0, server_default=text("0"))
     scraped: Mapped[int] = mapped_column(Integer, default=0)

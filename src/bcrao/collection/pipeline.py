@@ -33,7 +33,9 @@ from bcrao.sources.base import (
     CommentRequest,
     CommentResult,
     FetchRequest,
+    Mode,
     NormalizedPost,
+    PagedSource,
     PostSource,
     SourceError,
 )
@@ -82,7 +84,7 @@ COUNTERS = (
 @dataclass(frozen=True, slots=True)
 class RunOptions:
     run_id: uuid.UUID
-    mode: str = "hybrid"
+    mode: Mode = "hybrid"
     max_posts_per_subreddit: int = 100
     comments_per_post: int = 0
     comments_max_depth: int = 8
@@ -263,8 +265,8 @@ class _RunContext:
     async def collect_subreddit(self, step: int, total: int, subreddit: str) -> None:
         self.position = {"subreddit": subreddit, "step": step, "total_steps": total}
         await self.emit("fetching")
-        if hasattr(self.s.source, "fetch_pages"):
-            await self._collect_pages(subreddit)
+        if isinstance(self.s.source, PagedSource):
+            await self._collect_pages(self.s.source, subreddit)
             return
         fetched = await self._fetch(subreddit)
         if fetched is None:
@@ -275,11 +277,11 @@ class _RunContext:
         await self._process(subreddit, fetched)
         self.tally.subreddits_ok += 1
 
-    async def _collect_pages(self, subreddit: str) -> None:
+    async def _collect_pages(self, source: PagedSource, subreddit: str) -> None:
         """A source that pages (an import) is processed page by page: memory holds one page,
         however many posts the subreddit has. Engagement is scored within each page."""
         request = self._request(subreddit, None, None)
-        pages = self.s.source.fetch_pages(request)  # type: ignore[attr-defined]
+        pages = source.fetch_pages(request)
         found = False
         try:
             async for page in pages:
@@ -361,7 +363,7 @@ class _RunContext:
         return FetchRequest(
             subreddit=subreddit,
             keywords=list(self.campaign.keywords),
-            mode=self.options.mode,  # type: ignore[arg-type]
+            mode=self.options.mode,
             limit=self.options.max_posts_per_subreddit,
             newer_than=newer_than,
             newer_than_id=newer_than_id,

@@ -35,7 +35,7 @@ from bcrao.campaigns.models import Campaign
 from bcrao.collection.models import CollectionRun, RawPost, SourceCursor
 from bcrao.collection.schemas import CollectRequest
 from bcrao.config import ClassifierName, Settings, SourceName
-from bcrao.sources.base import FetchRequest
+from bcrao.sources.base import FetchRequest, Mode
 from bcrao.sources.reddit import PAGE_SIZE, _plan
 
 # RedisRateLimiter's hash of one client id's window (``remaining``, ``reset_at``).
@@ -116,8 +116,8 @@ async def preview(
     }
 
 
-def _listing_requests(sub: str, keywords: list[str], mode: str, fetched: float, has_cursor: bool) -> int:
-    request = FetchRequest(subreddit=sub, keywords=keywords, mode=mode, limit=int(fetched))  # type: ignore[arg-type]
+def _listing_requests(sub: str, keywords: list[str], mode: Mode, fetched: float, has_cursor: bool) -> int:
+    request = FetchRequest(subreddit=sub, keywords=keywords, mode=mode, limit=int(fetched))
     groups = _plan(request)
     left, requests = fetched, 0
     for index, listings in enumerate(groups):

@@ -149,9 +149,9 @@ class CampaignMatcher:
         # keyword as spelled → its words; the first spelling of the same words wins.
         phrases: dict[tuple[str, ...], str] = {}
         for keyword in keywords:
-            words = tuple(tokenize(keyword)) if keyword else ()
-            if words:
-                phrases.setdefault(words, keyword)
+            phrase = tuple(tokenize(keyword)) if keyword else ()
+            if phrase:
+                phrases.setdefault(phrase, keyword)
         self._labels = tuple(phrases.values())
         # keyword word → (label, following words) of the keywords it starts.
         self._starts: dict[str, list[tuple[str, tuple[str, ...]]]] = {}

@@ -26,7 +26,7 @@ from bcrao.collection.schemas import (
     event_stream_doc,
 )
 from bcrao.deps import PageDep, RuntimeDep, SessionDep
-from bcrao.errors import Conflict, ErrorResponse, RateLimited, Unauthorized
+from bcrao.errors import Conflict, ErrorResponse, OpenAPIResponses, RateLimited, Unauthorized
 from bcrao.posts import keep
 from bcrao.posts.schemas import PostDetail
 from bcrao.progress.bus import TERMINAL_EVENTS
@@ -82,7 +82,7 @@ def _sse_event_schema() -> dict[str, Any]:
     return {"oneOf": [event(["progress"], progress), event(sorted(TERMINAL_EVENTS), terminal)]}
 
 
-def _progress_responses() -> dict[int | str, dict[str, Any]]:
+def _progress_responses() -> OpenAPIResponses:
     # event_stream_doc() points at a ProgressData component nothing registers; describe the event inline.
     doc = event_stream_doc()
     doc[200]["content"]["text/event-stream"]["schema"] = _sse_event_schema()
@@ -249,7 +249,7 @@ async def stream_progress(
     ] = None,
     last_event_id: Annotated[int | None, Query(ge=0, description="Resume after this event id")] = None,
     last_event_id_header: Annotated[str | None, Header(alias="Last-Event-ID")] = None,
-):
+) -> Response:
     """Live progress as Server-Sent Events: the stage (fetching, filtering, classifying, ...),
     which subreddit ("2 of 5: r/startups") and the running counters, then one terminal
     event (`complete`, `partial`, `failed` or `cancelled`) with the final run, and the

@@ -10,6 +10,7 @@ import logging
 import time
 import uuid
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
@@ -20,7 +21,14 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from bcrao.campaigns.models import Campaign
 from bcrao.collection import hooks, lifecycle, personal, service
 from bcrao.collection.models import CollectionRun
-from bcrao.collection.pipeline import COUNTERS, CampaignSnapshot, CollectionService, RunCancelled, RunOptions
+from bcrao.collection.pipeline import (
+    COUNTERS,
+    CampaignSnapshot,
+    CancelCheck,
+    CollectionService,
+    RunCancelled,
+    RunOptions,
+)
 from bcrao.config import ClassifierName, Settings
 from bcrao.db import session_scope, utcnow
 from bcrao.imports.source import IMPORT_SOURCE, ImportSource, index_path
@@ -98,48 +106,10 @@ async def execute_run(
     hook: ProgressHook | None = None,
 ) -> str | None:
     """Run the collection; return its final status, or None when there was nothing to do."""
-    # A running run silent for this long lost its executor (it beats every few seconds):
-    # this executor takes it over.
-    lost = timedelta(seconds=settings.heartbeat_lost_seconds)
-    async with session_scope(sessionmaker) as session:
-        if not await service.claim_run(session, run_id=run_id, stale_after=lost):
-            current = await session.get(CollectionRun, run_id)
-            if current is not None and current.status == "running" and not current.cancel_requested:
-                # Another executor's heartbeat is still fresh: it may be alive, or it just
-                # died. Only a later look can tell, so the caller should try again.
-                raise RunBusy(run_id)
-            log.info("run %s not claimable (finished, cancelled or deleted)", run_id)
-            if current is None or current.status not in ("queued", "running"):
-                _drop_import(settings, run_id)  # e.g. an import cancelled while queued
-            return None
-        run = await session.get(CollectionRun, run_id)
-        campaign = (
-            await session.scalar(select(Campaign).where(Campaign.id == run.campaign_id)) if run else None
-        )
-        if run is None or campaign is None:
-            return None
-        snapshot = CampaignSnapshot(
-            id=campaign.id,
-            user_id=campaign.user_id,
-            keywords=tuple(campaign.keywords),
-            target_subreddits=tuple(campaign.target_subreddits),
-            product_context=campaign.product_context or "",
-        )
-        options = RunOptions(
-            run_id=run.id,
-            mode=run.mode,
-            max_posts_per_subreddit=run.max_posts_per_subreddit,
-            comments_per_post=run.comments_per_post,
-            comments_max_depth=settings.comments_max_depth,
-            resumed_from={name: getattr(run, name) or 0 for name in COUNTERS} if run.attempts > 1 else {},
-        )
-        # The user's own model (their corrections), read once per run.
-        offline = await personal.classifier_for_user(session, user_id=campaign.user_id, settings=settings)
-        attempt = run.attempts
-        imported = run.source == IMPORT_SOURCE
-        if attempt > 1:
-            log.warning("run %s resumed (attempt %s): its executor was lost", run_id, attempt)
-
+    claimed = await _claim(run_id, settings, sessionmaker)
+    if claimed is None:
+        return None
+    attempt = claimed.attempt
     if attempt > settings.run_max_attempts:
         # Every attempt so far ended with its worker gone (killed, out of memory): another
         # would too, and the run would be requeued forever.
@@ -164,7 +134,7 @@ async def execute_run(
         heartbeat_every=min(5.0, settings.heartbeat_lost_seconds / 4),
         attempt=attempt,
     )
-    if imported:
+    if claimed.imported:
         # An import run reads its uploaded file's index, whatever source is configured.
         source = ImportSource(index_path(settings.data_dir, run_id))
     pipeline = CollectionService(
@@ -172,10 +142,99 @@ async def execute_run(
         source=source,
         classify_fraction=settings.classify_fraction,
         samples_per_reason=settings.rejected_samples_per_reason,
-        llm=_llm(settings, fallback=offline),
-        offline=offline,
+        llm=_llm(settings, fallback=claimed.offline),
+        offline=claimed.offline,
     )
+    status, columns, failure = await _run_pipeline(
+        pipeline, claimed, reporter, _cancel_check(sessionmaker, run_id)
+    )
+    if claimed.imported:
+        await source.aclose()
+    finished = await lifecycle.finish(
+        sessionmaker,
+        bus,
+        run_id,
+        status=status,
+        columns=columns,
+        add_error=failure,
+        retry_seconds=settings.run_finish_retry_seconds,
+    )
+    if claimed.imported:
+        _drop_import(settings, run_id)  # the run has ended, one way or another
+    if finished:
+        await hooks.run_finished(
+            settings=settings,
+            sessionmaker=sessionmaker,
+            run_id=run_id,
+            campaign_id=claimed.snapshot.id,
+            status=status,
+        )
+    return status if finished else None
 
+
+@dataclass(frozen=True, slots=True)
+class _ClaimedRun:
+    """What a claimed run needs once its claiming transaction has committed."""
+
+    snapshot: CampaignSnapshot
+    options: RunOptions
+    offline: Any  # the user's own model (their corrections), read once per run
+    attempt: int
+    imported: bool
+
+
+async def _claim(
+    run_id: uuid.UUID, settings: Settings, sessionmaker: async_sessionmaker[AsyncSession]
+) -> _ClaimedRun | None:
+    """Claim the run and read what it collects; None when there is nothing to do. Raises
+    ``RunBusy`` while another executor's heartbeat is fresh."""
+    # A running run silent for this long lost its executor (it beats every few seconds):
+    # this executor takes it over.
+    lost = timedelta(seconds=settings.heartbeat_lost_seconds)
+    async with session_scope(sessionmaker) as session:
+        if not await service.claim_run(session, run_id=run_id, stale_after=lost):
+            await _not_claimed(session, run_id, settings)
+            return None
+        run = await session.get(CollectionRun, run_id)
+        campaign = (
+            await session.scalar(select(Campaign).where(Campaign.id == run.campaign_id)) if run else None
+        )
+        if run is None or campaign is None:
+            return None
+        snapshot = CampaignSnapshot(
+            id=campaign.id,
+            user_id=campaign.user_id,
+            keywords=tuple(campaign.keywords),
+            target_subreddits=tuple(campaign.target_subreddits),
+            product_context=campaign.product_context or "",
+        )
+        options = RunOptions(
+            run_id=run.id,
+            mode=run.mode,
+            max_posts_per_subreddit=run.max_posts_per_subreddit,
+            comments_per_post=run.comments_per_post,
+            comments_max_depth=settings.comments_max_depth,
+            resumed_from={name: getattr(run, name) or 0 for name in COUNTERS} if run.attempts > 1 else {},
+        )
+        offline = await personal.classifier_for_user(session, user_id=campaign.user_id, settings=settings)
+        if run.attempts > 1:
+            log.warning("run %s resumed (attempt %s): its executor was lost", run_id, run.attempts)
+        return _ClaimedRun(snapshot, options, offline, run.attempts, run.source == IMPORT_SOURCE)
+
+
+async def _not_claimed(session: AsyncSession, run_id: uuid.UUID, settings: Settings) -> None:
+    """Why the claim failed: another executor may hold the run (``RunBusy``), or it ended."""
+    current = await session.get(CollectionRun, run_id)
+    if current is not None and current.status == "running" and not current.cancel_requested:
+        # Another executor's heartbeat is still fresh: it may be alive, or it just
+        # died. Only a later look can tell, so the caller should try again.
+        raise RunBusy(run_id)
+    log.info("run %s not claimable (finished, cancelled or deleted)", run_id)
+    if current is None or current.status not in ("queued", "running"):
+        _drop_import(settings, run_id)  # e.g. an import cancelled while queued
+
+
+def _cancel_check(sessionmaker: async_sessionmaker[AsyncSession], run_id: uuid.UUID) -> CancelCheck:
     async def should_cancel() -> bool:
         async with sessionmaker() as s:
             row = (
@@ -187,40 +246,22 @@ async def execute_run(
             ).one_or_none()
         return row is None or bool(row[0]) or row[1] != "running"
 
-    columns: dict[str, Any]
-    failure: dict[str, str] | None = None
+    return should_cancel
+
+
+async def _run_pipeline(
+    pipeline: CollectionService, claimed: _ClaimedRun, reporter: Reporter, should_cancel: CancelCheck
+) -> tuple[str, dict[str, Any], dict[str, str] | None]:
+    """The run's terminal status, the columns to write and the error to add, if any."""
     try:
-        tally = await pipeline.run(snapshot, options, reporter, should_cancel)
-        status, columns = tally.outcome(len(snapshot.target_subreddits)), tally.run_columns()
+        tally = await pipeline.run(claimed.snapshot, claimed.options, reporter, should_cancel)
+        return tally.outcome(len(claimed.snapshot.target_subreddits)), tally.run_columns(), None
     except RunCancelled:
-        status, columns = "cancelled", {}  # counters stay as last committed: they match what was stored
+        return "cancelled", {}, None  # counters stay as last committed: they match what was stored
     except Exception as exc:
-        log.exception("run %s failed", run_id)
+        log.exception("run %s failed", claimed.options.run_id)
         # Nothing here may need the database: it may be what just failed.
-        status, columns = "failed", {}
-        failure = {"subreddit": "", "code": "internal_error", "message": _failure_message(exc)}
-    if imported:
-        await source.aclose()
-    finished = await lifecycle.finish(
-        sessionmaker,
-        bus,
-        run_id,
-        status=status,
-        columns=columns,
-        add_error=failure,
-        retry_seconds=settings.run_finish_retry_seconds,
-    )
-    if imported:
-        _drop_import(settings, run_id)  # the run has ended, one way or another
-    if finished:
-        await hooks.run_finished(
-            settings=settings,
-            sessionmaker=sessionmaker,
-            run_id=run_id,
-            campaign_id=snapshot.id,
-            status=status,
-        )
-    return status if finished else None
+        return "failed", {}, {"subreddit": "", "code": "internal_error", "message": _failure_message(exc)}
 
 
 GAVE_UP = (

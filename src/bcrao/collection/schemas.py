@@ -2,10 +2,11 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
-from typing import Any, Literal
+from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StrictInt
 
+from bcrao.errors import OpenAPIResponses
 from bcrao.schemas import RequestBody
 from bcrao.sources.base import SourceStatus
 
@@ -185,7 +186,7 @@ class ProgressData(BaseModel):
     ts: datetime
 
 
-def event_stream_doc() -> dict[str, Any]:
+def event_stream_doc() -> OpenAPIResponses:
     """OpenAPI description of the SSE response (FastAPI cannot infer it from a generator)."""
     return {
         200: {

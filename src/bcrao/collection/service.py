@@ -15,7 +15,7 @@ from bcrao.campaigns.models import Campaign
 from bcrao.collection.models import ACTIVE_STATUSES, CollectionRun, RejectedSample, RunLedger
 from bcrao.collection.schemas import CollectRequest, LLMUsage, RejectedList, RejectedOut, RunError, RunOut
 from bcrao.config import Settings
-from bcrao.db import utcnow
+from bcrao.db import dialect_of, rowcount, utcnow
 from bcrao.errors import CollectionInProgress, NotFound, PlanLimitReached, ValidationFailed
 
 WINDOW = timedelta(days=7)
@@ -90,7 +90,7 @@ async def create_run(
         raise ValidationFailed(
             "status", "Archived campaigns cannot be collected; set the status to active first"
         )
-    if session.bind.dialect.name == "postgresql":
+    if dialect_of(session) == "postgresql":
         # Serialize a user's triggers so two concurrent requests cannot both take the last run.
         await session.execute(select(User.id).where(User.id == user.id).with_for_update())
     limit = settings.runs_per_week(user.plan) if enforce_plan else 0
@@ -178,7 +178,7 @@ async def claim_run(session: AsyncSession, *, run_id: uuid.UUID, stale_after: ti
             attempts=CollectionRun.attempts + 1,
         )
     )
-    return bool(result.rowcount)
+    return bool(rowcount(result))
 
 
 async def finish_run(
@@ -190,7 +190,7 @@ async def finish_run(
         .where(CollectionRun.id == run_id, CollectionRun.status == "running")
         .values(status=status, finished_at=utcnow(), **columns)
     )
-    return bool(result.rowcount)
+    return bool(rowcount(result))
 
 
 async def stale_runs(session: AsyncSession, *, stale_after: timedelta) -> list[CollectionRun]:
@@ -230,7 +230,7 @@ async def mark_failed(session: AsyncSession, *, run_id: uuid.UUID, from_status: 
         .where(CollectionRun.id == run_id, CollectionRun.status == from_status)
         .values(status="failed", finished_at=utcnow(), errors=errors)
     )
-    return bool(result.rowcount)
+    return bool(rowcount(result))
 
 
 async def set_last_event_id(session: AsyncSession, *, run_id: uuid.UUID, event_id: int) -> None:
@@ -275,10 +275,10 @@ def run_out(run: CollectionRun) -> RunOut:
     return RunOut(
         task_id=run.id,
         campaign_id=run.campaign_id,
-        status=run.status,  # type: ignore[arg-type]
+        status=run.status,
         source=run.source,
         classifier=run.classifier,
-        mode=run.mode,  # type: ignore[arg-type]
+        mode=run.mode,
         max_posts_per_subreddit=run.max_posts_per_subreddit,
         comments_per_post=run.comments_per_post,
         scraped=run.scraped,

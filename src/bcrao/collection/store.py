@@ -21,7 +21,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bcrao.campaigns.models import Campaign
 from bcrao.collection.models import PostCount, RawPost, RejectedSample, SourceCursor
 from bcrao.compliance.checks import first_check, tombstoned
-from bcrao.db import new_id, utcnow
+from bcrao.db import dialect_of, new_id, utcnow
 from bcrao.posts.search import search_terms
 
 # Rows per call (SQLAlchemy splits each into statements under the bound-parameter limits).
@@ -38,8 +38,9 @@ class StoreOutcome:
     duplicates: int
 
 
-def dialect_insert(session: AsyncSession, table: Any):
-    return (postgresql.insert if session.bind.dialect.name == "postgresql" else sqlite.insert)(table)
+def dialect_insert(session: AsyncSession, table: Any) -> postgresql.Insert | sqlite.Insert:
+    """INSERT with the session's dialect's ``ON CONFLICT`` clauses."""
+    return (postgresql.insert if dialect_of(session) == "postgresql" else sqlite.insert)(table)
 
 
 async def insert_posts(
@@ -127,7 +128,7 @@ async def lock_campaign(session: AsyncSession, campaign_id: uuid.UUID) -> None:
     for us, and its trigger then removes what we stored; SQLite needs no lock, as its
     writer holds the database's write lock from ``BEGIN IMMEDIATE``."""
     query = select(Campaign.id).where(Campaign.id == campaign_id)
-    if session.bind.dialect.name == "postgresql":
+    if dialect_of(session) == "postgresql":
         query = query.with_for_update(key_share=True)
     if await session.scalar(query) is None:
         raise CampaignGone(f"campaign {campaign_id} was deleted during the run")

@@ -19,7 +19,7 @@ from bcrao.collection.models import RawPost
 from bcrao.comments.models import RawComment
 from bcrao.comments.schemas import COMMENT_FIELDS
 from bcrao.comments.service import comment_url, tree_order
-from bcrao.db import core_execute
+from bcrao.db import core_execute, dialect_of
 from bcrao.posts.export import (
     CsvEncoder,
     RowFormat,
@@ -65,7 +65,7 @@ async def export_comments(
     if csv_encoder is not None:
         yield csv_encoder.header()
     async with sessionmaker() as session:
-        dialect = session.bind.dialect.name
+        dialect = dialect_of(session)
         posts = (
             select(RawPost.id, RawPost.reddit_post_id, RawPost.reddit_url, SORTS[filters.sort][0])
             .where(

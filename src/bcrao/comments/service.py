@@ -13,7 +13,7 @@ import uuid
 from collections.abc import Iterable, Sequence
 from typing import Any
 
-from sqlalchemy import bindparam, select
+from sqlalchemy import UnaryExpression, bindparam, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bcrao.collection.models import RawPost
@@ -31,7 +31,7 @@ _TREE_KEYS = select(
     RawComment.id, RawComment.reddit_comment_id, RawComment.parent_id, RawComment.upvotes
 ).where(RawComment.post_id == bindparam("post_id"))
 _BY_IDS = select(*_COLUMNS).where(RawComment.id.in_(bindparam("ids", expanding=True)))
-_FLAT = {
+_FLAT: dict[str, list[UnaryExpression[Any]]] = {
     "top": [RawComment.upvotes.desc(), RawComment.id.desc()],
     "new": [RawComment.reddit_created_at.desc(), RawComment.id.desc()],
 }

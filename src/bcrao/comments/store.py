@@ -20,7 +20,7 @@ from bcrao.collection.models import RawPost
 from bcrao.collection.store import INSERT_BATCH, dialect_insert, lock_campaign
 from bcrao.comments.models import CommentTotal, RawComment
 from bcrao.compliance.checks import tombstoned
-from bcrao.db import new_id, utcnow
+from bcrao.db import dialect_of, new_id, utcnow
 from bcrao.posts.search import search_terms
 from bcrao.sources.base import NormalizedComment
 
@@ -122,7 +122,7 @@ async def _stored_by_run(
 async def _add_to_post(session: AsyncSession, post_id: uuid.UUID, added: int, terms: str) -> bool:
     """Count the new comments on the post and add their words; whether it had some before."""
     connection = await session.connection()
-    if session.bind.dialect.name == "postgresql":
+    if dialect_of(session) == "postgresql":
         merged: Any = RawPost.comment_terms.op("||")(cast(bindparam("terms", type_=Text()), TSVECTOR))
         params: dict[str, Any] = {"terms": terms}
     else:

@@ -28,7 +28,7 @@ import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import IO, Any, Literal
+from typing import IO, Any, Literal, cast
 
 ZSTD_MAGIC = b"\x28\xb5\x2f\xfd"
 GZIP_MAGIC = b"\x1f\x8b"
@@ -107,7 +107,7 @@ class Record:
 
 @dataclass(slots=True)
 class Opened:
-    stream: IO[bytes]
+    stream: io.BufferedReader
     format: Format
     compression: str | None  # "zstd", "gzip" or None
 
@@ -116,19 +116,23 @@ def open_upload(raw: IO[bytes]) -> Opened:
     """Decompress if needed and tell JSON lines from CSV by the first non-blank byte."""
     head = _peek(raw, 4)
     compression: str | None = None
-    stream: IO[bytes] = raw
+    stream: io.BufferedReader
     if head.startswith(ZSTD_MAGIC):
         import zstandard
 
         compression = "zstd"
         # Archive files are compressed with a long window (up to 2 GiB): allow it.
         reader = zstandard.ZstdDecompressor(max_window_size=2**31).stream_reader(raw, read_size=READ_CHUNK)
-        stream = io.BufferedReader(reader, buffer_size=READ_CHUNK)  # type: ignore[arg-type]
+        stream = io.BufferedReader(reader, buffer_size=READ_CHUNK)
     elif head.startswith(GZIP_MAGIC):
         compression = "gzip"
-        stream = io.BufferedReader(gzip.GzipFile(fileobj=raw, mode="rb"), buffer_size=READ_CHUNK)  # type: ignore[arg-type]
-    elif not isinstance(raw, io.BufferedReader):
-        stream = io.BufferedReader(raw, buffer_size=READ_CHUNK)  # type: ignore[arg-type]
+        stream = io.BufferedReader(gzip.GzipFile(fileobj=raw, mode="rb"), buffer_size=READ_CHUNK)
+    elif isinstance(raw, io.BufferedReader):
+        stream = raw
+    else:
+        # typing.IO declares no readinto(), which BufferedReader needs: the uploads given
+        # here (SpooledTemporaryFile, files opened in binary mode) have it.
+        stream = io.BufferedReader(cast("io.RawIOBase", raw), buffer_size=READ_CHUNK)
     first = _first_content_byte(stream)
     return Opened(stream=stream, format="jsonl" if first in (b"{", b"[") else "csv", compression=compression)
 
@@ -154,16 +158,17 @@ def _guard(records: Iterator[Record]) -> Iterator[Record]:
 
 def _peek(raw: IO[bytes], n: int) -> bytes:
     if hasattr(raw, "peek"):
-        return raw.peek(n)[:n]  # type: ignore[no-any-return]
+        head: bytes = raw.peek(n)
+        return head[:n]
     position = raw.tell()
     head = raw.read(n)
     raw.seek(position)
     return head
 
 
-def _first_content_byte(stream: IO[bytes]) -> bytes:
+def _first_content_byte(stream: io.BufferedReader) -> bytes:
     # BufferedReader.peek shows at least one byte; skip a BOM and leading blank space.
-    head = stream.peek(64)[:64].lstrip(codecs.BOM_UTF8).lstrip()  # type: ignore[attr-defined]
+    head = stream.peek(64)[:64].lstrip(codecs.BOM_UTF8).lstrip()
     return head[:1]
 
 

@@ -14,7 +14,7 @@ import asyncio
 import json
 import sqlite3
 from collections import defaultdict
-from collections.abc import AsyncIterator
+from collections.abc import AsyncGenerator
 from pathlib import Path
 from typing import Any
 
@@ -24,8 +24,10 @@ from bcrao.sources.base import (
     CommentResult,
     FetchRequest,
     FetchResult,
+    ItemState,
     NormalizedComment,
     SourceError,
+    SourceHealth,
     SubredditCheck,
     WaitCallback,
 )
@@ -69,7 +71,7 @@ class ImportSource:
 
     async def fetch_pages(
         self, request: FetchRequest, *, on_wait: WaitCallback | None = None
-    ) -> AsyncIterator[FetchResult]:
+    ) -> AsyncGenerator[FetchResult, None]:
         key = request.subreddit.lower()
         cursor: tuple[float, str] | None = None
         first = True
@@ -120,6 +122,14 @@ class ImportSource:
 
     async def check_subreddit(self, name: str) -> SubredditCheck:
         return SubredditCheck(name, "unknown", "An import reads the uploaded file, not Reddit")
+
+    async def fetch_info(
+        self, fullnames: list[str], *, on_wait: WaitCallback | None = None
+    ) -> dict[str, ItemState] | None:
+        return None  # the file cannot tell what was deleted since
+
+    async def probe(self) -> SourceHealth:
+        return SourceHealth("ok", "An import reads the uploaded file, not Reddit")
 
     async def aclose(self) -> None:
         async with self._lock:

@@ -44,9 +44,9 @@ def alert_out(alert: Alert) -> AlertOut:
 async def create_alert(
     session: AsyncSession, *, campaign: Any, body: AlertCreate
 ) -> tuple[Alert, str | None]:
-    count = await session.scalar(
-        select(func.count()).select_from(Alert).where(Alert.campaign_id == campaign.id)
-    )
+    count = (
+        await session.execute(select(func.count()).select_from(Alert).where(Alert.campaign_id == campaign.id))
+    ).scalar_one()
     if count >= MAX_ALERTS_PER_CAMPAIGN:
         raise ValidationFailed("channel", f"at most {MAX_ALERTS_PER_CAMPAIGN} alerts per campaign")
     secret = secrets.token_urlsafe(32) if body.channel == "webhook" else None
@@ -230,7 +230,7 @@ async def send_due_digests(
             )
             if moved is None:
                 continue
-            alert = await session.get(Alert, alert_id)
+            alert = await session.get_one(Alert, alert_id)  # the row the update just returned
             since = last or alert.created_at
             posts = list(
                 await session.execute(

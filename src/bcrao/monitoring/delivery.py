@@ -310,9 +310,9 @@ def quiet_limit(settings: Settings) -> float:
     """Seconds after which a ``retrying`` delivery's sender is taken to be gone: the setting,
     but never less than a live sender's longest silence (an attempt's network steps, then
     the longest wait before the next attempt)."""
-    longest_wait = settings.alert_retry_base_seconds * 2 ** max(0, settings.alert_max_attempts - 2)
+    longest_wait = settings.alert_retry_base_seconds * 2.0 ** max(0, settings.alert_max_attempts - 2)
     live = STEPS_PER_ATTEMPT * settings.alert_timeout_seconds + longest_wait
-    return max(settings.alert_resend_after_seconds, live)
+    return float(max(settings.alert_resend_after_seconds, live))
 
 
 async def resend_stalled(

@@ -11,7 +11,7 @@ from fastapi.responses import HTMLResponse
 
 from bcrao.campaigns.deps import OwnedCampaign
 from bcrao.deps import PageDep, RuntimeDep, SessionDep
-from bcrao.errors import ErrorResponse
+from bcrao.errors import ErrorResponse, OpenAPIResponses
 from bcrao.monitoring import alerts
 from bcrao.monitoring.schemas import (
     AlertCreate,
@@ -24,7 +24,9 @@ from bcrao.monitoring.schemas import (
 )
 
 router = APIRouter(prefix="/v1/campaigns/{campaign_id}/alerts", tags=["alerts"])
-NOT_FOUND = {404: {"model": ErrorResponse, "description": "RESOURCE_NOT_FOUND: no such alert here"}}
+NOT_FOUND: OpenAPIResponses = {
+    404: {"model": ErrorResponse, "description": "RESOURCE_NOT_FOUND: no such alert here"}
+}
 
 
 @router.post("", summary="Create an alert", status_code=status.HTTP_201_CREATED, response_model=AlertCreated)

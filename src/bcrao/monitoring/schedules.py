@@ -96,7 +96,7 @@ async def _start_slot(runtime: Any, campaign_id: uuid.UUID, now: datetime) -> st
             return "taken"  # another scheduler started this slot
         campaign.next_run_at = next_slot(slot, PERIODS[campaign.schedule_every], now)
         campaign.last_scheduled_run_at = now
-        user = await session.get(User, campaign.user_id)
+        user = await session.get_one(User, campaign.user_id)  # the campaign's owner: it cascades
         try:
             run = await lifecycle.start(
                 session, runtime, user=user, campaign=campaign, options=CollectRequest()

@@ -161,7 +161,7 @@ async def list_corrections(
         corrections=[
             CorrectionOut(
                 id=c.id,
-                kind=c.kind,  # type: ignore[arg-type]
+                kind=c.kind,
                 post_id=c.post_id,
                 reddit_post_id=c.reddit_post_id,
                 archetype=c.archetype,

@@ -22,7 +22,7 @@ from typing import Any
 from fastapi.responses import StreamingResponse
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from bcrao.db import core_execute
+from bcrao.db import core_execute, dialect_of
 from bcrao.posts.schemas import POST_FIELDS, PostFilters
 from bcrao.posts.service import SORTS, filter_clauses, keyset_after, order_by, post_select
 
@@ -191,7 +191,7 @@ async def export_posts(
     if csv_encoder is not None:
         yield csv_encoder.header()
     async with sessionmaker() as session:
-        dialect = session.bind.dialect.name
+        dialect = dialect_of(session)
         query = (
             post_select(snippet=False, breakdown=fmt == "jsonl")
             .where(*filter_clauses(filters, campaign_id=campaign_id, dialect=dialect))

@@ -33,7 +33,7 @@ from bcrao.db import new_id, utcnow
 from bcrao.errors import NotFound
 from bcrao.posts import corrections
 from bcrao.posts.schemas import PostDetail
-from bcrao.posts.service import get_post
+from bcrao.posts.service import PostNotFound, get_post
 from bcrao.sources.base import NormalizedPost
 
 
@@ -59,8 +59,10 @@ async def keep_sample(
         row = _row(sample, run=run, campaign=campaign, classifier=classifier)
         await store.insert_posts(session, campaign_id=campaign.id, run_id=run.id, rows=[row])
         stored = await _stored_id(session, campaign.id, reddit_post_id)
+        if stored is None:  # not stored (e.g. a post purged from the campaign)
+            raise PostNotFound()
         if stored == row["id"]:  # ours, not a concurrent keep's: record it once
-            post = await session.get(RawPost, stored)
+            post = await session.get_one(RawPost, stored)
             corrections.record(session, user_id, post, kind="keep", archetype=post.archetype, machine={})
             await session.flush()
             await corrections.bump_version(session, campaign.id)

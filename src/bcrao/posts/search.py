@@ -86,7 +86,8 @@ def matches_clause(column: Any, word_count: int, dialect: str) -> ColumnElement[
 
     Bound parameters rather than literals, so one statement serves every query of a shape."""
     if dialect == "postgresql":
-        return column.op("@@")(cast(bindparam("q_tsquery", type_=Text()), TSQUERY))
+        matched: ColumnElement[bool] = column.op("@@")(cast(bindparam("q_tsquery", type_=Text()), TSQUERY))
+        return matched
     return and_(*(column.like(bindparam(f"q_word{i}", type_=Text())) for i in range(word_count)))
 
 

@@ -20,7 +20,7 @@ from sqlalchemy import ColumnElement, Integer, Select, bindparam, func, literal,
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bcrao.collection.models import PostCount, RawPost
-from bcrao.db import core_execute, core_scalar
+from bcrao.db import core_execute, core_scalar, dialect_of
 from bcrao.errors import NotFound
 from bcrao.posts.schemas import POST_FIELDS, SNIPPET_CHARS, PostDetail, PostFilters, PostList, PostOut
 from bcrao.posts.search import match_params, matches_clause, matches_either_clause
@@ -289,10 +289,6 @@ def page_query(where: list[ColumnElement[bool]], order: list[Any], *, offset: An
 def _page_statement(shape: Shape, sort: str) -> Select[Any]:
     offset, limit = bindparam("p_offset", type_=Integer()), bindparam("p_limit", type_=Integer())
     return page_query(list(shape_where(shape)), order_by(sort), offset=offset, limit=limit)
-
-
-def dialect_of(session: AsyncSession) -> str:
-    return session.bind.dialect.name
 
 
 async def list_posts(

@@ -23,7 +23,7 @@ import contextlib
 import json
 import logging
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from functools import cached_property, partial
@@ -230,9 +230,9 @@ class Feed:
 
     def take(self) -> Batch | None:
         if self._backlog is not None:
-            batch, self._backlog = self._backlog, None
-            self.last = batch.last_id
-            return batch
+            backlog, self._backlog = self._backlog, None
+            self.last = backlog.last_id
+            return backlog
         batch = self._log.batch_after(self.last)
         if batch is not None:
             self.last = batch.last_id
@@ -357,6 +357,12 @@ def _channel(run_id: str) -> str:
 
 def _parse_entry(entry_id: str, fields: dict[str, str]) -> ProgressEvent:
     return ProgressEvent(int(entry_id.split("-", 1)[1]), fields["e"], json.loads(fields["d"]))
+
+
+def _parse_entries(entries: Sequence[tuple[Any, Any]] | None) -> list[ProgressEvent]:
+    """An XRANGE reply. redis-py types it for any client (bytes or str, parts that may be
+    None); this bus's client decodes responses, and XRANGE returns whole entries."""
+    return [_parse_entry(entry_id, fields) for entry_id, fields in entries or ()]
 
 
 def _parse_message(payload: str) -> ProgressEvent:
@@ -500,7 +506,7 @@ class RedisBus:
                 await asyncio.sleep(0.2 * 2**attempt)
         if watcher.seeded:  # another opener of the same run finished first
             return
-        watcher.extend([_parse_entry(i, f) for i, f in reversed(entries)])
+        watcher.extend(_parse_entries(entries)[::-1])
         watcher.seeded = True
         early, watcher.early = watcher.early, []
         for event in early:
@@ -517,7 +523,7 @@ class RedisBus:
         entries = await self.redis.xrange(
             _stream_key(run_id), min=f"0-{after + 1}", max=f"0-{before - 1}", count=_PAGE
         )
-        return [_parse_entry(i, f) for i, f in entries]
+        return _parse_entries(entries)
 
     def _catch_up(self, watcher: _Watcher) -> None:
         """Re-read the Stream after the last id held (one reader per run at a time)."""
@@ -540,7 +546,7 @@ class RedisBus:
                 await asyncio.sleep(backoff)
                 backoff = min(backoff * 2, 5.0)
                 continue
-            watcher.extend([_parse_entry(i, f) for i, f in entries])
+            watcher.extend(_parse_entries(entries))
             if not watcher.stale:
                 return
 
@@ -611,7 +617,7 @@ class RedisBus:
 
     async def history(self, run_id: str, after: int = 0) -> list[ProgressEvent]:
         entries = await self.redis.xrange(_stream_key(run_id), min=f"0-{after + 1}")
-        return [_parse_entry(i, f) for i, f in entries]
+        return _parse_entries(entries)
 
     @property
     def watched_runs(self) -> int:

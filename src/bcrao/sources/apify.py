@@ -35,6 +35,7 @@ from bcrao.sources.base import (
     CommentResult,
     FetchRequest,
     FetchResult,
+    ItemState,
     NormalizedComment,
     NormalizedPost,
     SourceError,
@@ -164,7 +165,7 @@ class ApifySource:
 
     async def fetch_info(
         self, fullnames: list[str], *, on_wait: WaitCallback | None = None
-    ) -> dict[str, str] | None:
+    ) -> dict[str, ItemState] | None:
         """The actor cannot look items up by id: deletion sync needs the reddit source."""
         return None
 
@@ -280,12 +281,17 @@ def comment_tree(items: list[dict[str, Any]], request: CommentRequest) -> list[N
     return ordered
 
 
+def _text(item: dict[str, Any], key: str) -> str:
+    value = item.get(key)
+    return value if isinstance(value, str) else ""
+
+
 def _comment_of(item: dict[str, Any], post_id: str) -> NormalizedComment | None:
     comment_id = str(item.get("parsedId") or "").strip() or str(item.get("id") or "").removeprefix("t1_")
     created = _parse_time(item.get("createdAt"))
     if not comment_id or created is None:
         return None
-    body = _BOILERPLATE.sub("", item.get("body") if isinstance(item.get("body"), str) else "").strip()
+    body = _BOILERPLATE.sub("", _text(item, "body")).strip()
     author = item.get("username") if isinstance(item.get("username"), str) else ""
     deleted = body.strip() in REMOVED_BODIES
     return NormalizedComment(
@@ -313,7 +319,7 @@ def from_apify_item(item: dict[str, Any]) -> NormalizedPost | None:
     permalink = str(item.get("url") or f"{REDDIT_WWW}/comments/{post_id}/")
     link = item.get("link") if isinstance(item.get("link"), str) else None
     is_self = not link or link.startswith(permalink)
-    body = _BOILERPLATE.sub("", item.get("body") if isinstance(item.get("body"), str) else "").strip()
+    body = _BOILERPLATE.sub("", _text(item, "body")).strip()
     author = item.get("username") if isinstance(item.get("username"), str) else None
     ratio = item.get("upVoteRatio")
     return NormalizedPost(

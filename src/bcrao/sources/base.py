@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncGenerator, Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Literal, Protocol
+from typing import Literal, Protocol, runtime_checkable
 
 Mode = Literal["fresh", "historical", "hybrid"]
 
@@ -187,3 +187,13 @@ class PostSource(Protocol):
         ...
 
     async def aclose(self) -> None: ...
+
+
+@runtime_checkable
+class PagedSource(PostSource, Protocol):
+    """A source that can also hand a subreddit over in pages (an import), which the
+    pipeline then processes one page at a time."""
+
+    def fetch_pages(
+        self, request: FetchRequest, *, on_wait: WaitCallback | None = None
+    ) -> AsyncGenerator[FetchResult, None]: ...

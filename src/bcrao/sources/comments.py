@@ -18,7 +18,7 @@ from collections import deque
 from dataclasses import dataclass, field
 from typing import Any
 
-from bcrao.sources.base import NormalizedComment
+from bcrao.sources.base import ItemState, NormalizedComment
 from bcrao.sources.normalize import DELETED_AUTHORS, REMOVED_BODIES, created_at, to_int
 
 MORECHILDREN_BATCH = 100  # ids per /api/morechildren call, Reddit's maximum
@@ -176,11 +176,11 @@ def morechildren_things(body: Any) -> list[Any] | None:
 INFO_BATCH = 100  # fullnames per /api/info call, Reddit's maximum
 
 
-def info_states(fullnames: list[str], children: list[Any]) -> dict[str, str]:
+def info_states(fullnames: list[str], children: list[Any]) -> dict[str, ItemState]:
     """The state of each asked-for item from a ``/api/info`` Listing's children: ``deleted``
     by its author, ``removed`` by moderators or Reddit, ``ok``; one not in the answer is gone
     (``deleted``)."""
-    states = dict.fromkeys(fullnames, "deleted")
+    states: dict[str, ItemState] = dict.fromkeys(fullnames, "deleted")
     for child in children:
         kind, data = _kind_data(child)
         name = str(data.get("name") or "")
@@ -191,7 +191,7 @@ def info_states(fullnames: list[str], children: list[Any]) -> dict[str, str]:
     return states
 
 
-def item_state(kind: str | None, data: dict[str, Any]) -> str:
+def item_state(kind: str | None, data: dict[str, Any]) -> ItemState:
     text = data.get("body") if kind == "t1" else data.get("selftext")
     text = text.strip() if isinstance(text, str) else ""
     author = data.get("author")

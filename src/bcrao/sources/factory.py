@@ -10,6 +10,7 @@ from bcrao.sources.base import (
     CommentResult,
     FetchRequest,
     FetchResult,
+    ItemState,
     PostSource,
     SourceHealth,
     SubredditCheck,
@@ -40,7 +41,7 @@ class SimulatedLatency:
 
     async def fetch_info(
         self, fullnames: list[str], *, on_wait: WaitCallback | None = None
-    ) -> dict[str, str] | None:
+    ) -> dict[str, ItemState] | None:
         return await self.inner.fetch_info(fullnames, on_wait=on_wait)
 
     async def probe(self) -> SourceHealth:

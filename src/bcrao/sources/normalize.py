@@ -49,7 +49,7 @@ def _ratio(value: Any) -> float | None:
 
 def created_at(data: dict[str, Any]) -> datetime:
     # ``created`` was local-time-ish in old responses; prefer ``created_utc``.
-    raw = data.get("created_utc", data.get("created"))
+    raw: Any = data.get("created_utc", data.get("created"))  # None fails float() below
     try:
         return datetime.fromtimestamp(float(raw), tz=UTC)
     except (TypeError, ValueError, OverflowError, OSError):

@@ -52,6 +52,7 @@ from bcrao.sources.base import (
     SourceError,
     SourceHealth,
     SubredditCheck,
+    SubredditStatus,
     WaitCallback,
 )
 from bcrao.sources.comments import INFO_BATCH, ThreadReader, info_states, morechildren_things, thread_listing
@@ -78,7 +79,8 @@ CHECK_MAX_WAIT_SECONDS = 5.0
 # that says whether Reddit serves this app at all (a token alone does not: an app that is
 # not approved for the Data API gets tokens, then 403s).
 PROBE_SUBREDDIT = "announcements"
-_CHECK_STATUS = {
+Params = dict[str, str | int]  # a request's query, as asyncpraw's Reddit.request takes it
+_CHECK_STATUS: dict[str, SubredditStatus] = {
     "subreddit_not_found": "not_found",
     "subreddit_private": "private",
     "subreddit_banned": "banned",
@@ -276,7 +278,7 @@ class RedditSource:
             # posts already collected: then full pages save requests.
             missing = want - (len(collected.posts) - start)
             page_size = PAGE_SIZE if start else min(PAGE_SIZE, max(missing, 1))
-            params = {**listing.params, "limit": str(page_size)}
+            params: Params = {**listing.params, "limit": str(page_size)}
             if after:
                 params["after"] = after
             data = await self._get_listing(reddit, sub, listing.path, params, context)
@@ -303,7 +305,7 @@ class RedditSource:
                 return
 
     async def _get_listing(
-        self, reddit: asyncpraw.Reddit, sub: str, path: str, params: dict[str, str], context: _FetchContext
+        self, reddit: asyncpraw.Reddit, sub: str, path: str, params: Params, context: _FetchContext
     ) -> dict[str, Any]:
         return await self._get(reddit, sub, path, params, context, _listing_data)
 
@@ -312,7 +314,7 @@ class RedditSource:
         reddit: asyncpraw.Reddit,
         sub: str,
         path: str,
-        params: dict[str, str],
+        params: Params,
         context: _FetchContext,
         parse: Callable[[Any], T],
     ) -> T:
@@ -322,7 +324,7 @@ class RedditSource:
         token_refreshed = False
         while True:
             try:
-                body = await reddit.request(method="GET", path=path, params=params)  # type: ignore[arg-type]
+                body = await reddit.request(method="GET", path=path, params=params)
                 return parse(body)
             except RateLimitWaitTooLong as exc:
                 raise _rate_limited(sub, exc.wait_seconds, self._settings.reddit_max_wait_seconds) from None
@@ -360,7 +362,7 @@ class RedditSource:
         reader = ThreadReader(post_id=request.post_id, limit=request.limit, max_depth=request.max_depth)
         try:
             reddit = await self._client()
-            params = {
+            params: Params = {
                 "sort": "confidence",
                 "limit": str(min(max(request.limit, 1), 500)),
                 "depth": str(request.max_depth + 1),
@@ -417,7 +419,7 @@ class RedditSource:
                 return SubredditCheck(
                     name, "unknown", f"Reddit could not be asked about r/{name}: {exc.message}"
                 )
-            return SubredditCheck(name, status, exc.message)  # type: ignore[arg-type]
+            return SubredditCheck(name, status, exc.message)
         finally:
             _current.reset(token)
         return _check_from_about(name, about)
@@ -441,7 +443,7 @@ class RedditSource:
                     context,
                     _listing_data,
                 )
-                states.update(info_states(batch, data.get("children") or []))  # type: ignore[arg-type]
+                states.update(info_states(batch, data.get("children") or []))
         finally:
             _current.reset(token)
         return states
@@ -532,7 +534,7 @@ def _plan(request: FetchRequest) -> list[list[_Listing]]:
 def _listing_data(body: Any) -> dict[str, Any]:
     if not isinstance(body, dict) or body.get("kind") != "Listing" or not isinstance(body.get("data"), dict):
         raise _NotAListing("response is not a Listing")
-    data = body["data"]
+    data: dict[str, Any] = body["data"]
     if not isinstance(data.get("children", []), list):
         raise _NotAListing("Listing has no children list")
     return data
@@ -541,7 +543,8 @@ def _listing_data(body: Any) -> dict[str, Any]:
 def _about_data(body: Any) -> dict[str, Any]:
     if not isinstance(body, dict) or body.get("kind") != "t5" or not isinstance(body.get("data"), dict):
         raise _NotAListing("response is not a subreddit")
-    return body["data"]
+    data: dict[str, Any] = body["data"]
+    return data
 
 
 def _check_from_about(name: str, about: dict[str, Any]) -> SubredditCheck:

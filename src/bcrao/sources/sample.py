@@ -28,6 +28,7 @@ from bcrao.sources.base import (
     CommentResult,
     FetchRequest,
     FetchResult,
+    ItemState,
     NormalizedPost,
     SourceHealth,
     SubredditCheck,
@@ -153,7 +154,7 @@ class SampleSource:
 
     async def fetch_info(
         self, fullnames: list[str], *, on_wait: WaitCallback | None = None
-    ) -> dict[str, str] | None:
+    ) -> dict[str, ItemState] | None:
         """The bundled posts never change: everything still exists."""
         return dict.fromkeys(fullnames, "ok")
 

@@ -11,6 +11,7 @@ import asyncio
 import logging
 import time
 from collections import OrderedDict
+from collections.abc import Callable
 
 from bcrao.config import Settings
 from bcrao.sources.base import PostSource, SubredditCheck
@@ -24,7 +25,7 @@ REMEMBER_NAMES = 2048
 
 
 class SubredditChecker:
-    def __init__(self, settings: Settings, *, clock=time.monotonic) -> None:
+    def __init__(self, settings: Settings, *, clock: Callable[[], float] = time.monotonic) -> None:
         self._settings = settings
         self._clock = clock
         self._source: PostSource | None = None

@@ -5,6 +5,8 @@ Start a worker with ``bcrao worker`` (or ``celery -A bcrao.tasks.celery_app work
 
 from __future__ import annotations
 
+from typing import Any
+
 from celery import Celery
 from kombu import Exchange, Queue
 
@@ -15,7 +17,9 @@ QUEUES = ("scraping", "analysis", "generation", "monitoring")
 TASK_MODULES = ["bcrao.tasks.scraping", "bcrao.tasks.analysis", "bcrao.tasks.monitoring"]
 
 
-def route_by_prefix(name: str, args, kwargs, options, task=None, **kw):
+def route_by_prefix(
+    name: str, args: Any, kwargs: Any, options: Any, task: Any = None, **kw: Any
+) -> dict[str, str] | None:
     """``bcrao.tasks.<queue>.<task>`` runs on queue ``<queue>``."""
     parts = name.split(".")
     if len(parts) >= 4 and parts[:2] == ["bcrao", "tasks"] and parts[2] in QUEUES:

@@ -7,6 +7,8 @@ import logging
 import uuid
 from typing import Any
 
+from celery import Task
+
 from bcrao.collection.runner import RunBusy, execute_run
 from bcrao.config import get_settings
 from bcrao.db import make_engine, make_sessionmaker
@@ -21,7 +23,7 @@ log = logging.getLogger("bcrao.tasks")
 
 
 @celery_app.task(bind=True, name=COLLECT_TASK, acks_late=True, reject_on_worker_lost=True)
-def collect_campaign_data(self, run_id: str) -> dict[str, Any]:
+def collect_campaign_data(self: Task, run_id: str) -> dict[str, Any]:
     """Run one collection. Idempotent: a redelivered message re-claims the run only if its
     previous executor went silent, and upserts keep re-stored posts from duplicating."""
     token = task_id_var.set(run_id)

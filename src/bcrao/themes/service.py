@@ -69,7 +69,7 @@ async def get_themes(
         status = "ready" if row.version == version else "stale"
     themes = [ThemeOut.model_validate(t) for t in (row.themes if row is not None else [])]
     return ThemeList(
-        status=status,  # type: ignore[arg-type]
+        status=status,
         computed_at=row.computed_at if row is not None else None,
         total_posts=row.total_posts if row is not None else 0,
         unassigned=row.unassigned if row is not None else 0,
