@@ -83,6 +83,7 @@ class FakeReddit:
         self.comment_page_max = comment_page_max
         self._threads: dict[str, Thread] = {}
         self._gone: set[str] = set()
+        self._recorded: dict[str, Any] = {}
         self.info_requests = 0
         self.now = DEFAULT_NEWEST + timedelta(hours=1)  # the fake's clock for ``top?t=...``
         self.requests: list[LoggedRequest] = []
@@ -171,6 +172,12 @@ class FakeReddit:
         """A comment deleted by its author (or removed by moderators) after collection."""
         comment = self.thread(post_id).by_id[comment_id]
         comment.author, comment.body = "[deleted]", "[removed]" if removed else "[deleted]"
+
+    def answer_recorded(self, path: str, body: Any) -> None:
+        """Answer every request for ``path`` (``/comments/{id}``, ``/api/morechildren``) with
+        ``body`` as given, e.g. a response recorded from real Reddit, whatever was asked."""
+        with self._lock:
+            self._recorded[path] = body
 
     def fail_comments(
         self, kind: FaultKind, times: int = 1, *, skip: int = 0, retry_after: float = 1.0
@@ -317,6 +324,8 @@ class FakeReddit:
         limit_headers, refusal = await self._gate(request, _COMMENTS)
         if refusal is not None:
             return refusal
+        if (recorded := self._recorded.get(request.path)) is not None:
+            return web.json_response(recorded, headers=self._visible(limit_headers))
         post_id = request.match_info["post_id"].removesuffix(".json")
         known = any(p["id"] == post_id for posts in self._posts.values() for p in posts)
         if post_id in self._gone or not known:
@@ -362,6 +371,8 @@ class FakeReddit:
         if refusal is not None:
             return refusal
         query = dict(request.query) if request.method == "GET" else dict(await request.post())
+        if (recorded := self._recorded.get(request.path)) is not None:
+            return web.json_response(recorded, headers=self._visible(limit_headers))
         post_id = str(query.get("link_id", "")).removeprefix("t3_")
         ids = [i for i in str(query.get("children", "")).split(",") if i][:100]
         if post_id in self._gone or post_id not in self._threads:

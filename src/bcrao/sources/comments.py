@@ -69,6 +69,7 @@ class ThreadReader:
     stubs: deque[MoreStub] = field(default_factory=deque)
     skipped_deep: int = 0  # comments (or stubs) beyond the depth limit, not followed
     _seen: set[str] = field(default_factory=set)
+    _queued: set[str] = field(default_factory=set)  # ids in a stub, asked for or still to ask
     _depths: dict[str, int] = field(default_factory=dict)
 
     @property
@@ -130,13 +131,19 @@ class ThreadReader:
         return comment
 
     def _add_stub(self, data: dict[str, Any], depth: int) -> None:
-        children = [str(c) for c in data.get("children") or [] if c and str(c) != "_"]
-        if not children or str(data.get("id")) == "_":  # "continue this thread": deeper than we go
+        listed = [str(c) for c in data.get("children") or [] if c and str(c) != "_"]
+        if not listed or str(data.get("id")) == "_":  # "continue this thread": deeper than we go
             self.skipped_deep += 1
+            return
+        # An id already read or already in a stub is never asked for twice, so an answer
+        # that repeats a stub cannot keep the expansion going round.
+        children = [c for c in listed if c not in self._seen and c not in self._queued]
+        if not children:
             return
         if depth > self.max_depth:
             self.skipped_deep += len(children)
             return
+        self._queued.update(children)
         self.stubs.append(
             MoreStub(parent_id=str(data.get("parent_id") or ""), depth=depth, children=children)
         )
