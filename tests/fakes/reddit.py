@@ -29,7 +29,7 @@ from tests.fakes.reddit_comments import FakeComment, Thread, generate_thread
 from tests.fakes.reddit_posts import DEFAULT_NEWEST, generate_posts
 from tests.fakes.server import LoggedRequest, LoopbackServer
 
-FaultKind = Literal["429", "500", "503", "malformed", "not_a_listing", "stall"]
+FaultKind = Literal["404", "429", "500", "503", "malformed", "not_a_listing", "stall"]
 SubState = Literal[
     "ok", "private", "banned", "banned_403", "missing", "redirect", "quarantined", "blocked", "login_wall"
 ]
@@ -70,6 +70,7 @@ class FakeReddit:
         default_posts: int = 250,
         default_thread: int = 12,
         comment_page_max: int = 8,
+        comment_page_depth: int = 10,
     ) -> None:
         self.client_id = client_id
         self.client_secret = client_secret
@@ -81,6 +82,9 @@ class FakeReddit:
         # a comments page holds at most ``comment_page_max`` of them (the rest: more stubs).
         self.default_thread = default_thread
         self.comment_page_max = comment_page_max
+        # Reddit draws at most 10 levels of a thread on one page, whatever ``depth`` asks;
+        # the replies below are behind "continue this thread" stubs.
+        self.comment_page_depth = comment_page_depth
         self._threads: dict[str, Thread] = {}
         self._gone: set[str] = set()
         self._recorded: dict[str, Any] = {}
@@ -249,6 +253,7 @@ class FakeReddit:
         app.router.add_get("/r/{sub}/about", self._about)
         app.router.add_get("/r/{sub}/about.json", self._about)
         app.router.add_get("/comments/{post_id}", self._comments)
+        app.router.add_get("/comments/{post_id}/{slug}/{comment_id}", self._comments)
         app.router.add_get("/api/info", self._info)
         app.router.add_get("/api/morechildren", self._morechildren)
         app.router.add_post("/api/morechildren", self._morechildren)
@@ -334,10 +339,16 @@ class FakeReddit:
             )
         try:
             limit = max(1, min(int(request.query.get("limit", 200)), self.comment_page_max))
-            depth = max(1, int(request.query.get("depth", 10)))
+            depth = max(1, min(int(request.query.get("depth", 10)), self.comment_page_depth))
         except ValueError:
             return web.json_response({"message": "Bad Request", "error": 400}, status=400)
-        body = self.thread(post_id).render_page(limit, depth)
+        thread = self.thread(post_id)
+        root = request.match_info.get("comment_id")
+        if root is not None and root.removesuffix(".json") not in thread.by_id:
+            return web.json_response(
+                {"message": "Not Found", "error": 404}, status=404, headers=self._visible(limit_headers)
+            )
+        body = thread.render_page(limit, depth, root.removesuffix(".json") if root else None)
         return web.json_response(body, headers=self._visible(limit_headers))
 
     async def _info(self, request: web.Request) -> web.Response:
@@ -459,9 +470,9 @@ class FakeReddit:
     def _fault_response(self, fault: Fault, headers: dict[str, str]) -> web.Response:
         if fault.kind == "429":
             return self._too_many(headers, retry_after=fault.retry_after)
-        if fault.kind in ("500", "503"):
+        if fault.kind in ("404", "500", "503"):
             status = int(fault.kind)
-            message = "Internal Server Error" if status == 500 else "Service Unavailable"
+            message = {404: "Not Found", 500: "Internal Server Error", 503: "Service Unavailable"}[status]
             return web.json_response(
                 {"message": message, "error": status}, status=status, headers=self._visible(headers)
             )
