@@ -34,6 +34,7 @@ SubState = Literal[
     "ok", "private", "banned", "banned_403", "missing", "redirect", "quarantined", "blocked", "login_wall"
 ]
 HeaderStyle = Literal["float", "int", "absent", "mixed"]
+GoneAnswer = Literal["deleted", "removed", "404"]
 
 _COMMENTS = "__comments__"  # the fault queue of comment requests
 LISTING_CAP = 1000
@@ -86,7 +87,7 @@ class FakeReddit:
         # the replies below are behind "continue this thread" stubs.
         self.comment_page_depth = comment_page_depth
         self._threads: dict[str, Thread] = {}
-        self._gone: set[str] = set()
+        self._gone: dict[str, GoneAnswer] = {}  # post id -> how its comments page answers
         self._recorded: dict[str, Any] = {}
         self.info_requests = 0
         self.now = DEFAULT_NEWEST + timedelta(hours=1)  # the fake's clock for ``top?t=...``
@@ -167,10 +168,15 @@ class FakeReddit:
             self._threads[post_id] = Thread(post, comments)
             return self._threads[post_id]
 
-    def delete_post(self, post_id: str) -> None:
-        """The post disappears: its comments page answers 404 from now on."""
+    def delete_post(self, post_id: str, *, answer: GoneAnswer = "deleted") -> None:
+        """The post is taken down. As Reddit does, its comments page still answers 200 with
+        the comments, and the post a shell: ``deleted`` by its author (author and text
+        ``[deleted]``, ``removed_by_category: "deleted"``) or ``removed`` by moderators (text
+        ``[removed]``, ``removed_by_category: "moderator"``). ``404``: the page is gone, as
+        Reddit answers for a post it purged or an id that never was. ``/api/info`` shows it
+        deleted (or removed) either way."""
         with self._lock:
-            self._gone.add(post_id)
+            self._gone[post_id] = answer
 
     def delete_comment(self, post_id: str, comment_id: str, *, removed: bool = False) -> None:
         """A comment deleted by its author (or removed by moderators) after collection."""
@@ -333,7 +339,7 @@ class FakeReddit:
             return web.json_response(recorded, headers=self._visible(limit_headers))
         post_id = request.match_info["post_id"].removesuffix(".json")
         known = any(p["id"] == post_id for posts in self._posts.values() for p in posts)
-        if post_id in self._gone or not known:
+        if self._gone.get(post_id) == "404" or not known:
             return web.json_response(
                 {"message": "Not Found", "error": 404}, status=404, headers=self._visible(limit_headers)
             )
@@ -349,6 +355,8 @@ class FakeReddit:
                 {"message": "Not Found", "error": 404}, status=404, headers=self._visible(limit_headers)
             )
         body = thread.render_page(limit, depth, root.removesuffix(".json") if root else None)
+        if post_id in self._gone:
+            body[0]["data"]["children"][0]["data"] = self._taken_down(thread.post, self._gone[post_id])
         return web.json_response(body, headers=self._visible(limit_headers))
 
     async def _info(self, request: web.Request) -> web.Response:
@@ -364,9 +372,9 @@ class FakeReddit:
         comments = {f"t1_{c.id}": (t, c) for t in self._threads.values() for c in t.by_id.values()}
         for name in names:
             if name in posts:
-                post = dict(posts[name])
+                post = posts[name]
                 if post["id"] in self._gone:
-                    post.update(author="[deleted]", selftext="[deleted]", removed_by_category="deleted")
+                    post = self._taken_down(post, self._gone[post["id"]])
                 children.append({"kind": "t3", "data": post})
             elif name in comments:
                 thread, comment = comments[name]
@@ -386,7 +394,7 @@ class FakeReddit:
             return web.json_response(recorded, headers=self._visible(limit_headers))
         post_id = str(query.get("link_id", "")).removeprefix("t3_")
         ids = [i for i in str(query.get("children", "")).split(",") if i][:100]
-        if post_id in self._gone or post_id not in self._threads:
+        if self._gone.get(post_id) == "404" or post_id not in self._threads:
             return web.json_response(
                 {"json": {"errors": [["INVALID_ID", "that is not a valid id", "link_id"]]}}
             )
@@ -418,6 +426,24 @@ class FakeReddit:
         name = self._names.get(sub, request.match_info["sub"])
         body = {"kind": "t5", "data": _about_data(name, len(self._posts.get(sub, [])))}
         return web.json_response(body, headers=self._visible(limit_headers))
+
+    @staticmethod
+    def _taken_down(post: dict[str, Any], answer: GoneAnswer) -> dict[str, Any]:
+        """A post's data after it was taken down, as Reddit shows it."""
+        if answer == "removed":
+            return {
+                **post,
+                "selftext": "[removed]",
+                "selftext_html": None,
+                "removed_by_category": "moderator",
+            }
+        return {
+            **{k: v for k, v in post.items() if k != "author_fullname"},
+            "author": "[deleted]",
+            "selftext": "[deleted]",
+            "selftext_html": None,
+            "removed_by_category": "deleted",
+        }
 
     def _spend(self) -> tuple[dict[str, str], bool]:
         with self._lock:

@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import time
 
+import pytest
+
 from bcrao.sources.base import CommentRequest
+from bcrao.sources.comments import taken_down
 from tests.fakes.fixtures import fake_reddit  # noqa: F401
 from tests.fakes.reddit_comments import FakeComment, generate_thread
 from tests.sources.test_reddit_source import make_source, saas  # noqa: F401
@@ -115,7 +118,7 @@ async def test_continued_branches_mix_with_more_stubs(fake_reddit, make_source, 
     """A busy thread with one deep branch: every comment down to level 15 once, at its
     depth under its parent, whether it came on the page, through /api/morechildren or
     through a "continue this thread" link."""
-    post = saas[7]
+    post = saas[10]  # [7] and [9] were taken down before they were listed
     fake_reddit.comment_page_max = 30
     thread = fake_reddit.thread(post["id"], [*generate_thread(post, 60), *chain(post, 18, "deep", 1000)])
     result = await make_source().fetch_comments(comments_request(post, limit=500, max_depth=15))
@@ -140,7 +143,7 @@ async def test_a_continued_branch_stops_at_the_limit(fake_reddit, make_source, s
 
 
 async def test_a_continued_branch_that_went_away_loses_only_itself(fake_reddit, make_source, saas):  # noqa: F811
-    post = saas[9]
+    post = saas[12]
     fake_reddit.comment_page_max = 100
     fake_reddit.thread(post["id"], chain(post, 14))
     fake_reddit.fail_comments("404", 1, skip=1)  # the page is read, then d9 is gone
@@ -167,11 +170,35 @@ async def test_a_429_in_the_middle_is_waited_out_and_nothing_is_lost(fake_reddit
     assert sorted(c.id for c in result.comments) == sorted(expected_order(thread, 8))
 
 
-async def test_a_post_deleted_before_its_comments_are_read_is_reported(fake_reddit, make_source, saas):  # noqa: F811
+@pytest.mark.parametrize(("answer", "gone_as"), [("deleted", "deleted"), ("removed", "removed"), ("404", "")])
+async def test_a_post_deleted_before_its_comments_are_read_is_reported(
+    fake_reddit,  # noqa: F811
+    make_source,  # noqa: F811
+    saas,  # noqa: F811
+    answer,
+    gone_as,
+):
+    """Reddit answers a taken-down post's page with 200, the post a shell and its comments
+    still there: none is taken; a purged post's page answers 404."""
     post = saas[4]
-    fake_reddit.delete_post(post["id"])
+    fake_reddit.thread(post["id"], 30)
+    fake_reddit.delete_post(post["id"], answer=answer)
     result = await make_source().fetch_comments(comments_request(post))
-    assert result.post_gone and result.comments == []
+    assert result.post_gone and result.comments == [] and result.gone_as == gone_as
+    [call] = fake_reddit.comment_requests()  # no /api/morechildren for it
+    assert call.status == (404 if answer == "404" else 200)
+
+
+def test_a_taken_down_post_is_told_from_one_whose_author_left() -> None:
+    post = {"id": "p1", "author": "alice", "selftext": "Which CRM do you use?", "removed_by_category": None}
+    assert taken_down(post) is None
+    assert taken_down({**post, "author": "[deleted]"}) is None  # the account went, the post stays
+    assert taken_down({**post, "author": "[deleted]", "selftext": "[deleted]"}) == "deleted"
+    assert taken_down({**post, "selftext": "[removed]"}) == "removed"
+    link = {**post, "selftext": ""}  # a link post has no text to blank
+    assert taken_down({**link, "removed_by_category": "deleted"}) == "deleted"
+    for category in ("moderator", "automod_filtered", "reddit", "copyright_takedown"):
+        assert taken_down({**link, "removed_by_category": category}) == "removed"
 
 
 async def test_bodies_and_authors_are_read_as_sent(fake_reddit, make_source, saas):  # noqa: F811

@@ -17,7 +17,7 @@ from typing import Any
 import pytest
 
 from bcrao.sources.base import CommentRequest
-from bcrao.sources.comments import ThreadReader, morechildren_things, thread_listing
+from bcrao.sources.comments import ThreadReader, morechildren_things, taken_down, thread_listing
 from tests.fakes.fixtures import fake_reddit  # noqa: F401
 from tests.sources.test_reddit_source import make_source  # noqa: F401
 
@@ -25,9 +25,11 @@ RECORDINGS = Path(__file__).resolve().parents[2].parent / "shared" / "reddit_api
 THREAD = RECORDINGS / "comments__3hahrw_limit10__2017-03-16.json"
 MORE = RECORDINGS / "morechildren__3hahrw__2017-03-16__trimmed.json"
 BIG_THREAD = RECORDINGS / "comments__6wmniq_context100__2017-08-31.json"
+INFO = RECORDINGS / "api_info_by_ids__2016-11-17.json"
+LISTING = RECORDINGS / "subreddit_new__r_askreddit__2016-03-01.json"
 
 pytestmark = pytest.mark.skipif(
-    not all(p.is_file() for p in (THREAD, MORE, BIG_THREAD)),
+    not all(p.is_file() for p in (THREAD, MORE, BIG_THREAD, INFO, LISTING)),
     reason=f"the recorded Reddit responses are not in {RECORDINGS} (../shared beside the repository)",
 )
 
@@ -208,6 +210,21 @@ def test_a_large_recorded_thread_reads_whole() -> None:
     shallow = ThreadReader(post_id="6wmniq", limit=500, max_depth=2)
     shallow.read_tree(children)
     assert len(shallow.comments) == 31 + 59 + 45
+
+
+def test_recorded_deleted_and_removed_posts_are_told_apart() -> None:
+    """``/api/info`` as Reddit answered it in 2016 (before ``removed_by_category``): two
+    posts deleted by their authors, two removed by moderators, the rest standing."""
+    posts = {c["data"]["id"]: c["data"] for c in load(INFO)["data"]["children"] if c["kind"] == "t3"}
+    assert {pid: taken_down(p) for pid, p in posts.items() if taken_down(p)} == {
+        "5dec01": "deleted",
+        "5dec18": "deleted",
+        "5dec21": "removed",
+        "5dec30": "removed",
+    }
+    assert len(posts) > 10
+    listed = [c["data"] for c in load(LISTING)["data"]["children"]]
+    assert len(listed) == 100 and not any(taken_down(p) for p in listed)
 
 
 async def test_the_recorded_answers_through_the_reddit_source(fake_reddit, make_source) -> None:  # noqa: F811

@@ -220,6 +220,22 @@ def morechildren_things(body: Any) -> list[Any] | None:
     return things if isinstance(things, list) else None
 
 
+def taken_down(post: dict[str, Any]) -> str | None:
+    """``"deleted"`` or ``"removed"`` when the post on a comments page was taken down since
+    it was listed, else None. Reddit still answers 200 for such a post, with its comments,
+    but the post itself is a shell: text ``[deleted]`` (by its author) or ``[removed]`` (by
+    moderators or Reddit), ``removed_by_category`` saying who. An author who deleted their
+    account leaves the post standing (author ``[deleted]``, text intact): not taken down."""
+    text = post.get("selftext")
+    text = text.strip() if isinstance(text, str) else ""
+    category = post.get("removed_by_category")
+    if category == "deleted" or text == "[deleted]":
+        return "deleted"
+    if (isinstance(category, str) and category) or text == "[removed]":
+        return "removed"
+    return None
+
+
 INFO_BATCH = 100  # fullnames per /api/info call, Reddit's maximum
 
 

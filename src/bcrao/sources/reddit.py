@@ -60,6 +60,7 @@ from bcrao.sources.comments import (
     ThreadReader,
     info_states,
     morechildren_things,
+    taken_down,
     thread_listing,
 )
 from bcrao.sources.normalize import from_reddit_json
@@ -383,6 +384,8 @@ class RedditSource:
                 raise
             if post is None:
                 return CommentResult(comments=[], requests=context.requests, post_gone=True)
+            if gone_as := taken_down(post):  # deleted or removed since the listing
+                return CommentResult(comments=[], requests=context.requests, post_gone=True, gone_as=gone_as)
             reader.read_tree(children)
             while not reader.full:
                 if (stub := reader.next_continue()) is not None:
