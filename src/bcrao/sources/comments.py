@@ -78,7 +78,6 @@ class ThreadReader:
     comments: list[NormalizedComment] = field(default_factory=list)
     stubs: deque[MoreStub] = field(default_factory=deque)
     skipped_deep: int = 0  # comments (or stubs) beyond the depth limit, not followed
-    continues: int = 0  # "continue this thread" links met within the depth limit
     _seen: set[str] = field(default_factory=set)
     _queued: set[str] = field(default_factory=set)  # ids in a stub, asked for or still to ask
     _depths: dict[str, int] = field(default_factory=dict)
@@ -172,7 +171,6 @@ class ThreadReader:
                 self.skipped_deep += 1
             elif parent not in self._queued:  # fullnames here, bare ids for morechildren
                 self._queued.add(parent)
-                self.continues += 1
                 self.stubs.append(MoreStub(parent_id=parent, depth=depth, children=[]))
             return
         # An id already read or already in a stub is never asked for twice, so an answer
