@@ -9,15 +9,25 @@
    in a fresh session like a request; p50/p95 next to the 50 ms target.
 3. **Comment search**: ``list_posts`` with ``search_in=comments|all`` over the same campaign,
    the first call (nothing remembered) and the repeat.
+4. **Export memory**: ``bcrao.comments.export.export_comments`` (the streamed download of a
+   campaign's comments) as CSV and as JSONL over the whole campaign, each chunk taken and
+   dropped as a client would, with the process's resident memory before, its peak during
+   (``VmHWM``, reset first through ``/proc/self/clear_refs``; else sampled per chunk) and
+   the rows/s, in a fresh process (the seeding grew this one's heap). On PostgreSQL over the
+   campaign of 2.; on SQLite over a campaign of ``--sqlite-export-posts`` posts with the
+   same threads (10 comments each, one of 500).
 
     scripts/with-postgres.sh .venv/bin/python bench/comments.py [--posts 1000000] [--comments-per-post 10]
     .venv/bin/python bench/comments.py --store-only      # SQLite store figures only
+    .venv/bin/python bench/comments.py --sqlite-export-posts 100000   # + SQLite export memory
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import gc
+import multiprocessing
 import os
 import platform
 import statistics
@@ -27,17 +37,22 @@ import time
 import uuid
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import asyncpg
+from sqlalchemy import insert
 
 sys.path.insert(0, str(Path(__file__).parent))
 import browse
 
 from bcrao.auth.models import User
 from bcrao.campaigns.models import Campaign
+from bcrao.collection.models import RawPost
+from bcrao.comments import export as comments_export
 from bcrao.comments import service as comments_service
 from bcrao.comments import store as comment_store
-from bcrao.db import make_engine, make_sessionmaker, session_scope
+from bcrao.comments.models import CommentTotal, RawComment
+from bcrao.db import make_engine, make_sessionmaker, new_id, session_scope
 from bcrao.migrate import upgrade
 from bcrao.posts import service as posts_service
 from bcrao.posts.schemas import PostFilters
@@ -246,6 +261,138 @@ async def bench_search(url: str, campaign_id: uuid.UUID) -> list[tuple]:
     return results
 
 
+# ---- 4. export memory -------------------------------------------------------------------------
+
+
+def proc_kib(key: str) -> int:
+    """``VmRSS`` / ``VmHWM`` of this process in KiB (0 where /proc is not there)."""
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith(f"{key}:"):
+                return int(line.split()[1])
+    except OSError:
+        pass
+    return 0
+
+
+def reset_peak() -> bool:
+    """Start ``VmHWM`` again from the current RSS (Linux: ``5`` to ``clear_refs``)."""
+    try:
+        Path("/proc/self/clear_refs").write_text("5")
+    except OSError:
+        return False
+    return proc_kib("VmHWM") <= proc_kib("VmRSS") + 1024
+
+
+async def seed_sqlite(url: str, posts: int, per_post: int) -> tuple[uuid.UUID, int]:
+    """The PostgreSQL seed's shape on SQLite (``per_post`` comments under every post, 500
+    under one, chains 4 deep), written with bulk Core inserts; returns (campaign, comments)."""
+    engine = make_engine(url)
+    maker = make_sessionmaker(engine)
+    user_id, campaign_id = uuid.uuid4(), uuid.uuid4()
+    async with session_scope(maker) as s:
+        s.add(User(id=user_id, email=f"bench-{user_id.hex[:8]}@example.com", password_hash="x"))
+        await s.flush()
+        s.add(Campaign(id=campaign_id, user_id=user_id, name="bench-comments-export", keywords=["invoice"],
+                       target_subreddits=["SaaS"]))  # fmt: skip
+    started = time.perf_counter()
+    now = datetime.now(UTC)
+    total = 0
+    step = 5_000
+    for first in range(0, posts, step):
+        post_rows, comment_rows = [], []
+        for i in range(first, min(first + step, posts)):
+            pid, rid = new_id(), f"b{i:07d}"
+            n = BIG_THREAD if i == 0 else per_post
+            post_rows.append({
+                "id": pid, "campaign_id": campaign_id, "user_id": user_id, "subreddit": "SaaS",
+                "subreddit_key": "saas", "reddit_post_id": rid,
+                "reddit_url": f"https://www.reddit.com/r/SaaS/comments/{rid}/", "title": f"Invoicing tools {i}",
+                "upvotes": i % 500, "comment_count": n, "reddit_created_at": now - timedelta(minutes=i),
+                "success_score": (i * 7919) % 1000 / 100, "comments_collected": n, "search_terms": " ",
+                "comment_terms": " ",
+            })  # fmt: skip
+            for g in range(1, n + 1):
+                comment_rows.append({
+                    "id": new_id(), "campaign_id": campaign_id, "user_id": user_id, "post_id": pid,
+                    "reddit_comment_id": f"{rid}c{g}",
+                    "parent_id": f"t3_{rid}" if g % 4 == 1 else f"t1_{rid}c{g - 1}", "depth": (g - 1) % 4,
+                    "author": f"user{g % 300}",
+                    "body": f"We tried {COMMENT_WORDS[(g + i) % 8]} for invoicing; support answered in "
+                            f"{g % 9 + 1} days about exports and dunning emails.",
+                    "upvotes": (g * 37 + i) % 200, "reddit_created_at": now - timedelta(minutes=i) + timedelta(minutes=g),
+                    "is_deleted": False, "collected_at": now,
+                })  # fmt: skip
+        async with session_scope(maker) as s:
+            await s.execute(insert(RawPost), post_rows)
+            await s.execute(insert(RawComment), comment_rows)
+        total += len(comment_rows)
+        print(f"\rseed (SQLite): {first + len(post_rows):,} posts, {total:,} comments", end="", flush=True)
+    async with session_scope(maker) as s:
+        s.add(CommentTotal(campaign_id=campaign_id, comments=total, posts_with_comments=posts))
+    await engine.dispose()
+    print(f" in {time.perf_counter() - started:.0f} s", flush=True)
+    return campaign_id, total
+
+
+def _export_child(url: str, campaign_id: uuid.UUID, comments: int, fmt: str, out: Any) -> None:
+    out.put(asyncio.run(bench_export(url, campaign_id, comments, fmt)))
+
+
+def export_in_fresh_process(url: str, campaign_id: uuid.UUID, comments: int) -> list[dict]:
+    """``bench_export`` of each format in a new interpreter: this one's heap was grown by
+    the seeding and the other phases (and one format's pass by the other's), and what fits
+    in memory a process already holds does not show in its RSS."""
+    context = multiprocessing.get_context("spawn")
+    results = []
+    for fmt in ("csv", "jsonl"):
+        out = context.Queue()
+        child = context.Process(target=_export_child, args=(url, campaign_id, comments, fmt, out))
+        child.start()
+        results.append(out.get())
+        child.join()
+    return results
+
+
+async def bench_export(url: str, campaign_id: uuid.UUID, comments: int, fmt: str) -> dict:
+    """Stream the campaign's comments export in ``fmt``, as a download is served."""
+    engine = make_engine(url)
+    maker = make_sessionmaker(engine)
+    gc.collect()
+    exact = reset_peak()
+    base = proc_kib("VmRSS")
+    sampled, rows, size, halfway = base, 0, 0, 0
+    started = time.perf_counter()
+    async for chunk in comments_export.export_comments(
+        maker, campaign_id=campaign_id, filters=PostFilters(), fmt=fmt
+    ):
+        size += len(chunk)
+        rows += chunk.count(b"\n")  # the generated texts hold no line breaks
+        sampled = max(sampled, proc_kib("VmRSS"))
+        if not halfway and rows >= comments // 2:
+            halfway = proc_kib("VmRSS")
+        del chunk
+    elapsed = time.perf_counter() - started
+    await engine.dispose()
+    rows -= 1 if fmt == "csv" else 0  # the header
+    assert rows == comments, (fmt, rows, comments)
+    peak = proc_kib("VmHWM") if exact else sampled
+    return {
+        "fmt": fmt, "rows": rows, "mb": size / 1e6, "seconds": elapsed, "rows_s": rows / elapsed,
+        "base_mib": base / 1024, "peak_mib": peak / 1024, "growth_mib": (peak - base) / 1024,
+        "halfway_mib": (halfway - base) / 1024, "end_mib": (proc_kib("VmRSS") - base) / 1024,
+        "peak_kind": "VmHWM" if exact else "sampled",
+    }  # fmt: skip
+
+
+def print_export(db: str, posts: int, results: list[dict]) -> None:
+    for r in results:
+        print(f"  export {r['fmt']:<5} {db}, {posts:,} posts: {r['rows']:,} comments, {r['mb']:,.0f} MB in "
+              f"{r['seconds']:.1f} s = {r['rows_s']:,.0f} rows/s; RSS {r['base_mib']:.0f} MiB before, peak "
+              f"{r['peak_mib']:.0f} MiB ({r['peak_kind']}) = +{r['growth_mib']:.1f} MiB; "
+              f"+{r['halfway_mib']:.1f} MiB at half, +{r['end_mib']:.1f} MiB at the end", flush=True)  # fmt: skip
+
+
 async def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -256,6 +403,13 @@ async def main() -> None:
     parser.add_argument("--per-post", type=int, default=50, help="comments per post when storing")
     parser.add_argument("--reps", type=int, default=50)
     parser.add_argument("--store-only", action="store_true")
+    parser.add_argument(
+        "--sqlite-export-posts",
+        type=int,
+        default=0,
+        help="posts of the SQLite campaign whose comments export is measured (0: skip)",
+    )
+    parser.add_argument("--no-export", action="store_true", help="skip the PostgreSQL export measurement")
     args = parser.parse_args()
     print(f"comments bench: Python {platform.python_version()}, {os.cpu_count()} CPUs")
 
@@ -265,6 +419,12 @@ async def main() -> None:
         rate = await bench_store(sqlite_url, args.store_comments, args.per_post)
         print(f"store, SQLite: {args.store_comments:,} comments, {args.per_post}/post: {rate:,.0f} comments/s "
               f"(floor {STORE_FLOOR:,}) {'OK' if rate >= STORE_FLOOR else 'BELOW'}")  # fmt: skip
+        if args.sqlite_export_posts and not args.store_only:
+            campaign_id, total = await seed_sqlite(
+                sqlite_url, args.sqlite_export_posts, args.comments_per_post
+            )
+            results = await asyncio.to_thread(export_in_fresh_process, sqlite_url, campaign_id, total)
+            print_export("SQLite", args.sqlite_export_posts, results)
     pg_url = os.environ.get("BCRAO_BENCH_DATABASE_URL") or os.environ.get("BCRAO_TEST_DATABASE_URL")
     if not pg_url or not pg_url.startswith("postgresql"):
         print("no PostgreSQL URL: PostgreSQL figures skipped")
@@ -287,6 +447,10 @@ async def main() -> None:
     print("\ncomment search (20 per page, exact total):")
     for label, matches, first, again in await bench_search(pg_url, ids["campaign"]):
         print(f"  {label:<52} {matches:>9,} matches  first call {first:7.1f} ms  again {again:6.1f} ms")
+    if not args.no_export:
+        print("\ncomments export, streamed (chunks dropped as a client takes them):")
+        results = await asyncio.to_thread(export_in_fresh_process, pg_url, ids["campaign"], total)
+        print_export("PostgreSQL", args.posts, results)
 
 
 if __name__ == "__main__":

@@ -119,7 +119,13 @@ class Settings(BaseSettings):
     # Comments of each kept post, best first; a collect body's ``comments_per_post`` overrides.
     comments_per_post: int = Field(50, ge=0, le=500, description="Default comments per kept post (0 = none)")
     comments_max_depth: int = Field(
-        8, ge=0, le=20, description="Deepest reply level collected (0 = top level)"
+        8,
+        ge=0,
+        le=20,
+        description=(
+            "Deepest reply level collected (0 = top level); Reddit shows 10 levels a page, the"
+            ' deeper replies are read through its "continue this thread" links'
+        ),
     )
     # Compliance: posts and comments are purged this many days after collection (0 = kept)
     retention_days: int = Field(

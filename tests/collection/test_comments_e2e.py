@@ -1,9 +1,10 @@
 """Whole runs that collect comments, through the API, against the loopback Reddit and Apify.
 
 What the run reports, what ``collection-stats`` says and what the comments endpoint lists
-must agree, a 429 in the middle of the comment requests loses nothing, a post deleted
-between its listing and its comments is a warning in words, and collecting again adds only
-the replies that are new.
+must agree, a 429 in the middle of the comment requests loses nothing, a post deleted or
+removed between its listing and its comments (answered as Reddit does, 200 with the post a
+shell) is a warning in words with none of its comments stored, and collecting again adds
+only the replies that are new.
 """
 
 from __future__ import annotations
@@ -37,8 +38,11 @@ async def test_reddit_comments_through_a_429_and_a_deleted_post(make_settings, d
     for post in posts:
         fake_reddit.thread(post["id"], 30 if post["num_comments"] else 0)
     fake_reddit.fail_comments("429", 1, skip=5, retry_after=1)
-    gone = posts[3]
+    # Two posts the run keeps are taken down between the listing and their comments; Reddit
+    # still answers their pages (200), the post a "[deleted]" / "[removed]" shell.
+    gone, removed = posts[4], posts[8]
     fake_reddit.delete_post(gone["id"])
+    fake_reddit.delete_post(removed["id"], answer="removed")
     settings = make_settings(**fake_reddit.app_settings())
     async with app_client(settings) as client:
         user = await signup(client)
@@ -57,11 +61,12 @@ async def test_reddit_comments_through_a_429_and_a_deleted_post(make_settings, d
 
         stored = await listed_posts(client, headers, campaign["id"])
         by_reddit_id = {p["reddit_post_id"]: p for p in stored}
+        assert gone["id"] in by_reddit_id and removed["id"] in by_reddit_id  # else nothing is tested
         total = 0
         for post in stored:
             comments = await all_comments(client, headers, campaign["id"], post["id"])
             total += len(comments)
-            if post["reddit_post_id"] == gone["id"] or not post["comment_count"]:
+            if post["reddit_post_id"] in (gone["id"], removed["id"]) or not post["comment_count"]:
                 assert comments == []
                 continue
             thread = fake_reddit.thread(post["reddit_post_id"])
@@ -72,11 +77,24 @@ async def test_reddit_comments_through_a_429_and_a_deleted_post(make_settings, d
         assert run["comments_fetched"] >= run["comments_stored"]
         totals = await comment_totals(client, headers, campaign["id"])
         assert totals["total"] == total
-        if gone["id"] in by_reddit_id:
-            assert any(gone["id"] in w and "deleted on Reddit" in w for w in run["warnings"])
+        assert sorted(run["warnings"]) == [
+            f'Comments of "{gone["title"]}" (r/SaaS, {gone["id"]}) were not collected:'
+            " the post was deleted on Reddit by its author",
+            f'Comments of "{removed["title"]}" (r/SaaS, {removed["id"]}) were not collected:'
+            " the post was removed on Reddit by its moderators or by Reddit",
+        ]
+        for post_id in (gone["id"], removed["id"]):  # its page was read, nothing more asked
+            asked = [
+                r
+                for r in fake_reddit.comment_requests()
+                if post_id in r.path or r.query.get("link_id") == f"t3_{post_id}"
+            ]
+            assert [(r.path, r.status) for r in asked] == [(f"/comments/{post_id}", 200)]
 
         # A reply that appears later is the only thing the next run stores.
-        target = next(p for p in stored if p["comment_count"] and p["reddit_post_id"] != gone["id"])
+        target = next(
+            p for p in stored if p["comment_count"] and p["reddit_post_id"] not in (gone["id"], removed["id"])
+        )
         thread = fake_reddit.thread(target["reddit_post_id"])
         late = FakeComment(
             "zzlate1", thread.link_id, "Late reply: we moved to Lemon Squeezy", "late", 999, 2.0

@@ -14,9 +14,11 @@ from tests.collection.test_pipeline import Events, RecordingSource, another_run,
 class FlakyComments(RecordingSource):
     """The sample corpus; one post's thread fails, another's post is gone."""
 
-    def __init__(self, failing_post: str | None = None, gone_post: str | None = None) -> None:
+    def __init__(
+        self, failing_post: str | None = None, gone_post: str | None = None, removed_post: str | None = None
+    ) -> None:
         super().__init__()
-        self.failing_post, self.gone_post = failing_post, gone_post
+        self.failing_post, self.gone_post, self.removed_post = failing_post, gone_post, removed_post
         self.comment_requests: list[str] = []
 
     async def fetch_comments(self, request, *, on_wait=None):
@@ -25,6 +27,8 @@ class FlakyComments(RecordingSource):
             raise SourceError("reddit_error", "Reddit answered 500")
         if request.post_id == self.gone_post:
             return CommentResult(comments=[], post_gone=True)
+        if request.post_id == self.removed_post:
+            return CommentResult(comments=[], post_gone=True, gone_as="removed")
         return await self.inner.fetch_comments(request, on_wait=on_wait)
 
 
@@ -90,10 +94,10 @@ async def test_a_failing_thread_or_a_deleted_post_is_a_warning_and_the_run_goes_
     snapshot, run_id = await new_run(maker, subreddits=("SaaS",))
     probe = FlakyComments()
     await CollectionService(sessionmaker=maker, source=probe).run(snapshot, options(run_id), Events())
-    failing, gone = probe.comment_requests[0], probe.comment_requests[1]
+    failing, gone, removed = probe.comment_requests[:3]
 
     snapshot, run_id = await new_run(maker, subreddits=("SaaS",))
-    source = FlakyComments(failing_post=failing, gone_post=gone)
+    source = FlakyComments(failing_post=failing, gone_post=gone, removed_post=removed)
     tally = await CollectionService(sessionmaker=maker, source=source).run(
         snapshot, options(run_id), Events()
     )
@@ -101,6 +105,7 @@ async def test_a_failing_thread_or_a_deleted_post_is_a_warning_and_the_run_goes_
     joined = " | ".join(tally.warnings)
     assert f"{failing}) could not be read (Reddit answered 500)" in joined
     assert f"{gone}) were not collected: the post was deleted on Reddit" in joined
+    assert f"{removed}) were not collected: the post was removed on Reddit by its moderators" in joined
     async with maker() as s:
         run = await s.get(CollectionRun, run_id)
         kept = await s.scalar(

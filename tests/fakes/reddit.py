@@ -29,11 +29,12 @@ from tests.fakes.reddit_comments import FakeComment, Thread, generate_thread
 from tests.fakes.reddit_posts import DEFAULT_NEWEST, generate_posts
 from tests.fakes.server import LoggedRequest, LoopbackServer
 
-FaultKind = Literal["429", "500", "503", "malformed", "not_a_listing", "stall"]
+FaultKind = Literal["404", "429", "500", "503", "malformed", "not_a_listing", "stall"]
 SubState = Literal[
     "ok", "private", "banned", "banned_403", "missing", "redirect", "quarantined", "blocked", "login_wall"
 ]
 HeaderStyle = Literal["float", "int", "absent", "mixed"]
+GoneAnswer = Literal["deleted", "removed", "404"]
 
 _COMMENTS = "__comments__"  # the fault queue of comment requests
 LISTING_CAP = 1000
@@ -70,6 +71,7 @@ class FakeReddit:
         default_posts: int = 250,
         default_thread: int = 12,
         comment_page_max: int = 8,
+        comment_page_depth: int = 10,
     ) -> None:
         self.client_id = client_id
         self.client_secret = client_secret
@@ -81,8 +83,12 @@ class FakeReddit:
         # a comments page holds at most ``comment_page_max`` of them (the rest: more stubs).
         self.default_thread = default_thread
         self.comment_page_max = comment_page_max
+        # Reddit draws at most 10 levels of a thread on one page, whatever ``depth`` asks;
+        # the replies below are behind "continue this thread" stubs.
+        self.comment_page_depth = comment_page_depth
         self._threads: dict[str, Thread] = {}
-        self._gone: set[str] = set()
+        self._gone: dict[str, GoneAnswer] = {}  # post id -> how its comments page answers
+        self._recorded: dict[str, Any] = {}
         self.info_requests = 0
         self.now = DEFAULT_NEWEST + timedelta(hours=1)  # the fake's clock for ``top?t=...``
         self.requests: list[LoggedRequest] = []
@@ -162,15 +168,26 @@ class FakeReddit:
             self._threads[post_id] = Thread(post, comments)
             return self._threads[post_id]
 
-    def delete_post(self, post_id: str) -> None:
-        """The post disappears: its comments page answers 404 from now on."""
+    def delete_post(self, post_id: str, *, answer: GoneAnswer = "deleted") -> None:
+        """The post is taken down. As Reddit does, its comments page still answers 200 with
+        the comments, and the post a shell: ``deleted`` by its author (author and text
+        ``[deleted]``, ``removed_by_category: "deleted"``) or ``removed`` by moderators (text
+        ``[removed]``, ``removed_by_category: "moderator"``). ``404``: the page is gone, as
+        Reddit answers for a post it purged or an id that never was. ``/api/info`` shows it
+        deleted (or removed) either way."""
         with self._lock:
-            self._gone.add(post_id)
+            self._gone[post_id] = answer
 
     def delete_comment(self, post_id: str, comment_id: str, *, removed: bool = False) -> None:
         """A comment deleted by its author (or removed by moderators) after collection."""
         comment = self.thread(post_id).by_id[comment_id]
         comment.author, comment.body = "[deleted]", "[removed]" if removed else "[deleted]"
+
+    def answer_recorded(self, path: str, body: Any) -> None:
+        """Answer every request for ``path`` (``/comments/{id}``, ``/api/morechildren``) with
+        ``body`` as given, e.g. a response recorded from real Reddit, whatever was asked."""
+        with self._lock:
+            self._recorded[path] = body
 
     def fail_comments(
         self, kind: FaultKind, times: int = 1, *, skip: int = 0, retry_after: float = 1.0
@@ -242,6 +259,7 @@ class FakeReddit:
         app.router.add_get("/r/{sub}/about", self._about)
         app.router.add_get("/r/{sub}/about.json", self._about)
         app.router.add_get("/comments/{post_id}", self._comments)
+        app.router.add_get("/comments/{post_id}/{slug}/{comment_id}", self._comments)
         app.router.add_get("/api/info", self._info)
         app.router.add_get("/api/morechildren", self._morechildren)
         app.router.add_post("/api/morechildren", self._morechildren)
@@ -317,18 +335,28 @@ class FakeReddit:
         limit_headers, refusal = await self._gate(request, _COMMENTS)
         if refusal is not None:
             return refusal
+        if (recorded := self._recorded.get(request.path)) is not None:
+            return web.json_response(recorded, headers=self._visible(limit_headers))
         post_id = request.match_info["post_id"].removesuffix(".json")
         known = any(p["id"] == post_id for posts in self._posts.values() for p in posts)
-        if post_id in self._gone or not known:
+        if self._gone.get(post_id) == "404" or not known:
             return web.json_response(
                 {"message": "Not Found", "error": 404}, status=404, headers=self._visible(limit_headers)
             )
         try:
             limit = max(1, min(int(request.query.get("limit", 200)), self.comment_page_max))
-            depth = max(1, int(request.query.get("depth", 10)))
+            depth = max(1, min(int(request.query.get("depth", 10)), self.comment_page_depth))
         except ValueError:
             return web.json_response({"message": "Bad Request", "error": 400}, status=400)
-        body = self.thread(post_id).render_page(limit, depth)
+        thread = self.thread(post_id)
+        root = request.match_info.get("comment_id")
+        if root is not None and root.removesuffix(".json") not in thread.by_id:
+            return web.json_response(
+                {"message": "Not Found", "error": 404}, status=404, headers=self._visible(limit_headers)
+            )
+        body = thread.render_page(limit, depth, root.removesuffix(".json") if root else None)
+        if post_id in self._gone:
+            body[0]["data"]["children"][0]["data"] = self._taken_down(thread.post, self._gone[post_id])
         return web.json_response(body, headers=self._visible(limit_headers))
 
     async def _info(self, request: web.Request) -> web.Response:
@@ -344,9 +372,9 @@ class FakeReddit:
         comments = {f"t1_{c.id}": (t, c) for t in self._threads.values() for c in t.by_id.values()}
         for name in names:
             if name in posts:
-                post = dict(posts[name])
+                post = posts[name]
                 if post["id"] in self._gone:
-                    post.update(author="[deleted]", selftext="[deleted]", removed_by_category="deleted")
+                    post = self._taken_down(post, self._gone[post["id"]])
                 children.append({"kind": "t3", "data": post})
             elif name in comments:
                 thread, comment = comments[name]
@@ -362,9 +390,11 @@ class FakeReddit:
         if refusal is not None:
             return refusal
         query = dict(request.query) if request.method == "GET" else dict(await request.post())
+        if (recorded := self._recorded.get(request.path)) is not None:
+            return web.json_response(recorded, headers=self._visible(limit_headers))
         post_id = str(query.get("link_id", "")).removeprefix("t3_")
         ids = [i for i in str(query.get("children", "")).split(",") if i][:100]
-        if post_id in self._gone or post_id not in self._threads:
+        if self._gone.get(post_id) == "404" or post_id not in self._threads:
             return web.json_response(
                 {"json": {"errors": [["INVALID_ID", "that is not a valid id", "link_id"]]}}
             )
@@ -396,6 +426,24 @@ class FakeReddit:
         name = self._names.get(sub, request.match_info["sub"])
         body = {"kind": "t5", "data": _about_data(name, len(self._posts.get(sub, [])))}
         return web.json_response(body, headers=self._visible(limit_headers))
+
+    @staticmethod
+    def _taken_down(post: dict[str, Any], answer: GoneAnswer) -> dict[str, Any]:
+        """A post's data after it was taken down, as Reddit shows it."""
+        if answer == "removed":
+            return {
+                **post,
+                "selftext": "[removed]",
+                "selftext_html": None,
+                "removed_by_category": "moderator",
+            }
+        return {
+            **{k: v for k, v in post.items() if k != "author_fullname"},
+            "author": "[deleted]",
+            "selftext": "[deleted]",
+            "selftext_html": None,
+            "removed_by_category": "deleted",
+        }
 
     def _spend(self) -> tuple[dict[str, str], bool]:
         with self._lock:
@@ -448,9 +496,9 @@ class FakeReddit:
     def _fault_response(self, fault: Fault, headers: dict[str, str]) -> web.Response:
         if fault.kind == "429":
             return self._too_many(headers, retry_after=fault.retry_after)
-        if fault.kind in ("500", "503"):
+        if fault.kind in ("404", "500", "503"):
             status = int(fault.kind)
-            message = "Internal Server Error" if status == 500 else "Service Unavailable"
+            message = {404: "Not Found", 500: "Internal Server Error", 503: "Service Unavailable"}[status]
             return web.json_response(
                 {"message": message, "error": status}, status=status, headers=self._visible(headers)
             )

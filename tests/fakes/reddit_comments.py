@@ -5,7 +5,8 @@ A thread is a list of comments, each knowing its parent; ``render_page`` draws w
 ``GET /comments/{id}`` answers (nested ``replies``, ``""`` when empty; the siblings past the
 page's ``limit`` in a ``more`` stub whose ``children`` are their ids and ``count`` everything
 under them; a "continue this thread" stub, id ``_`` and no children, below the ``depth``
-asked for), and ``render_more`` what ``/api/morechildren`` answers: the asked-for comments
+asked for; Reddit draws 10 levels at most), ``render_page(root=...)`` what that stub opens,
+and ``render_more`` what ``/api/morechildren`` answers: the asked-for comments
 and their replies as flat things with ``parent_id`` and ``depth``, deeper ones as more stubs.
 """
 
@@ -129,8 +130,10 @@ class Thread:
             },
         }
 
-    def render_page(self, limit: int, depth: int) -> list[dict[str, Any]]:
-        """The two Listings of ``GET /comments/{id}?limit=&depth=``."""
+    def render_page(self, limit: int, depth: int, root: str | None = None) -> list[dict[str, Any]]:
+        """The two Listings of ``GET /comments/{id}?limit=&depth=``; with ``root``, of
+        ``GET /comments/{id}/_/{root}``: that comment alone on top, at depth 0, and its
+        replies below it (what a "continue this thread" link opens)."""
         budget = [max(1, limit)]
 
         def level(siblings: list[FakeComment], parent: str, d: int) -> list[dict[str, Any]]:
@@ -152,6 +155,9 @@ class Thread:
             return out
 
         post_listing = _listing([{"kind": "t3", "data": self.post}])
+        if root is not None:
+            top = self.by_id[root]
+            return [post_listing, _listing(level([top], top.parent, 0))]
         return [post_listing, _listing(level(self.top, self.link_id, 0))]
 
     def render_more(self, ids: list[str], levels: int = 2) -> dict[str, Any]:

@@ -81,6 +81,14 @@ COUNTERS = (
 )
 
 
+# Why a post's comments were not collected when the post went away after it was listed.
+GONE_AS = {
+    "deleted": "the post was deleted on Reddit by its author",
+    "removed": "the post was removed on Reddit by its moderators or by Reddit",
+    "": "the post was deleted on Reddit",
+}
+
+
 @dataclass(frozen=True, slots=True)
 class RunOptions:
     run_id: uuid.UUID
@@ -537,7 +545,8 @@ class _RunContext:
             await self._comment_failure(post, f"could not be read ({type(exc).__name__})")
             return None
         if result.post_gone:
-            await self._comment_failure(post, "were not collected: the post was deleted on Reddit")
+            why = GONE_AS.get(result.gone_as, GONE_AS[""])
+            await self._comment_failure(post, f"were not collected: {why}")
             return None
         return result
 

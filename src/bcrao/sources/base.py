@@ -86,6 +86,9 @@ class CommentResult:
     comments: list[NormalizedComment]
     requests: int = 0
     post_gone: bool = False  # the post was deleted (or became unreadable) since it was listed
+    # How: "deleted" by its author, "removed" by moderators or Reddit, "" when the source
+    # only knows the post is no longer there (its page answered 404).
+    gone_as: str = ""
 
 
 SubredditStatus = Literal["ok", "not_found", "private", "banned", "unknown"]

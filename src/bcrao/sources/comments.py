@@ -5,11 +5,14 @@
 Reddit did not send are ``more`` stubs: ``count`` hidden comments whose ids are in
 ``children``, fetched with ``/api/morechildren`` (which answers *flat* things, each with its
 ``parent_id`` and ``depth``). A ``more`` with id ``_`` and no children is a "continue this
-thread" link: the rest of that branch is deeper than the page shows, so also deeper than
-our depth limit (Reddit cuts pages at depth 10; ours is lower), and is not followed.
+thread" link: Reddit draws at most 10 levels on a page, and the replies of the comment at
+the last level are behind it. They are read with ``GET /comments/{post}/_/{comment}``, which
+answers that comment as the top of a new page (its ``depth`` counted from there, so the
+depths we store are counted from the post by us, never taken from the page).
 
 ``ThreadReader`` keeps the comments in the order Reddit sends them (best first among
-siblings, depth-first) and the stubs still to expand, and stops at the per-post limit.
+siblings, depth-first) and the stubs still to expand, in the order met, and stops at the
+per-post limit or the depth limit.
 """
 
 from __future__ import annotations
@@ -26,9 +29,16 @@ MORECHILDREN_BATCH = 100  # ids per /api/morechildren call, Reddit's maximum
 
 @dataclass(slots=True)
 class MoreStub:
+    """Replies Reddit did not send: ``children`` ids for ``/api/morechildren``, or none for
+    a "continue this thread" link to the replies of ``parent_id`` (a ``t1_`` fullname)."""
+
     parent_id: str
-    depth: int
+    depth: int  # of the comments it stands for
     children: list[str]
+
+    @property
+    def is_continue(self) -> bool:
+        return not self.children
 
 
 def from_comment_json(data: dict[str, Any], post_id: str) -> NormalizedComment | None:
@@ -69,6 +79,7 @@ class ThreadReader:
     stubs: deque[MoreStub] = field(default_factory=deque)
     skipped_deep: int = 0  # comments (or stubs) beyond the depth limit, not followed
     _seen: set[str] = field(default_factory=set)
+    _queued: set[str] = field(default_factory=set)  # ids in a stub, asked for or still to ask
     _depths: dict[str, int] = field(default_factory=dict)
 
     @property
@@ -104,10 +115,11 @@ class ThreadReader:
 
     def next_batch(self) -> list[str]:
         """Up to ``MORECHILDREN_BATCH`` ids to expand next, taken from the best stubs first
-        and never more than the comments still wanted."""
+        and never more than the comments still wanted; empty when a "continue this thread"
+        link comes first (``next_continue``)."""
         wanted = min(MORECHILDREN_BATCH, self.limit - len(self.comments))
         batch: list[str] = []
-        while self.stubs and len(batch) < wanted:
+        while self.stubs and not self.stubs[0].is_continue and len(batch) < wanted:
             stub = self.stubs[0]
             take = stub.children[: wanted - len(batch)]
             batch.extend(take)
@@ -115,6 +127,28 @@ class ThreadReader:
             if not stub.children:
                 self.stubs.popleft()
         return batch
+
+    def next_continue(self) -> MoreStub | None:
+        """The "continue this thread" link to follow next, when it comes first."""
+        if self.full or not self.stubs or not self.stubs[0].is_continue:
+            return None
+        return self.stubs.popleft()
+
+    def read_continued(self, stub: MoreStub, children: Any) -> None:
+        """Add the replies under ``stub`` from the comment Listing of
+        ``/comments/{post}/_/{comment}``: that comment on top (read already), its replies
+        below, at depths counted from our tree."""
+        parent = stub.parent_id.removeprefix("t1_")
+        for child in children if isinstance(children, list) else []:
+            kind, data = _kind_data(child)
+            if kind != "t1":
+                continue
+            if str(data.get("id") or "") == parent:
+                replies = data.get("replies")
+                if isinstance(replies, dict):
+                    self.read_tree((replies.get("data") or {}).get("children"), stub.depth)
+            elif data.get("parent_id") == stub.parent_id:  # a page that starts at the replies
+                self.read_tree([child], stub.depth)
 
     def _add(self, data: dict[str, Any], depth: int) -> NormalizedComment | None:
         comment = from_comment_json(data, self.post_id)
@@ -130,13 +164,24 @@ class ThreadReader:
         return comment
 
     def _add_stub(self, data: dict[str, Any], depth: int) -> None:
-        children = [str(c) for c in data.get("children") or [] if c and str(c) != "_"]
-        if not children or str(data.get("id")) == "_":  # "continue this thread": deeper than we go
-            self.skipped_deep += 1
+        listed = [str(c) for c in data.get("children") or [] if c and str(c) != "_"]
+        if not listed or str(data.get("id")) == "_":  # "continue this thread"
+            parent = str(data.get("parent_id") or "")
+            if depth > self.max_depth or not parent.startswith("t1_"):
+                self.skipped_deep += 1
+            elif parent not in self._queued:  # fullnames here, bare ids for morechildren
+                self._queued.add(parent)
+                self.stubs.append(MoreStub(parent_id=parent, depth=depth, children=[]))
+            return
+        # An id already read or already in a stub is never asked for twice, so an answer
+        # that repeats a stub cannot keep the expansion going round.
+        children = [c for c in listed if c not in self._seen and c not in self._queued]
+        if not children:
             return
         if depth > self.max_depth:
             self.skipped_deep += len(children)
             return
+        self._queued.update(children)
         self.stubs.append(
             MoreStub(parent_id=str(data.get("parent_id") or ""), depth=depth, children=children)
         )
@@ -171,6 +216,22 @@ def morechildren_things(body: Any) -> list[Any] | None:
         return [] if not body["json"].get("errors") else None
     things = data.get("things")
     return things if isinstance(things, list) else None
+
+
+def taken_down(post: dict[str, Any]) -> str | None:
+    """``"deleted"`` or ``"removed"`` when the post on a comments page was taken down since
+    it was listed, else None. Reddit still answers 200 for such a post, with its comments,
+    but the post itself is a shell: text ``[deleted]`` (by its author) or ``[removed]`` (by
+    moderators or Reddit), ``removed_by_category`` saying who. An author who deleted their
+    account leaves the post standing (author ``[deleted]``, text intact): not taken down."""
+    text = post.get("selftext")
+    text = text.strip() if isinstance(text, str) else ""
+    category = post.get("removed_by_category")
+    if category == "deleted" or text == "[deleted]":
+        return "deleted"
+    if (isinstance(category, str) and category) or text == "[removed]":
+        return "removed"
+    return None
 
 
 INFO_BATCH = 100  # fullnames per /api/info call, Reddit's maximum

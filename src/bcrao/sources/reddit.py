@@ -55,7 +55,15 @@ from bcrao.sources.base import (
     SubredditStatus,
     WaitCallback,
 )
-from bcrao.sources.comments import INFO_BATCH, ThreadReader, info_states, morechildren_things, thread_listing
+from bcrao.sources.comments import (
+    INFO_BATCH,
+    MoreStub,
+    ThreadReader,
+    info_states,
+    morechildren_things,
+    taken_down,
+    thread_listing,
+)
 from bcrao.sources.normalize import from_reddit_json
 from bcrao.sources.ratelimit import (
     RateLimiter,
@@ -378,27 +386,63 @@ class RedditSource:
                 raise
             if post is None:
                 return CommentResult(comments=[], requests=context.requests, post_gone=True)
+            if gone_as := taken_down(post):  # deleted or removed since the listing
+                return CommentResult(comments=[], requests=context.requests, post_gone=True, gone_as=gone_as)
             reader.read_tree(children)
-            while not reader.full and (batch := reader.next_batch()):
-                things = await self._get(
-                    reddit,
-                    sub,
-                    "api/morechildren",
-                    {
-                        "api_type": "json",
-                        "link_id": f"t3_{request.post_id}",
-                        "children": ",".join(batch),
-                        "sort": "confidence",
-                        "limit_children": "false",
-                        "raw_json": "1",
-                    },
-                    context,
-                    _more_things,
-                )
-                reader.read_things(things)
+            while not reader.full:
+                if (stub := reader.next_continue()) is not None:
+                    await self._continue_thread(reddit, request, stub, reader, context)
+                elif batch := reader.next_batch():
+                    things = await self._get(
+                        reddit,
+                        sub,
+                        "api/morechildren",
+                        {
+                            "api_type": "json",
+                            "link_id": f"t3_{request.post_id}",
+                            "children": ",".join(batch),
+                            "sort": "confidence",
+                            "limit_children": "false",
+                            "raw_json": "1",
+                        },
+                        context,
+                        _more_things,
+                    )
+                    reader.read_things(things)
+                else:
+                    break
         finally:
             _current.reset(token)
         return CommentResult(comments=reader.comments, requests=context.requests)
+
+    async def _continue_thread(
+        self,
+        reddit: asyncpraw.Reddit,
+        request: CommentRequest,
+        stub: MoreStub,
+        reader: ThreadReader,
+        context: _FetchContext,
+    ) -> None:
+        """A "continue this thread" link: ``/comments/{post}/_/{comment}`` draws that comment
+        as the top of a page of its own, with up to 10 more levels of replies."""
+        comment_id = stub.parent_id.removeprefix("t1_")
+        path = f"comments/{quote(request.post_id, safe='')}/_/{quote(comment_id, safe='')}"
+        params: Params = {
+            "sort": "confidence",
+            # The comment on top is drawn again (and counted): one more than still wanted.
+            "limit": str(min(request.limit - len(reader.comments) + 1, 500)),
+            # Levels from the comment on top (itself the first): ours end at ``max_depth``.
+            "depth": str(request.max_depth - stub.depth + 2),
+            "raw_json": "1",
+        }
+        try:
+            _, children = await self._get(reddit, request.subreddit, path, params, context, _thread)
+        except SourceError as exc:
+            if exc.code != "subreddit_not_found":
+                raise
+            reader.skipped_deep += 1  # the comment went away since its page was read
+            return
+        reader.read_continued(stub, children)
 
     # -- checks ---------------------------------------------------------------------------
 
