@@ -5,9 +5,11 @@ The estimate follows the sources' own plans rather than a rule of thumb:
 - **listings**: per subreddit, the listings ``RedditSource`` reads (``_plan``: new and/or
   top, or subreddit search when the campaign has keywords), each in pages of 100 up to its
   share of ``max_posts_per_subreddit`` (hybrid: half each). A listing of new posts that
-  resumes from a cursor usually ends on its first page. How many posts a subreddit really
-  has is learnt from the campaign's last run: one whose subreddits ran dry before the limit
-  says how many there were.
+  resumes from a cursor ends on its first page with the posts written since the cursor
+  moved (the subreddit's posting rate among the stored posts, times the time since); in
+  hybrid mode the year's top posts then fill the rest of the limit, as ``RedditSource`` does.
+  How many posts a subreddit really has is learnt from the campaign's last run: one whose
+  subreddits ran dry before the limit says how many there were.
 - **comments**: one ``/comments/{id}`` call per kept post with comments, plus
   ``MORECHILDREN_PER_THREAD`` ``/api/morechildren`` calls. The kept share and the share of
   posts with comments come from the campaign's history (defaults measured on the bundled
@@ -84,16 +86,19 @@ async def preview(
     )
     fetched = min(limit, history.posts_per_subreddit) if history.posts_per_subreddit is not None else limit
     cursors = await _cursors(session, campaign, options.mode)
-    kept_per_sub = fetched * history.kept_share
-    threads = kept_per_sub * history.with_comments_share * len(subs) if comments_per_post > 0 else 0.0
-
     listings = comments = 0
+    posts = 0.0  # fetched over all subreddits
+    for sub in subs:
+        resumed = cursors.get(sub.lower())  # posts a resumed listing of new posts brings
+        requests, sub_posts = _listing_plan(sub, list(campaign.keywords), options.mode, fetched, resumed)
+        listings += requests
+        posts += sub_posts
+    kept_per_sub = posts / max(1, len(subs)) * history.kept_share
+    threads = kept_per_sub * history.with_comments_share * len(subs) if comments_per_post > 0 else 0.0
     if settings.source is SourceName.reddit:
-        for sub in subs:
-            listings += _listing_requests(
-                sub, list(campaign.keywords), options.mode, fetched, sub.lower() in cursors
-            )
         comments = math.ceil(threads * (1 + MORECHILDREN_PER_THREAD))
+    else:
+        listings = 0
     total = listings + comments
     budget = await _budget(settings, redis)
     return {
@@ -108,7 +113,7 @@ async def preview(
         },
         "minutes": _minutes(total, budget),
         "llm": _llm(settings, kept_per_sub, len(subs)),
-        "apify": _apify(settings, fetched * len(subs), threads, history, comments_per_post),
+        "apify": _apify(settings, posts, threads, history, comments_per_post),
         "budget": {
             "remaining": budget[0] if budget else None,
             "resets_at": budget[1].isoformat().replace("+00:00", "Z") if budget else None,
@@ -116,22 +121,32 @@ async def preview(
     }
 
 
-def _listing_requests(sub: str, keywords: list[str], mode: Mode, fetched: float, has_cursor: bool) -> int:
+def _listing_plan(
+    sub: str, keywords: list[str], mode: Mode, fetched: float, resumed: float | None
+) -> tuple[int, float]:
+    """Requests and posts of one subreddit's listings; ``resumed`` is how many new posts a
+    listing of new posts that resumes from a cursor brings (None: no cursor)."""
     request = FetchRequest(subreddit=sub, keywords=keywords, mode=mode, limit=int(fetched))
     groups = _plan(request)
-    left, requests = fetched, 0
+    left, requests, posts = fetched, 0, 0.0
     for index, listings in enumerate(groups):
-        # Hybrid: the new posts get half, the year's top posts the rest (as RedditSource); a
-        # sort's several keyword searches share its part.
-        share = left / 2 if index == 0 and len(groups) > 1 else left
+        # Hybrid: the new posts get half, the year's top posts what is left of the limit (as
+        # RedditSource); a sort's several keyword searches share its part.
+        share = math.ceil(left / 2) if index == 0 and len(groups) > 1 else left
+        if listings[0].newest_first and resumed is not None:
+            # Resumes from the cursor: the known post ends the listing, on its first page.
+            share = min(share, resumed)
+            requests += len(listings) * max(1, math.ceil(share / len(listings) / PAGE_SIZE))
+        else:
+            # Full pages (the last says there is no more: at least one page). A sort after the
+            # first meets the posts that one collected again and reads past them: their share
+            # of what it reads, taking the subreddit's listing to be about ``fetched`` long.
+            repeats = (fetched - left) * share / fetched if index and fetched else 0.0
+            pages = math.ceil((share + repeats) / len(listings) / PAGE_SIZE)
+            requests += len(listings) * max(1, pages)
         left -= share
-        for listing in listings:
-            if listing.newest_first and has_cursor:
-                requests += 1  # resumes from the cursor: the known post is on the first page
-                continue
-            # The last page says there is no more (or the share is reached): at least one page.
-            requests += max(1, math.ceil(share / len(listings) / PAGE_SIZE))
-    return requests
+        posts += share
+    return requests, posts
 
 
 async def _history(session: AsyncSession, campaign: Campaign) -> History:
@@ -171,15 +186,43 @@ async def _history(session: AsyncSession, campaign: Campaign) -> History:
     )
 
 
-async def _cursors(session: AsyncSession, campaign: Campaign, mode: str) -> set[str]:
+async def _cursors(session: AsyncSession, campaign: Campaign, mode: str) -> dict[str, float]:
+    """Per subreddit with a cursor of this mode: the new posts expected since it last moved
+    (the subreddit's posting rate among the campaign's stored posts times the time since)."""
     if mode not in ("fresh", "hybrid"):
-        return set()
-    rows = await session.scalars(
-        select(SourceCursor.subreddit_key).where(
-            SourceCursor.campaign_id == campaign.id, SourceCursor.mode == mode
+        return {}
+    cursors = (
+        await session.scalars(
+            select(SourceCursor).where(SourceCursor.campaign_id == campaign.id, SourceCursor.mode == mode)
         )
-    )
-    return set(rows)
+    ).all()
+    if not cursors:
+        return {}
+    rates = {
+        key: (count - 1) / max(1.0, (newest - oldest).total_seconds())
+        for key, count, oldest, newest in await session.execute(
+            select(
+                RawPost.subreddit_key,
+                func.count(),
+                func.min(RawPost.reddit_created_at),
+                func.max(RawPost.reddit_created_at),
+            )
+            .where(RawPost.campaign_id == campaign.id)
+            .group_by(RawPost.subreddit_key)
+        )
+        if count > 1 and oldest is not None and newest is not None
+    }
+    now = datetime.now(UTC)
+    return {
+        c.subreddit_key: math.floor(
+            rates.get(c.subreddit_key, 0.0) * max(0.0, (now - _aware(c.updated_at)).total_seconds())
+        )
+        for c in cursors
+    }
+
+
+def _aware(moment: datetime) -> datetime:
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
 async def _budget(settings: Settings, redis: Any) -> tuple[int, datetime] | None:
