@@ -257,3 +257,17 @@ async def test_a_late_subscriber_gets_the_backlog_in_one_batch_and_frames_are_en
     first = batches[0][0]
     assert first.wire is first.wire  # cached
     assert first.wire == b'id: 1\r\nevent: progress\r\ndata: {"n":0,"text":"line\\nbreak"}\r\n\r\n'
+
+
+async def test_an_unreadable_message_on_a_run_channel_is_read_from_the_stream_instead(redis_server):
+    redis = make_redis(redis_server)
+    bus = RedisBus(redis)
+    run = str(uuid.uuid4())
+    reader = asyncio.create_task(collect(bus.subscribe(run, after=0)))
+    await asyncio.sleep(0.1)
+    await redis.publish(f"bcrao:progress-live:{run}", "not an event")  # a stranger's message
+    await bus.publish(run, "progress", {"n": 1})
+    await bus.publish(run, "complete", {})
+    assert [e.id for e in await asyncio.wait_for(reader, 5)] == [1, 2]
+    await bus.aclose()
+    await redis.aclose()

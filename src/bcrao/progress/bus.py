@@ -596,8 +596,15 @@ class RedisBus:
             message = await pubsub.get_message(ignore_subscribe_messages=True, timeout=1.0)
             if message is not None and message.get("type") == "pmessage":
                 watcher = self._watchers.get(message["channel"][len(_CHANNEL_PREFIX) :])
-                if watcher is not None and not watcher.offer(_parse_message(message["data"])):
-                    self._catch_up(watcher)
+                if watcher is not None:
+                    try:
+                        event = _parse_message(message["data"])
+                    except ValueError:  # not our publisher's shape: the Stream has the truth
+                        log.warning("progress message of run %s unreadable; re-reading", watcher.run_id)
+                        self._catch_up(watcher)
+                    else:
+                        if not watcher.offer(event):
+                            self._catch_up(watcher)
             now = time.monotonic()
             if now >= next_sweep:
                 next_sweep = now + self.sweep_seconds
