@@ -120,12 +120,15 @@ async def compute_themes(sessionmaker: async_sessionmaker[AsyncSession], campaig
                 )
         return "failed"
     async with session_scope(sessionmaker) as session:
+        from bcrao.campaigns.models import Campaign
+
+        # The campaign first, as deleting it does (campaign, then what cascades): taking the
+        # theme set first deadlocked with a deletion on PostgreSQL. Gone meanwhile: nothing to store.
+        campaign_row = select(Campaign.id).where(Campaign.id == campaign_id).with_for_update(key_share=True)
+        if await session.scalar(campaign_row) is None:
+            return "gone"
         row = await session.get(ThemeSet, campaign_id, with_for_update=True)
         if row is None:
-            from bcrao.campaigns.models import Campaign
-
-            if await session.get(Campaign, campaign_id) is None:
-                return "gone"
             row = ThemeSet(campaign_id=campaign_id, generation=0, themes=[])
             session.add(row)
         row.status, row.error = "ready", None
