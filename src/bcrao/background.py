@@ -4,13 +4,17 @@ checks in local mode): kept referenced until done, and awaited or stopped at shu
 from __future__ import annotations
 
 import asyncio
+import weakref
 from collections.abc import Coroutine
-from typing import Any
+from typing import Any, ClassVar
 
 
 class BackgroundTasks:
+    _every: ClassVar[weakref.WeakSet[BackgroundTasks]] = weakref.WeakSet()
+
     def __init__(self) -> None:
         self._tasks: set[asyncio.Task[Any]] = set()
+        BackgroundTasks._every.add(self)
 
     def start(self, work: Coroutine[Any, Any, Any], name: str) -> asyncio.Task[Any]:
         task = asyncio.create_task(work, name=name)
@@ -36,3 +40,10 @@ class BackgroundTasks:
             task.cancel()
         if late:
             await asyncio.wait(late)
+
+    @classmethod
+    async def stop_all(cls, grace_seconds: float = 30.0) -> None:
+        """Every set's work on this loop: what a test's database teardown waits for, since a
+        run's followers (themes, alert deliveries) outlive the call that started them."""
+        for tasks in list(cls._every):
+            await tasks.stop(grace_seconds)
