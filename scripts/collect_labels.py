@@ -10,6 +10,10 @@ confidence), and this script checks them and writes
   training and the quality report need nothing outside the repository.
 
 Run: python scripts/collect_labels.py ../shared/corpus/reddit_top_2013 /path/to/labelling data/labels
+
+Round 2 (``label_sample.py --more``): ``--round 2`` adds the labels of slices 10-14 to the
+ones already in ``labels.jsonl`` (round 1's labelling directory is not needed again) and
+rewrites ``posts.jsonl.gz`` with every sampled post.
 """
 
 from __future__ import annotations
@@ -29,6 +33,7 @@ SECOND = {"overlap": "annotator-8"}
 # The end of slice 5 was also given to a ninth labeller (in reverse order) when its first
 # labeller fell behind; a post labelled by both keeps the slice's own labeller's label.
 FALLBACK = {"slice_5": ("slice_5b", "annotator-9")}
+ROUND_2 = {f"slice_{k}": f"annotator-{k}" for k in range(10, 15)}
 
 
 def _read(path: Path) -> dict[str, dict]:
@@ -43,7 +48,9 @@ def _read(path: Path) -> dict[str, dict]:
     return out
 
 
-def main(corpus_dir: Path, labelling_dir: Path, out_dir: Path, allow_missing: bool = False) -> None:
+def main(
+    corpus_dir: Path, labelling_dir: Path, out_dir: Path, allow_missing: bool = False, round_2: bool = False
+) -> None:
     sample = [json.loads(line) for line in (out_dir / "sample.jsonl").read_text().splitlines()]
     by_id = {row["id"]: row for row in sample}
     posts: dict[str, dict] = {}
@@ -54,8 +61,8 @@ def main(corpus_dir: Path, labelling_dir: Path, out_dir: Path, allow_missing: bo
                 if post["id"] in by_id:
                     posts[post["id"]] = post
 
-    def gather(files: dict[str, str], name: str) -> None:
-        rows = []
+    def gather(files: dict[str, str], name: str, keep: list[dict] | None = None) -> None:
+        rows = list(keep or [])
         for slice_name, labeller in files.items():
             ids = (labelling_dir / f"{slice_name}.ids").read_text().split()
             labels = {
@@ -89,8 +96,12 @@ def main(corpus_dir: Path, labelling_dir: Path, out_dir: Path, allow_missing: bo
             fh.writelines(json.dumps(r) + "\n" for r in rows)
         print(f"{name}: {len(rows)} labels")
 
-    gather(PRIMARY, "labels.jsonl")
-    gather(SECOND, "second_labels.jsonl")
+    if round_2:
+        first = [json.loads(line) for line in (out_dir / "labels.jsonl").read_text().splitlines()]
+        gather(ROUND_2, "labels.jsonl", keep=[r for r in first if by_id[r["id"]].get("round", 1) == 1])
+    else:
+        gather(PRIMARY, "labels.jsonl")
+        gather(SECOND, "second_labels.jsonl")
     ordered = sorted(posts.values(), key=lambda p: (p["subreddit"].lower(), p["id"]))
     with gzip.GzipFile(out_dir / "posts.jsonl.gz", "wb", mtime=0) as gz:
         gz.write("".join(json.dumps(p, ensure_ascii=False) + "\n" for p in ordered).encode())
@@ -98,4 +109,11 @@ def main(corpus_dir: Path, labelling_dir: Path, out_dir: Path, allow_missing: bo
 
 
 if __name__ == "__main__":
-    main(Path(sys.argv[1]), Path(sys.argv[2]), Path(sys.argv[3]), allow_missing="--allow-missing" in sys.argv)
+    args = [a for a in sys.argv[1:] if not a.startswith("--") and a != "2"]
+    main(
+        Path(args[0]),
+        Path(args[1]),
+        Path(args[2]),
+        allow_missing="--allow-missing" in sys.argv,
+        round_2="--round" in sys.argv,
+    )
