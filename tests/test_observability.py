@@ -29,7 +29,7 @@ from tests.streaming import read_events, trigger, wait_for_run
 LLM_KEY = "sk-or-v1-llm-key-that-must-never-be-logged-0123456789"
 APIFY_TOKEN = "apify_api_token_that_must_never_be_logged_987"
 PASSWORD = "a-very-private-passphrase"
-NOISY = ("httpx", "httpcore", "asyncprawcore", "openai", "apify_client")
+NOISY = ("httpx", "httpcore", "openai", "apify_client")
 
 
 @contextmanager

@@ -40,5 +40,5 @@ def configure_logging(level: str = "INFO", json_logs: bool = True) -> None:
     root.handlers[:] = [handler]
     root.setLevel(level.upper())
     # httpx logs full URLs at INFO; they can carry query tokens.
-    for noisy in ("httpx", "httpcore", "asyncprawcore", "openai", "apify_client"):
+    for noisy in ("httpx", "httpcore", "openai", "apify_client"):
         logging.getLogger(noisy).setLevel(logging.WARNING)

@@ -1,6 +1,6 @@
 """Whole runs through the API against loopback fakes of Reddit and an LLM API.
 
-The real client libraries (asyncpraw, openai) do the talking; only the outside world is fake.
+The real clients (the reddit source's own HTTP, openai) do the talking; only the outside world is fake.
 """
 
 from __future__ import annotations

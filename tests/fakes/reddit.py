@@ -93,6 +93,7 @@ class FakeReddit:
         self.now = DEFAULT_NEWEST + timedelta(hours=1)  # the fake's clock for ``top?t=...``
         self.requests: list[LoggedRequest] = []
         self.tokens: set[str] = set()
+        self.token_lifetime = 86400  # the ``expires_in`` of every token issued, in seconds
         self._posts: dict[str, list[dict[str, Any]]] = {}
         self._names: dict[str, str] = {}
         self._states: dict[str, SubState] = {}
@@ -292,7 +293,7 @@ class FakeReddit:
         with self._lock:
             self.tokens.add(token)
         return web.json_response(
-            {"access_token": token, "token_type": "bearer", "expires_in": 86400, "scope": "*"}
+            {"access_token": token, "token_type": "bearer", "expires_in": self.token_lifetime, "scope": "*"}
         )
 
     def _basic_auth_ok(self, header: str) -> bool:

@@ -1,7 +1,8 @@
-"""The reddit source against a loopback Reddit, with asyncpraw doing the real HTTP and OAuth."""
+"""The reddit source against a loopback Reddit: real HTTP, the real OAuth token exchange."""
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import time
 from collections.abc import AsyncIterator, Callable
@@ -14,7 +15,7 @@ from bcrao.config import Settings
 from bcrao.sources.base import FetchRequest, SourceError
 from bcrao.sources.factory import make_source as make_configured_source
 from bcrao.sources.ratelimit import MemoryRateLimiter
-from bcrao.sources.reddit import RedditSource
+from bcrao.sources.reddit import TOKEN_MARGIN_SECONDS, RedditSource
 from tests.fakes.fixtures import fake_reddit  # noqa: F401
 from tests.fakes.reddit import FakeReddit
 
@@ -62,6 +63,36 @@ def request(
 
 def statuses(fake: FakeReddit) -> list[int]:
     return [r.status for r in fake.listing_requests()]
+
+
+class SettleCounter(MemoryRateLimiter):
+    """Counts the budget's reservations and how each was settled (a response, or none)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.acquired = self.updated = self.released = 0
+        self.reserved = asyncio.Event()
+
+    async def acquire(self, **kwargs) -> float:
+        waited = await super().acquire(**kwargs)
+        self.acquired += 1
+        self.reserved.set()
+        return waited
+
+    async def update(self, headers) -> None:
+        self.updated += 1
+        await super().update(headers)
+
+    async def release(self) -> None:
+        self.released += 1
+        await super().release()
+
+
+class ForgetfulTokens(set):
+    """Reddit refusing every token it issues."""
+
+    def add(self, token: str) -> None:
+        pass
 
 
 async def test_app_only_oauth_token_is_exchanged_then_used(fake_reddit, make_source, saas):  # noqa: F811
@@ -298,6 +329,69 @@ async def test_wrong_credentials_are_auth_failed(fake_reddit, make_source, saas)
 
     assert caught.value.code == "auth_failed"
     assert fake_reddit.listing_requests() == []
+
+
+async def test_a_revoked_token_is_replaced_and_the_request_repeated(fake_reddit, make_source, saas):  # noqa: F811
+    source = make_source()
+    await source.fetch(request(10))
+    fake_reddit.tokens.clear()
+
+    result = await source.fetch(request(10))
+
+    assert len(result.posts) == 10
+    assert statuses(fake_reddit) == [200, 401, 200]
+    assert len(fake_reddit.token_requests()) == 2
+
+
+async def test_a_token_refused_twice_is_auth_failed(fake_reddit, make_source, saas):  # noqa: F811
+    fake_reddit.tokens = ForgetfulTokens()
+
+    with pytest.raises(SourceError) as caught:
+        await make_source().fetch(request(10))
+
+    assert caught.value.code == "auth_failed" and caught.value.message.endswith("(token refused)")
+    assert statuses(fake_reddit) == [401, 401]
+    assert len(fake_reddit.token_requests()) == 2
+
+
+async def test_a_token_is_replaced_before_it_expires(fake_reddit, make_source, saas):  # noqa: F811
+    fake_reddit.token_lifetime = int(TOKEN_MARGIN_SECONDS) + 1  # to be replaced after a second
+    source = make_source()
+    await source.fetch(request(10))
+    await source.fetch(request(10))
+    assert len(fake_reddit.token_requests()) == 1
+
+    await asyncio.sleep(1.1)
+    await source.fetch(request(10))
+
+    assert len(fake_reddit.token_requests()) == 2
+    assert 401 not in statuses(fake_reddit)
+
+
+async def test_every_budget_reservation_is_settled(fake_reddit, make_source, saas):  # noqa: F811
+    fake_reddit.fail("SaaS", "500", 1)
+    fake_reddit.fail("SaaS", "stall", 1, seconds=2)
+    fake_reddit.fail("SaaS", "429", 1, retry_after=1)
+    limiter = SettleCounter()
+
+    result = await make_source(limiter=limiter, reddit_timeout_seconds=0.3).fetch(request(30))
+
+    assert len(result.posts) == 30
+    assert limiter.acquired == 4 and limiter.updated == 3
+    assert limiter.released == 1  # the stalled request: no response, no headers
+
+
+async def test_a_cancelled_fetch_gives_its_reservation_back(fake_reddit, make_source, saas):  # noqa: F811
+    fake_reddit.fail("SaaS", "stall", 1, seconds=2)
+    limiter = SettleCounter()
+    fetch = asyncio.create_task(make_source(limiter=limiter).fetch(request(10)))
+    await asyncio.wait_for(limiter.reserved.wait(), timeout=5)
+
+    fetch.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await fetch
+
+    assert limiter.acquired == limiter.released == 1 and limiter.updated == 0
 
 
 async def test_the_1000_item_listing_cap_is_reported(fake_reddit, make_source):  # noqa: F811

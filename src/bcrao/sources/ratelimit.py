@@ -1,8 +1,8 @@
 """A request budget shared by everything that spends one Reddit client id.
 
 Reddit meters each OAuth client id, not each process: with several Celery workers
-collecting at once, asyncprawcore's per-process limiter lets every worker believe it owns
-the whole budget. The limiters here learn the budget from the ``X-Ratelimit-*`` headers
+collecting at once, a per-process limiter would let every worker believe it owns the
+whole budget. The limiters here learn the budget from the ``X-Ratelimit-*`` headers
 of every response (Reddit's numbers are the truth; the window size differs between apps and
 over time, so it is never assumed), hand out one request per ``acquire()`` while the
 window still has room, and hold every caller back until the reset once it does not, or
@@ -41,7 +41,7 @@ def parse_ratelimit_headers(headers: Mapping[str, str]) -> RateLimitHeaders | No
 
     ``remaining`` arrives as "997.0" or as "290", ``reset`` is seconds until the window
     ends (not an epoch). Names are matched case-insensitively because a plain dict of
-    headers, unlike aiohttp's, is case-sensitive.
+    headers, unlike httpx's, is case-sensitive.
     """
     lowered = {key.lower(): value for key, value in headers.items()}
     try:

@@ -1,44 +1,37 @@
-"""The ``reddit`` source: Reddit's official OAuth API through asyncpraw, app-only auth.
+"""The ``reddit`` source: Reddit's official OAuth API over plain httpx, app-only auth.
 
-asyncpraw/asyncprawcore do the HTTP, the client-credentials token exchange and the error
-classification; this module adds what a long collection run needs and they do not:
+The HTTP is done here, in the open, because a long collection run needs what a general
+Reddit client does not offer through its public surface (asyncpraw could be bent to it only
+by writing its private attributes):
 
-- **429s are survivable.** asyncprawcore raises ``TooManyRequests`` at once. We wait out
-  ``Retry-After`` (else the window reset), report the wait through ``on_wait`` and resume
-  from the same ``after`` cursor, keeping every post already fetched.
-- **One budget per client id.** asyncprawcore's limiter knows one process; ours
-  (``ratelimit.py``) is fed by every response's headers and can live in Redis so Celery
-  workers sharing the credentials do not overspend. It replaces asyncprawcore's in the session.
-- **Our retry policy.** asyncprawcore's built-in retries (2, with 2-4 s random sleeps, and
-  none for timeouts) are switched off; 5xx, timeouts, connection errors and bodies that
-  are not a Listing are retried here with exponential backoff up to ``reddit_max_retries``.
+- **429s are survivable.** A 429 is waited out (``Retry-After``, else the window reset), the
+  wait reported through ``on_wait``, and the same ``after`` cursor asked again, keeping every
+  post already fetched.
+- **One budget per client id.** Every API request takes its turn from ``ratelimit.py``'s
+  limiter, which every response's headers feed and which can live in Redis, so Celery workers
+  sharing the credentials do not overspend.
+- **One retry policy.** 5xx, timeouts, connection errors and bodies that are not what was
+  asked for are retried with exponential backoff up to ``reddit_max_retries``, all in one
+  loop (``_get``); a refused token is replaced once.
 - **Stable error codes** per subreddit (private, banned, not found, access blocked, auth, rate
   limited), each reduced to a run's source status by ``SourceError.status``.
 
-Paging is a plain ``after`` loop over ``reddit.request`` (raw JSON, converted with
-``from_reddit_json``) rather than asyncpraw's ListingGenerator, because resuming after a 429
-needs the cursor and the pipeline needs Reddit's JSON, not model objects.
+The pipeline wants Reddit's JSON (``from_reddit_json`` converts it), not model objects, and
+resuming after a 429 needs the cursor: paging is a plain ``after`` loop.
 """
 
 from __future__ import annotations
 
 import asyncio
-import contextvars
 import logging
-from collections.abc import AsyncIterator, Callable
-from contextlib import asynccontextmanager
+import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, TypeVar
-from urllib.parse import quote
+from urllib.parse import quote, urlparse
 
-import aiohttp
-import asyncpraw
-from asyncpraw import exceptions as asyncpraw_errors
-from asyncprawcore import exceptions as prawcore_errors
-from asyncprawcore.rate_limit import RateLimiter as PrawcoreRateLimiter
-from asyncprawcore.requestor import Requestor
-from asyncprawcore.sessions import FiniteRetryStrategy
+import httpx
 
 from bcrao.config import Settings
 from bcrao.sources.base import (
@@ -87,7 +80,9 @@ CHECK_MAX_WAIT_SECONDS = 5.0
 # that says whether Reddit serves this app at all (a token alone does not: an app that is
 # not approved for the Data API gets tokens, then 403s).
 PROBE_SUBREDDIT = "announcements"
-Params = dict[str, str | int]  # a request's query, as asyncpraw's Reddit.request takes it
+# A token is replaced this long before Reddit says it expires, so none dies in flight.
+TOKEN_MARGIN_SECONDS = 60.0
+Params = dict[str, str]  # a request's query
 _CHECK_STATUS: dict[str, SubredditStatus] = {
     "subreddit_not_found": "not_found",
     "subreddit_private": "private",
@@ -97,7 +92,7 @@ _CHECK_STATUS: dict[str, SubredditStatus] = {
 
 @dataclass(slots=True)
 class _FetchContext:
-    """What the HTTP hooks need to know about the fetch they serve (via a ContextVar)."""
+    """One call (a fetch, a check, ...): how long it may wait for the budget, what it spent."""
 
     on_wait: WaitCallback | None
     max_wait: float
@@ -105,68 +100,23 @@ class _FetchContext:
     rate_limit_waited: float = 0.0
 
 
-_current: contextvars.ContextVar[_FetchContext | None] = contextvars.ContextVar("reddit_fetch", default=None)
+@dataclass(slots=True)
+class _Session:
+    """What belongs to one event loop: httpx and redis connections cannot leave the loop
+    that made them, so the client, the limiter (unless one was given) and the token are
+    replaced together."""
+
+    loop: asyncio.AbstractEventLoop
+    client: httpx.AsyncClient
+    limiter: RateLimiter
+    token: str | None = None
+    expires_at: float = 0.0  # time.monotonic() when the token is to be replaced
+    token_lock: asyncio.Lock = field(default_factory=asyncio.Lock)
 
 
-class _Requestor(Requestor):
-    """Every HTTP request of the client passes through here, token exchange included.
-
-    It enforces our timeout (asyncprawcore passes its own 16 s default on every call),
-    counts requests for ``FetchResult.requests`` and reads error bodies before
-    asyncprawcore releases the response, so the ``reason`` of a 403/404 is still there.
-    """
-
-    @asynccontextmanager
-    async def request(self, *args: Any, **kwargs: Any) -> AsyncIterator[Any]:
-        context = _current.get()
-        if context is not None:
-            context.requests += 1
-        kwargs["timeout"] = self.timeout
-        async with super().request(*args, **kwargs) as response:
-            if response.status >= 400:
-                await response.read()
-            yield response
-
-
-class _SharedLimiterHook(PrawcoreRateLimiter):
-    """Sits where asyncprawcore calls its per-process limiter and defers to ours instead."""
-
-    def __init__(self, limiter: RateLimiter) -> None:
-        super().__init__(window_size=600)
-        self._limiter = limiter
-
-    @asynccontextmanager
-    async def call(
-        self, *, method: str, request_function: Any, set_header_callback: Any, url: str, **kwargs: Any
-    ) -> AsyncIterator[Any]:
-        context = _current.get()
-        await self._limiter.acquire(
-            max_wait=context.max_wait if context else None, on_wait=context.on_wait if context else None
-        )
-        answered = False
-        try:
-            kwargs["headers"] = await set_header_callback()
-            async with request_function(method, url, **kwargs) as response:
-                answered = True
-                await self._limiter.update(response.headers)
-                yield response
-        finally:
-            if not answered:  # timeout, connection error, cancellation: the request is no longer in flight
-                await asyncio.shield(self._limiter.release())
-
-
-@dataclass(frozen=True)
-class _NoRetries(FiniteRetryStrategy):
-    """asyncprawcore's strategy with neither retries nor the sleep it takes before each call."""
-
-    retries: int = 0
-
-    def _sleep_seconds(self) -> float | None:
-        return None
-
-
-class _NotAListing(Exception):
-    """A 200 whose body is not a Listing: treated like any transient upstream failure."""
+class _Retry(Exception):
+    """A failure the next try may well not meet: a 5xx, or a 200 whose body is not what was
+    asked for. Its text is what the log and, after the last try, the error say."""
 
 
 @dataclass(slots=True)
@@ -193,82 +143,176 @@ class RedditSource:
         self._settings = settings
         self._backoff_base = backoff_base
         self._given_limiter = limiter
-        self._limiter: RateLimiter | None = limiter
-        self._reddit: asyncpraw.Reddit | None = None
-        self._loop: asyncio.AbstractEventLoop | None = None
+        self._session: _Session | None = None
 
     async def fetch(self, request: FetchRequest, *, on_wait: WaitCallback | None = None) -> FetchResult:
         context = _FetchContext(on_wait=on_wait, max_wait=self._settings.reddit_max_wait_seconds)
-        token = _current.set(context)
-        try:
-            reddit = await self._client()
-            collected = _Collected()
-            groups = _plan(request)
-            for index, listings in enumerate(groups):
-                # Hybrid: the newest posts get half the budget, the year's top posts fill the rest;
-                # a sort's several searches share its part, each what the earlier ones left.
-                budget = request.limit - len(collected.posts)
-                if index == 0 and len(groups) > 1:
-                    budget = -(-request.limit // 2)
-                start = len(collected.posts)
-                for n, listing in enumerate(listings):
-                    left = budget - (len(collected.posts) - start)
-                    share = -(-left // (len(listings) - n))
-                    if share > 0:
-                        await self._page_through(reddit, request, listing, share, collected, context)
-        finally:
-            _current.reset(token)
+        collected = _Collected()
+        groups = _plan(request)
+        for index, listings in enumerate(groups):
+            # Hybrid: the newest posts get half the budget, the year's top posts fill the rest;
+            # a sort's several searches share its part, each what the earlier ones left.
+            budget = request.limit - len(collected.posts)
+            if index == 0 and len(groups) > 1:
+                budget = -(-request.limit // 2)
+            start = len(collected.posts)
+            for n, listing in enumerate(listings):
+                left = budget - (len(collected.posts) - start)
+                share = -(-left // (len(listings) - n))
+                if share > 0:
+                    await self._page_through(request, listing, share, collected, context)
         posts = sorted(collected.posts.values(), key=lambda p: p.created_utc, reverse=True)
         return FetchResult(
             posts=posts[: request.limit], requests=context.requests, warnings=collected.warnings
         )
 
     async def aclose(self) -> None:
-        if self._reddit is not None:
-            await self._reddit.close()
-            self._reddit = None
-        if self._limiter is not None and self._limiter is not self._given_limiter:
-            await self._limiter.aclose()
-            self._limiter = None
+        session, self._session = self._session, None
+        if session is None or session.loop is not asyncio.get_running_loop():
+            return  # another loop's connections cannot be closed from this one
+        await session.client.aclose()
+        if session.limiter is not self._given_limiter:
+            await session.limiter.aclose()
 
-    # -- client ---------------------------------------------------------------------------
+    # -- HTTP -----------------------------------------------------------------------------
 
-    async def _client(self) -> asyncpraw.Reddit:
-        """One client per event loop: aiohttp and redis connections belong to the loop that made them."""
+    def _session_here(self) -> _Session:
+        """This event loop's session, built on first use (and again if the loop changed)."""
         loop = asyncio.get_running_loop()
-        if self._reddit is not None and self._loop is loop:
-            return self._reddit
-        if self._reddit is not None:
+        if self._session is not None and self._session.loop is loop:
+            return self._session
+        if self._session is not None:
             log.debug("event loop changed; building a new Reddit client")
-            if self._limiter is not self._given_limiter:
-                self._limiter = None
+        settings = self._settings
+        assert settings.reddit_client_id
+        client = httpx.AsyncClient(
+            timeout=settings.reddit_timeout_seconds,
+            follow_redirects=False,  # a redirect is an answer: it says why a subreddit is unreadable
+            headers={"User-Agent": settings.reddit_user_agent},
+        )
+        limiter = self._given_limiter or make_limiter(settings, settings.reddit_client_id)
+        self._session = _Session(loop, client, limiter)
+        return self._session
+
+    async def _http(
+        self, session: _Session, context: _FetchContext, method: str, url: str, **kwargs: Any
+    ) -> httpx.Response:
+        """Every HTTP request, the token exchange included: counted, and held to the timeout
+        as a whole (httpx's timeout bounds each read, which a trickle of bytes would pass)."""
+        context.requests += 1
+        async with asyncio.timeout(self._settings.reddit_timeout_seconds):
+            return await session.client.request(method, url, **kwargs)
+
+    async def _token(self, session: _Session, context: _FetchContext) -> str:
+        """The app-only bearer token, replaced before it expires; concurrent callers on one
+        loop wait for a single exchange instead of each making their own."""
+        async with session.token_lock:
+            if session.token is None or time.monotonic() >= session.expires_at:
+                session.token, session.expires_at = await self._new_token(session, context)
+            return session.token
+
+    async def _new_token(self, session: _Session, context: _FetchContext) -> tuple[str, float]:
+        """``POST /api/v1/access_token`` with the app's id and secret (client credentials)."""
         settings = self._settings
         assert settings.reddit_client_id and settings.reddit_client_secret
-        if self._limiter is None:
-            self._limiter = make_limiter(settings, settings.reddit_client_id)
-        reddit = asyncpraw.Reddit(
-            client_id=settings.reddit_client_id,
-            client_secret=settings.reddit_client_secret.get_secret_value(),
-            user_agent=settings.reddit_user_agent,
-            oauth_url=settings.reddit_oauth_url.rstrip("/"),
-            reddit_url=settings.reddit_www_url.rstrip("/"),
-            check_for_updates=False,
-            requestor_class=_Requestor,
-            requestor_kwargs={"timeout": settings.reddit_timeout_seconds},
+        asked_at = time.monotonic()
+        response = await self._http(
+            session,
+            context,
+            "POST",
+            f"{settings.reddit_www_url.rstrip('/')}/api/v1/access_token",
+            auth=(settings.reddit_client_id, settings.reddit_client_secret.get_secret_value()),
+            data={"grant_type": "client_credentials"},
         )
-        core = reddit._core  # asyncprawcore Session; no public way to swap its limiter and retry policy
-        if core is None or not hasattr(core, "_rate_limiter") or not hasattr(core, "_retry_strategy_class"):
-            raise RuntimeError("unsupported asyncprawcore version: cannot install the shared rate limiter")
-        core._rate_limiter = _SharedLimiterHook(self._limiter)
-        core._retry_strategy_class = _NoRetries
-        self._reddit, self._loop = reddit, loop
-        return reddit
+        status = response.status_code
+        if status >= 500 or status == 429:  # Reddit failing or busy, not refusing: worth a retry
+            raise _Retry(f"HTTP {status}")
+        if status != 200:
+            raise SourceError("auth_failed", f"{BLOCKED_MESSAGE} (HTTP {status} for a token)")
+        body = _json(response)
+        if isinstance(body, dict) and "error" in body:  # a refusal Reddit sends as a 200
+            raise SourceError("auth_failed", f"{BLOCKED_MESSAGE} ({body['error']})")
+        token = body.get("access_token") if isinstance(body, dict) else None
+        lifetime = body.get("expires_in") if isinstance(body, dict) else None
+        if not isinstance(token, str) or not isinstance(lifetime, int | float):
+            raise _Retry("the token answer holds no token")
+        return token, asked_at + lifetime - TOKEN_MARGIN_SECONDS
+
+    async def _send(
+        self, session: _Session, path: str, params: Params, context: _FetchContext
+    ) -> httpx.Response:
+        """One API request inside the shared budget. Each ``acquire`` is settled by the
+        response's headers, or released when no response came (timeout, connection error,
+        cancellation): the request is then no longer in flight."""
+        token = await self._token(session, context)
+        await session.limiter.acquire(max_wait=context.max_wait, on_wait=context.on_wait)
+        answered = False
+        try:
+            response = await self._http(
+                session,
+                context,
+                "GET",
+                f"{self._settings.reddit_oauth_url.rstrip('/')}/{path}",
+                params={**params, "raw_json": "1"},  # text as written, not HTML-escaped
+                headers={"Authorization": f"bearer {token}"},
+            )
+            answered = True
+            await session.limiter.update(response.headers)
+        finally:
+            if not answered:
+                await asyncio.shield(session.limiter.release())
+        if response.status_code == 401 and session.token == token:
+            session.token = None  # expired or revoked: the next request exchanges a new one
+        return response
+
+    async def _get(
+        self, sub: str, path: str, params: Params, context: _FetchContext, parse: Callable[[Any], T]
+    ) -> T:
+        """One request, retried: transient failures with backoff, 429s by waiting them out,
+        a refused token once with a new one. ``parse`` raises ``_Retry`` for a 200 whose body
+        is not what was asked for."""
+        session = self._session_here()
+        failures = 0
+        token_refused = False
+        while True:
+            try:
+                response = await self._send(session, path, params, context)
+                if response.status_code == 429:
+                    await self._wait_out_429(session, sub, response.headers, context)
+                elif response.status_code == 401 and not token_refused:
+                    token_refused = True
+                else:
+                    return parse(_answer(sub, response))
+            except RateLimitWaitTooLong as exc:
+                raise _rate_limited(sub, exc.wait_seconds, self._settings.reddit_max_wait_seconds) from None
+            except (_Retry, httpx.RequestError, TimeoutError) as exc:
+                failures += 1
+                if failures > self._settings.reddit_max_retries:
+                    raise _transient_error(sub, exc, failures) from None
+                delay = min(self._backoff_base * 2 ** (failures - 1), MAX_BACKOFF_SECONDS)
+                log.info("r/%s: %s; retry %d in %.2fs", sub, _short(exc), failures, delay)
+                await asyncio.sleep(delay)
+
+    async def _wait_out_429(
+        self, session: _Session, sub: str, headers: httpx.Headers, context: _FetchContext
+    ) -> None:
+        """Make every holder of this client id pause; the next ``acquire`` does the waiting."""
+        wait = parse_retry_after(headers)
+        if wait is None:
+            parsed = parse_ratelimit_headers(headers)
+            wait = parsed.reset_seconds if parsed is not None else DEFAULT_429_WAIT
+        wait = max(wait, 1.0)
+        max_wait = self._settings.reddit_max_wait_seconds
+        if wait > max_wait or context.rate_limit_waited + wait > max_wait:
+            raise _rate_limited(sub, context.rate_limit_waited + wait, max_wait)
+        context.rate_limit_waited += wait
+        log.info("r/%s: rate limited by Reddit; waiting %.0fs", sub, wait)
+        await session.limiter.block(wait)
 
     # -- paging ---------------------------------------------------------------------------
 
     async def _page_through(
         self,
-        reddit: asyncpraw.Reddit,
         request: FetchRequest,
         listing: _Listing,
         want: int,
@@ -289,7 +333,7 @@ class RedditSource:
             params: Params = {**listing.params, "limit": str(page_size)}
             if after:
                 params["after"] = after
-            data = await self._get_listing(reddit, sub, listing.path, params, context)
+            data = await self._get(sub, listing.path, params, context, _listing_data)
             children = data.get("children") or []
             seen += len(children)
             reached_known = False
@@ -312,51 +356,6 @@ class RedditSource:
                         collected.warnings.append(warning)
                 return
 
-    async def _get_listing(
-        self, reddit: asyncpraw.Reddit, sub: str, path: str, params: Params, context: _FetchContext
-    ) -> dict[str, Any]:
-        return await self._get(reddit, sub, path, params, context, _listing_data)
-
-    async def _get(
-        self,
-        reddit: asyncpraw.Reddit,
-        sub: str,
-        path: str,
-        params: Params,
-        context: _FetchContext,
-        parse: Callable[[Any], T],
-    ) -> T:
-        """One request, retried: transient failures with backoff, 429s by waiting them out.
-        ``parse`` raises ``_NotAListing`` for a 200 whose body is not what was asked for."""
-        failures = 0
-        token_refreshed = False
-        while True:
-            try:
-                body = await reddit.request(method="GET", path=path, params=params)
-                return parse(body)
-            except RateLimitWaitTooLong as exc:
-                raise _rate_limited(sub, exc.wait_seconds, self._settings.reddit_max_wait_seconds) from None
-            except prawcore_errors.TooManyRequests as exc:
-                await self._wait_out_429(sub, exc, context)
-            except prawcore_errors.InvalidToken:
-                # Expired or revoked: asyncprawcore dropped it, so one more try re-authenticates.
-                if token_refreshed:
-                    raise SourceError("auth_failed", f"{BLOCKED_MESSAGE} (token refused)") from None
-                token_refreshed = True
-            except prawcore_errors.OAuthException as exc:
-                raise SourceError("auth_failed", f"{BLOCKED_MESSAGE} ({exc.error})") from None
-            except (prawcore_errors.AsyncPrawcoreException, _NotAListing, aiohttp.ClientError) as exc:
-                if not _is_transient(exc):
-                    raise await _classify(sub, exc) from None
-                failures += 1
-                if failures > self._settings.reddit_max_retries:
-                    raise _transient_error(sub, exc, failures) from None
-                delay = min(self._backoff_base * 2 ** (failures - 1), MAX_BACKOFF_SECONDS)
-                log.info("r/%s: %s; retry %d in %.2fs", sub, _short(exc), failures, delay)
-                await asyncio.sleep(delay)
-            except asyncpraw_errors.AsyncPRAWException as exc:  # e.g. a 400 turned into RedditAPIException
-                raise SourceError("upstream_error", f"r/{sub}: Reddit rejected the request ({exc})") from None
-
     # -- comments -------------------------------------------------------------------------
 
     async def fetch_comments(
@@ -365,63 +364,44 @@ class RedditSource:
         """The thread best first (``sort=confidence``), then ``more`` stubs expanded through
         ``/api/morechildren`` until the limit; every call goes through the shared budget."""
         context = _FetchContext(on_wait=on_wait, max_wait=self._settings.reddit_max_wait_seconds)
-        token = _current.set(context)
         sub = request.subreddit
         reader = ThreadReader(post_id=request.post_id, limit=request.limit, max_depth=request.max_depth)
+        params: Params = {
+            "sort": "confidence",
+            "limit": str(min(max(request.limit, 1), 500)),
+            "depth": str(request.max_depth + 1),
+        }
         try:
-            reddit = await self._client()
-            params: Params = {
-                "sort": "confidence",
-                "limit": str(min(max(request.limit, 1), 500)),
-                "depth": str(request.max_depth + 1),
-                "raw_json": "1",
-            }
-            try:
-                post, children = await self._get(
-                    reddit, sub, f"comments/{quote(request.post_id, safe='')}", params, context, _thread
-                )
-            except SourceError as exc:
-                if exc.code == "subreddit_not_found":  # the post's page is gone: deleted or removed
-                    return CommentResult(comments=[], requests=context.requests, post_gone=True)
-                raise
-            if post is None:
+            post, children = await self._get(
+                sub, f"comments/{quote(request.post_id, safe='')}", params, context, _thread
+            )
+        except SourceError as exc:
+            if exc.code == "subreddit_not_found":  # the post's page is gone: deleted or removed
                 return CommentResult(comments=[], requests=context.requests, post_gone=True)
-            if gone_as := taken_down(post):  # deleted or removed since the listing
-                return CommentResult(comments=[], requests=context.requests, post_gone=True, gone_as=gone_as)
-            reader.read_tree(children)
-            while not reader.full:
-                if (stub := reader.next_continue()) is not None:
-                    await self._continue_thread(reddit, request, stub, reader, context)
-                elif batch := reader.next_batch():
-                    things = await self._get(
-                        reddit,
-                        sub,
-                        "api/morechildren",
-                        {
-                            "api_type": "json",
-                            "link_id": f"t3_{request.post_id}",
-                            "children": ",".join(batch),
-                            "sort": "confidence",
-                            "limit_children": "false",
-                            "raw_json": "1",
-                        },
-                        context,
-                        _more_things,
-                    )
-                    reader.read_things(things)
-                else:
-                    break
-        finally:
-            _current.reset(token)
+            raise
+        if post is None:
+            return CommentResult(comments=[], requests=context.requests, post_gone=True)
+        if gone_as := taken_down(post):  # deleted or removed since the listing
+            return CommentResult(comments=[], requests=context.requests, post_gone=True, gone_as=gone_as)
+        reader.read_tree(children)
+        while not reader.full:
+            if (stub := reader.next_continue()) is not None:
+                await self._continue_thread(request, stub, reader, context)
+            elif batch := reader.next_batch():
+                more: Params = {
+                    "api_type": "json",
+                    "link_id": f"t3_{request.post_id}",
+                    "children": ",".join(batch),
+                    "sort": "confidence",
+                    "limit_children": "false",
+                }
+                reader.read_things(await self._get(sub, "api/morechildren", more, context, _more_things))
+            else:
+                break
         return CommentResult(comments=reader.comments, requests=context.requests)
 
     async def _continue_thread(
-        self,
-        reddit: asyncpraw.Reddit,
-        request: CommentRequest,
-        stub: MoreStub,
-        reader: ThreadReader,
-        context: _FetchContext,
+        self, request: CommentRequest, stub: MoreStub, reader: ThreadReader, context: _FetchContext
     ) -> None:
         """A "continue this thread" link: ``/comments/{post}/_/{comment}`` draws that comment
         as the top of a page of its own, with up to 10 more levels of replies."""
@@ -433,10 +413,9 @@ class RedditSource:
             "limit": str(min(request.limit - len(reader.comments) + 1, 500)),
             # Levels from the comment on top (itself the first): ours end at ``max_depth``.
             "depth": str(request.max_depth - stub.depth + 2),
-            "raw_json": "1",
         }
         try:
-            _, children = await self._get(reddit, request.subreddit, path, params, context, _thread)
+            _, children = await self._get(request.subreddit, path, params, context, _thread)
         except SourceError as exc:
             if exc.code != "subreddit_not_found":
                 raise
@@ -451,12 +430,8 @@ class RedditSource:
         so what a check says is what a run would meet."""
         max_wait = min(self._settings.reddit_max_wait_seconds, CHECK_MAX_WAIT_SECONDS)
         context = _FetchContext(on_wait=None, max_wait=max_wait)
-        token = _current.set(context)
         try:
-            reddit = await self._client()
-            about = await self._get(
-                reddit, name, f"r/{quote(name, safe='')}/about", {"raw_json": "1"}, context, _about_data
-            )
+            about = await self._get(name, f"r/{quote(name, safe='')}/about", {}, context, _about_data)
         except SourceError as exc:
             status = _CHECK_STATUS.get(exc.code)
             if status is None:  # rate limited, timed out, Reddit failing, credentials refused
@@ -464,8 +439,6 @@ class RedditSource:
                     name, "unknown", f"Reddit could not be asked about r/{name}: {exc.message}"
                 )
             return SubredditCheck(name, status, exc.message)
-        finally:
-            _current.reset(token)
         return _check_from_about(name, about)
 
     async def fetch_info(
@@ -473,60 +446,25 @@ class RedditSource:
     ) -> dict[str, ItemState] | None:
         """``/api/info`` in batches of 100 fullnames, inside the shared rate budget."""
         context = _FetchContext(on_wait=on_wait, max_wait=self._settings.reddit_max_wait_seconds)
-        token = _current.set(context)
         states: dict[str, ItemState] = {}
-        try:
-            reddit = await self._client()
-            for start in range(0, len(fullnames), INFO_BATCH):
-                batch = fullnames[start : start + INFO_BATCH]
-                data = await self._get(
-                    reddit,
-                    "info",
-                    "api/info",
-                    {"id": ",".join(batch), "raw_json": "1"},
-                    context,
-                    _listing_data,
-                )
-                states.update(info_states(batch, data.get("children") or []))
-        finally:
-            _current.reset(token)
+        for start in range(0, len(fullnames), INFO_BATCH):
+            batch = fullnames[start : start + INFO_BATCH]
+            data = await self._get("info", "api/info", {"id": ",".join(batch)}, context, _listing_data)
+            states.update(info_states(batch, data.get("children") or []))
         return states
 
     async def probe(self) -> SourceHealth:
         """The token exchange and ``/r/announcements/about``, through the shared budget."""
         context = _FetchContext(on_wait=None, max_wait=CHECK_MAX_WAIT_SECONDS)
-        token = _current.set(context)
         try:
-            reddit = await self._client()
-            path = f"r/{PROBE_SUBREDDIT}/about"
-            await self._get(reddit, PROBE_SUBREDDIT, path, {"raw_json": "1"}, context, _about_data)
+            await self._get(PROBE_SUBREDDIT, f"r/{PROBE_SUBREDDIT}/about", {}, context, _about_data)
         except SourceError as exc:
             if exc.status == "blocked":
                 return SourceHealth("blocked", exc.message)
             if exc.status in ("not_found", "rate_limited"):  # Reddit answered this app: access works
                 return SourceHealth("ok", f"Reddit accepts this app's credentials ({exc.message})")
             return SourceHealth("unreachable", f"Reddit could not be reached: {exc.message}")
-        finally:
-            _current.reset(token)
         return SourceHealth("ok", "Reddit accepts this app's credentials and serves its API requests")
-
-    async def _wait_out_429(
-        self, sub: str, exc: prawcore_errors.TooManyRequests, context: _FetchContext
-    ) -> None:
-        """Make every holder of this client id pause; the next ``acquire`` does the waiting."""
-        headers = exc.response.headers
-        wait = parse_retry_after(headers)
-        if wait is None:
-            parsed = parse_ratelimit_headers(headers)
-            wait = parsed.reset_seconds if parsed is not None else DEFAULT_429_WAIT
-        wait = max(wait, 1.0)
-        max_wait = self._settings.reddit_max_wait_seconds
-        if wait > max_wait or context.rate_limit_waited + wait > max_wait:
-            raise _rate_limited(sub, context.rate_limit_waited + wait, max_wait)
-        context.rate_limit_waited += wait
-        log.info("r/%s: rate limited by Reddit; waiting %.0fs", sub, wait)
-        assert self._limiter is not None
-        await self._limiter.block(wait)
 
 
 # -- helpers ---------------------------------------------------------------------------------
@@ -577,16 +515,16 @@ def _plan(request: FetchRequest) -> list[list[_Listing]]:
 
 def _listing_data(body: Any) -> dict[str, Any]:
     if not isinstance(body, dict) or body.get("kind") != "Listing" or not isinstance(body.get("data"), dict):
-        raise _NotAListing("response is not a Listing")
+        raise _Retry("response is not a Listing")
     data: dict[str, Any] = body["data"]
     if not isinstance(data.get("children", []), list):
-        raise _NotAListing("Listing has no children list")
+        raise _Retry("Listing has no children list")
     return data
 
 
 def _about_data(body: Any) -> dict[str, Any]:
     if not isinstance(body, dict) or body.get("kind") != "t5" or not isinstance(body.get("data"), dict):
-        raise _NotAListing("response is not a subreddit")
+        raise _Retry("response is not a subreddit")
     data: dict[str, Any] = body["data"]
     return data
 
@@ -608,14 +546,14 @@ def _check_from_about(name: str, about: dict[str, Any]) -> SubredditCheck:
 def _thread(body: Any) -> tuple[dict[str, Any] | None, list[Any]]:
     parsed = thread_listing(body)
     if parsed is None:
-        raise _NotAListing("response is not a comment thread")
+        raise _Retry("response is not a comment thread")
     return parsed
 
 
 def _more_things(body: Any) -> list[Any]:
     things = morechildren_things(body)
     if things is None:
-        raise _NotAListing("response is not a morechildren answer")
+        raise _Retry("response is not a morechildren answer")
     return things
 
 
@@ -642,8 +580,7 @@ def _rate_limited(sub: str, wait: float, max_wait: float) -> SourceError:
 
 
 def _is_timeout(exc: BaseException) -> bool:
-    original = getattr(exc, "original_exception", exc)
-    return isinstance(original, TimeoutError | asyncio.TimeoutError)
+    return isinstance(exc, httpx.TimeoutException | TimeoutError)
 
 
 def _transient_error(sub: str, exc: BaseException, attempts: int) -> SourceError:
@@ -652,50 +589,45 @@ def _transient_error(sub: str, exc: BaseException, attempts: int) -> SourceError
     return SourceError("upstream_error", f"r/{sub}: Reddit kept failing ({_short(exc)}; {attempts} attempts)")
 
 
-def _is_transient(exc: BaseException) -> bool:
-    if isinstance(exc, prawcore_errors.ResponseException) and not isinstance(exc, prawcore_errors.BadJSON):
-        # A 429 reaching here came from the token endpoint (API 429s are waited out): passing too.
-        return exc.response.status >= 500 or exc.response.status == 429
-    return isinstance(
-        exc, prawcore_errors.RequestException | prawcore_errors.BadJSON | _NotAListing | aiohttp.ClientError
-    )
-
-
 def _short(exc: BaseException) -> str:
-    if isinstance(exc, prawcore_errors.ResponseException):
-        return f"HTTP {exc.response.status}"
     if _is_timeout(exc):
         return "timeout"
-    if isinstance(exc, prawcore_errors.RequestException):
-        return type(exc.original_exception).__name__
+    if isinstance(exc, httpx.RequestError):  # ConnectError, RemoteProtocolError, ...
+        return type(exc).__name__
     return str(exc) or type(exc).__name__
 
 
-async def _error_body(response: aiohttp.ClientResponse) -> dict[str, Any]:
+def _json(response: httpx.Response) -> Any:
     try:
-        body = await response.json(content_type=None)
-    except (ValueError, aiohttp.ClientError, RuntimeError):
-        return {}
-    return body if isinstance(body, dict) else {}
+        return response.json()
+    except ValueError:  # cut off, or not JSON at all
+        raise _Retry(f"HTTP {response.status_code} with a body that is not JSON") from None
 
 
-async def _classify(sub: str, exc: BaseException) -> SourceError:
-    """Turn a final HTTP error into the code users see for this subreddit."""
-    if not isinstance(exc, prawcore_errors.ResponseException):
-        return SourceError("upstream_error", f"r/{sub}: {exc}")
-    response = exc.response
-    if str(response.url.path).endswith("/access_token") or isinstance(exc, prawcore_errors.InsufficientScope):
-        return SourceError("auth_failed", f"{BLOCKED_MESSAGE} (HTTP {response.status} for a token)")
-    reason = str((await _error_body(response)).get("reason") or "").lower()
-    if isinstance(exc, prawcore_errors.Redirect):
-        if "/subreddits/search" in exc.path:
-            return SourceError("subreddit_not_found", f"r/{sub} does not exist")
-        if "/login" in exc.path:  # a login wall: Reddit wants a user, it does not serve this app
-            return SourceError("access_blocked", f"{BLOCKED_MESSAGE} (Reddit answered with its login page)")
-        return SourceError("upstream_error", f"r/{sub}: unexpected redirect to {exc.path}")
+def _answer(sub: str, response: httpx.Response) -> Any:
+    """The JSON of a 2xx answer; anything else is raised: ``_Retry`` when another try may
+    fare better, else the error users see for this subreddit."""
+    if response.status_code >= 500:
+        raise _Retry(f"HTTP {response.status_code}")
+    if not response.is_success:
+        raise _refusal(sub, response)
+    return _json(response)
+
+
+def _refusal(sub: str, response: httpx.Response) -> SourceError:
+    """Turn a final HTTP refusal into the code users see for this subreddit."""
+    status = response.status_code
+    if status == 401:  # a second refusal, with a token just issued
+        return SourceError("auth_failed", f"{BLOCKED_MESSAGE} (token refused)")
+    if "insufficient_scope" in response.headers.get("www-authenticate", ""):
+        return SourceError("auth_failed", f"{BLOCKED_MESSAGE} (HTTP {status} for a token)")
+    if response.is_redirect:
+        return _redirected(sub, response.headers["location"])
+    body = _error_body(response)
+    reason = str(body.get("reason") or "").lower()
     if reason == "banned":
         return SourceError("subreddit_banned", f"r/{sub} has been banned by Reddit")
-    if isinstance(exc, prawcore_errors.Forbidden):
+    if status == 403:
         if reason == "quarantined":
             return SourceError("subreddit_private", f"r/{sub} is quarantined and cannot be read by an app")
         if reason:  # private, gold_only, gated: this community is closed to us, not the API
@@ -703,8 +635,40 @@ async def _classify(sub: str, exc: BaseException) -> SourceError:
         # A 403 that names no reason is Reddit refusing the app itself (not approved for the
         # Data API, or blocked): every subreddit will answer the same.
         return SourceError("access_blocked", f"{BLOCKED_MESSAGE} (HTTP 403 on r/{sub})")
-    if isinstance(exc, prawcore_errors.NotFound):
+    if status == 404:
         return SourceError("subreddit_not_found", f"r/{sub} does not exist")
-    if response.status == 401:
-        return SourceError("auth_failed", f"{BLOCKED_MESSAGE} (HTTP 401)")
-    return SourceError("upstream_error", f"r/{sub}: Reddit answered HTTP {response.status}")
+    if status == 400 and (detail := _rejection(body, response.text)):
+        return SourceError("upstream_error", f"r/{sub}: Reddit rejected the request ({detail})")
+    return SourceError("upstream_error", f"r/{sub}: Reddit answered HTTP {status}")
+
+
+def _redirected(sub: str, location: str) -> SourceError:
+    """Reddit answers some refusals with a redirect to a page meant for a browser."""
+    path = urlparse(location).path.removesuffix(".json")
+    if "/subreddits/search" in path:
+        return SourceError("subreddit_not_found", f"r/{sub} does not exist")
+    if "/login" in path:  # a login wall: Reddit wants a user, it does not serve this app
+        return SourceError("access_blocked", f"{BLOCKED_MESSAGE} (Reddit answered with its login page)")
+    return SourceError("upstream_error", f"r/{sub}: unexpected redirect to {path}")
+
+
+def _error_body(response: httpx.Response) -> dict[str, Any]:
+    try:
+        body = response.json()
+    except ValueError:
+        return {}
+    return body if isinstance(body, dict) else {}
+
+
+def _rejection(body: dict[str, Any], text: str) -> str | None:
+    """What a 400 says was wrong, in Reddit's words: ``REASON: 'explanation' on field 'f'``."""
+    if not body:
+        return text or None
+    if "reason" not in body:  # only Reddit's generic {"error": 400, "message": "Bad Request"}
+        return None
+    detail = str(body["reason"])
+    if body.get("explanation"):
+        detail += f": {body['explanation']!r}"
+    if isinstance(body.get("fields"), list) and body["fields"]:
+        detail += f" on field {body['fields'][0]!r}"
+    return detail
