@@ -86,7 +86,7 @@ def test_collect_runs_the_pipeline_and_prints_the_funnel_and_archetypes(cli):
     assert result.exit_code == 0, result.output
     out = result.stdout
     assert "COMPLETE" in out
-    assert "passed filter" in out and "classified" in out and "stored" in out
+    assert "kept by the filter" in out and "rejected →" in out and "classified" in out and "stored" in out
     for label in ("Journey", "Problem / Solution", "Feedback", "Unclassified"):
         assert label in out
     assert "ProblemSolution" not in out and "too_short" not in out  # labels, not codes

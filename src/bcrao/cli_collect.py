@@ -95,7 +95,7 @@ class Display:
         funnel = Text.assemble(
             ("Scraped ", "dim"),
             (f"{e.get('scraped', 0):,}", "bold"),
-            ("  →  passed filter ", "dim"),
+            ("  →  kept by the filter ", "dim"),
             (f"{e.get('filtered', 0):,}", "bold"),
             ("  →  classified ", "dim"),
             (f"{e.get('classified', 0):,}", "bold"),
@@ -266,13 +266,13 @@ def print_where_to_look(console: Console, settings: Settings, campaign: Campaign
 
 
 def print_summary(console: Console, run: CollectionRun, archetypes: Counter[str], campaign: Campaign) -> None:
-    rejected_pct = (1 - run.filtered / run.scraped) * 100 if run.scraped else 0.0
+    rejected = run.scraped - run.filtered  # the API's `filtered`: the posts the filter kept
     colour = {"complete": "green", "partial": "yellow"}.get(run.status, "red")
     console.print(
         f"\n[bold {colour}]{run.status.upper()}[/]  run {run.id}  campaign {campaign.id}", highlight=False
     )
     console.print(
-        f"Scraped {run.scraped:,} → {run.filtered:,} passed filter ({rejected_pct:.0f}% filtered) → "
+        f"Scraped {run.scraped:,} → {run.filtered:,} kept by the filter, {rejected:,} rejected → "
         f"{run.classified:,} classified → {run.stored:,} stored ({run.duplicates:,} already had)",
         highlight=False,
     )
@@ -287,7 +287,7 @@ def print_summary(console: Console, run: CollectionRun, archetypes: Counter[str]
             f"{FILTER_REASON_LABEL.get(k, humanize(k))} {v:,}"
             for k, v in sorted(run.filter_reasons.items(), key=lambda kv: -kv[1])
         )
-        console.print(f"[dim]Filtered out: {escape(reasons)}[/]", highlight=False)
+        console.print(f"[dim]Rejected by the filter: {escape(reasons)}[/]", highlight=False)
     for err in run.errors:
         where = f"r/{err['subreddit']}: {humanize(err['code'])}"
         console.print(f"[yellow]{escape(where)} — {escape(err['message'])}[/]", highlight=False)

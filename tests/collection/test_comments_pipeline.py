@@ -5,7 +5,7 @@ from __future__ import annotations
 from sqlalchemy import func, select
 
 from bcrao.collection.models import CollectionRun, RawPost
-from bcrao.collection.pipeline import CollectionService, RunOptions
+from bcrao.collection.pipeline import CollectionPipeline, RunOptions
 from bcrao.comments.models import CommentTotal, RawComment
 from bcrao.sources.base import CommentResult, SourceError
 from tests.collection.test_pipeline import Events, RecordingSource, another_run, new_run
@@ -39,7 +39,7 @@ def options(run_id, comments: int = 20) -> RunOptions:
 async def test_comments_of_kept_posts_are_stored_and_counted_everywhere(maker):
     snapshot, run_id = await new_run(maker, subreddits=("SaaS", "startups"))
     events = Events()
-    tally = await CollectionService(sessionmaker=maker, source=RecordingSource()).run(
+    tally = await CollectionPipeline(sessionmaker=maker, source=RecordingSource()).run(
         snapshot, options(run_id), events
     )
     assert tally.comments_stored > 100
@@ -71,11 +71,11 @@ async def test_comments_of_kept_posts_are_stored_and_counted_everywhere(maker):
 
 async def test_re_collecting_stores_only_new_comments(maker):
     snapshot, run_id = await new_run(maker, subreddits=("SaaS",))
-    first = await CollectionService(sessionmaker=maker, source=RecordingSource()).run(
+    first = await CollectionPipeline(sessionmaker=maker, source=RecordingSource()).run(
         snapshot, options(run_id, comments=10), Events()
     )
     second_id = await another_run(maker, snapshot)
-    second = await CollectionService(sessionmaker=maker, source=RecordingSource()).run(
+    second = await CollectionPipeline(sessionmaker=maker, source=RecordingSource()).run(
         snapshot, options(second_id, comments=25), Events()
     )
     async with maker() as s:
@@ -93,12 +93,12 @@ async def test_re_collecting_stores_only_new_comments(maker):
 async def test_a_failing_thread_or_a_deleted_post_is_a_warning_and_the_run_goes_on(maker):
     snapshot, run_id = await new_run(maker, subreddits=("SaaS",))
     probe = FlakyComments()
-    await CollectionService(sessionmaker=maker, source=probe).run(snapshot, options(run_id), Events())
+    await CollectionPipeline(sessionmaker=maker, source=probe).run(snapshot, options(run_id), Events())
     failing, gone, removed = probe.comment_requests[:3]
 
     snapshot, run_id = await new_run(maker, subreddits=("SaaS",))
     source = FlakyComments(failing_post=failing, gone_post=gone, removed_post=removed)
-    tally = await CollectionService(sessionmaker=maker, source=source).run(
+    tally = await CollectionPipeline(sessionmaker=maker, source=source).run(
         snapshot, options(run_id), Events()
     )
     assert tally.outcome(1) == "complete" and tally.comments_stored > 0
@@ -117,7 +117,7 @@ async def test_a_failing_thread_or_a_deleted_post_is_a_warning_and_the_run_goes_
 async def test_zero_comments_per_post_fetches_no_thread(maker):
     snapshot, run_id = await new_run(maker, subreddits=("SaaS",))
     source = FlakyComments()
-    tally = await CollectionService(sessionmaker=maker, source=source).run(
+    tally = await CollectionPipeline(sessionmaker=maker, source=source).run(
         snapshot, options(run_id, comments=0), Events()
     )
     assert tally.stored > 0 and source.comment_requests == [] and tally.comments_stored == 0

@@ -1,4 +1,4 @@
-"""CollectionService end to end over a real database and the bundled sample corpus."""
+"""CollectionPipeline end to end over a real database and the bundled sample corpus."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ from sqlalchemy import func, select, update
 from bcrao.auth.service import create_user
 from bcrao.campaigns.models import Campaign
 from bcrao.collection.models import CollectionRun, PostCount, RawPost, RejectedSample
-from bcrao.collection.pipeline import CampaignSnapshot, CollectionService, RunCancelled, RunOptions
+from bcrao.collection.pipeline import CampaignSnapshot, CollectionPipeline, RunCancelled, RunOptions
 from bcrao.db import session_scope
 from bcrao.sources.base import FetchRequest, FetchResult, SourceError
 from bcrao.sources.sample import SampleSource
@@ -101,7 +101,7 @@ async def count(maker, model, *where) -> int:
 async def test_a_run_filters_classifies_scores_and_stores_with_consistent_counts(maker):
     snapshot, run_id = await new_run(maker)
     events = Events()
-    tally = await CollectionService(sessionmaker=maker, source=RecordingSource()).run(
+    tally = await CollectionPipeline(sessionmaker=maker, source=RecordingSource()).run(
         snapshot, RunOptions(run_id=run_id, mode="hybrid", max_posts_per_subreddit=200), events
     )
 
@@ -192,7 +192,7 @@ async def test_relevance_weighs_posts_against_the_campaigns_product_context(make
 async def test_progress_reports_every_stage_in_order_with_growing_counters(maker):
     snapshot, run_id = await new_run(maker, subreddits=("SaaS", "startups"))
     events = Events()
-    await CollectionService(sessionmaker=maker, source=RecordingSource()).run(
+    await CollectionPipeline(sessionmaker=maker, source=RecordingSource()).run(
         snapshot, RunOptions(run_id=run_id, max_posts_per_subreddit=600), events
     )
     stages = [(e["step"], e["stage"]) for e in events]
@@ -212,11 +212,11 @@ async def test_progress_reports_every_stage_in_order_with_growing_counters(maker
 
 async def test_rerunning_the_same_collection_stores_nothing_new_and_counts_duplicates(maker):
     snapshot, first = await new_run(maker, subreddits=("SaaS", "marketing"))
-    service = CollectionService(sessionmaker=maker, source=RecordingSource())
+    pipeline = CollectionPipeline(sessionmaker=maker, source=RecordingSource())
     options = dict(mode="historical", max_posts_per_subreddit=150)
-    one = await service.run(snapshot, RunOptions(run_id=first, **options), Events())
+    one = await pipeline.run(snapshot, RunOptions(run_id=first, **options), Events())
     second = await another_run(maker, snapshot)
-    two = await service.run(snapshot, RunOptions(run_id=second, **options), Events())
+    two = await pipeline.run(snapshot, RunOptions(run_id=second, **options), Events())
     assert one.stored > 0
     assert two.stored == 0
     assert two.duplicates == two.filtered == one.filtered
@@ -254,10 +254,10 @@ async def test_rerunning_the_same_collection_stores_nothing_new_and_counts_dupli
 
 async def test_a_redelivered_run_counts_its_own_earlier_inserts_as_stored(maker):
     snapshot, run_id = await new_run(maker, subreddits=("SaaS",))
-    service = CollectionService(sessionmaker=maker, source=RecordingSource())
+    pipeline = CollectionPipeline(sessionmaker=maker, source=RecordingSource())
     options = RunOptions(run_id=run_id, mode="historical", max_posts_per_subreddit=200)
-    first = await service.run(snapshot, options, Events())
-    again = await service.run(snapshot, options, Events())  # same run id: a redelivered task
+    first = await pipeline.run(snapshot, options, Events())
+    again = await pipeline.run(snapshot, options, Events())  # same run id: a redelivered task
     assert again.stored == first.stored and again.duplicates == 0
     assert await count(maker, RawPost, RawPost.campaign_id == snapshot.id) == first.stored
     assert await count(maker, RejectedSample, RejectedSample.run_id == run_id) == sum(
@@ -267,7 +267,7 @@ async def test_a_redelivered_run_counts_its_own_earlier_inserts_as_stored(maker)
 
 async def test_one_failing_subreddit_makes_the_run_partial_and_the_others_are_stored(maker):
     snapshot, run_id = await new_run(maker, subreddits=("SaaS", "startups", "webdev"))
-    tally = await CollectionService(sessionmaker=maker, source=RecordingSource(failing=["startups"])).run(
+    tally = await CollectionPipeline(sessionmaker=maker, source=RecordingSource(failing=["startups"])).run(
         snapshot, RunOptions(run_id=run_id), Events()
     )
     assert tally.outcome(3) == "partial"
@@ -287,7 +287,7 @@ async def test_one_failing_subreddit_makes_the_run_partial_and_the_others_are_st
 
 async def test_every_subreddit_failing_makes_the_run_failed(maker):
     snapshot, run_id = await new_run(maker, subreddits=("SaaS", "startups"))
-    tally = await CollectionService(
+    tally = await CollectionPipeline(
         sessionmaker=maker, source=RecordingSource(failing=["SaaS", "startups"])
     ).run(snapshot, RunOptions(run_id=run_id), Events())
     assert tally.outcome(2) == "failed"
@@ -295,7 +295,7 @@ async def test_every_subreddit_failing_makes_the_run_failed(maker):
 
 async def test_unknown_subreddits_are_an_empty_result_not_an_error(maker):
     snapshot, run_id = await new_run(maker, subreddits=("SaaS", "no_such_sub_here"))
-    tally = await CollectionService(sessionmaker=maker, source=RecordingSource()).run(
+    tally = await CollectionPipeline(sessionmaker=maker, source=RecordingSource()).run(
         snapshot, RunOptions(run_id=run_id), Events()
     )
     assert tally.outcome(2) == "complete" and not tally.errors
@@ -303,7 +303,7 @@ async def test_unknown_subreddits_are_an_empty_result_not_an_error(maker):
 
 async def test_rejected_samples_are_kept_up_to_twenty_per_reason(maker):
     snapshot, run_id = await new_run(maker)
-    tally = await CollectionService(sessionmaker=maker, source=RecordingSource()).run(
+    tally = await CollectionPipeline(sessionmaker=maker, source=RecordingSource()).run(
         snapshot, RunOptions(run_id=run_id, max_posts_per_subreddit=500), Events()
     )
     async with maker() as s:
@@ -331,7 +331,7 @@ async def test_cancellation_stops_at_the_next_check_and_keeps_what_was_stored(ma
         return checks > 4  # one subreddit passes its checkpoints, then the user cancels
 
     with pytest.raises(RunCancelled):
-        await CollectionService(sessionmaker=maker, source=RecordingSource()).run(
+        await CollectionPipeline(sessionmaker=maker, source=RecordingSource()).run(
             snapshot, RunOptions(run_id=run_id), Events(), cancel_after_first_subreddit
         )
     async with maker() as s:
@@ -344,11 +344,11 @@ async def test_cancellation_stops_at_the_next_check_and_keeps_what_was_stored(ma
 async def test_collect_more_asks_only_for_posts_newer_than_the_last_seen(maker):
     snapshot, first = await new_run(maker, subreddits=("SaaS",))
     source = RecordingSource()
-    service = CollectionService(sessionmaker=maker, source=source)
-    await service.run(snapshot, RunOptions(run_id=first, mode="fresh", max_posts_per_subreddit=50), Events())
+    pipeline = CollectionPipeline(sessionmaker=maker, source=source)
+    await pipeline.run(snapshot, RunOptions(run_id=first, mode="fresh", max_posts_per_subreddit=50), Events())
     assert source.requests[0].newer_than is None
     second = await another_run(maker, snapshot)
-    more = await service.run(
+    more = await pipeline.run(
         snapshot, RunOptions(run_id=second, mode="fresh", max_posts_per_subreddit=50), Events()
     )
     assert source.requests[1].newer_than is not None

@@ -4,6 +4,8 @@ reaper go through to change a run's state and tell its watchers.
 - ``start``: create and commit the run, announce "queued", hand it to the executor; if the
   announcement or the hand-over fails, the same call fails the run, gives the plan
   allowance back and answers 503, so no "queued" run is left that nothing will take.
+- ``claim`` (an executor takes the run) and ``heartbeat`` (the one writer of the beat that
+  tells a live run from a lost one: the claim, the runner and the pipeline write it here).
 - ``finish``: write the terminal state and announce it, retrying through a database outage
   (the worker keeps the result in memory until the database answers again).
 - ``cancel``: a queued run, or one whose executor stopped beating, ends ``cancelled`` at
@@ -18,10 +20,10 @@ import asyncio
 import logging
 import time
 import uuid
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import ColumnElement, delete, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bcrao.auth.models import User
@@ -77,6 +79,37 @@ async def start(
         await announce(runtime.sessionmaker, runtime.bus, run.id, attempts=1)  # the bus may be what failed
         raise ServiceUnavailable("The task queue is unavailable; try again shortly") from None
     return run
+
+
+async def claim(session: AsyncSession, *, run_id: uuid.UUID, stale_after: timedelta) -> bool:
+    """Take a queued run (or a running one whose executor went silent) for execution. A
+    redelivered Celery message for a run another worker is still executing finds a fresh
+    heartbeat and backs off, so a run is never processed twice at the same time."""
+    now = utcnow()
+    return await heartbeat(
+        session,
+        run_id,
+        _unattended(since=now - stale_after),
+        CollectionRun.cancel_requested.is_(False),
+        status="running",
+        started_at=func.coalesce(CollectionRun.started_at, now),
+        attempts=CollectionRun.attempts + 1,
+    )
+
+
+async def heartbeat(
+    session: AsyncSession, run_id: uuid.UUID, *where: ColumnElement[bool], **columns: Any
+) -> bool:
+    """The run's executor is alive now (``columns`` written in the same statement) if
+    ``where`` holds; whether it was written. ``cancel``, the reaper and claims read it."""
+    statement = update(CollectionRun).where(CollectionRun.id == run_id, *where)
+    return bool(rowcount(await session.execute(statement.values(**columns, heartbeat_at=utcnow()))))
+
+
+def _unattended(*, since: datetime) -> ColumnElement[bool]:
+    """Queued, or running without a heartbeat since ``since``: no live executor has the run."""
+    silent = or_(CollectionRun.heartbeat_at.is_(None), CollectionRun.heartbeat_at < since)
+    return (CollectionRun.status == "queued") | ((CollectionRun.status == "running") & silent)
 
 
 async def announce(
@@ -152,14 +185,7 @@ async def cancel(session: AsyncSession, runtime: Any, run: CollectionRun) -> Col
     now = utcnow()
     result = await session.execute(
         update(CollectionRun)
-        .where(
-            CollectionRun.id == run.id,
-            (CollectionRun.status == "queued")
-            | (
-                (CollectionRun.status == "running")
-                & ((CollectionRun.heartbeat_at.is_(None)) | (CollectionRun.heartbeat_at < now - lost_after))
-            ),
-        )
+        .where(CollectionRun.id == run.id, _unattended(since=now - lost_after))
         .values(status="cancelled", cancel_requested=True, finished_at=now)
     )
     ended = bool(rowcount(result))

@@ -26,7 +26,7 @@ from bcrao.posts.search import SearchTermsType, default_search_terms
 from bcrao.sources.base import Mode
 
 ACTIVE_STATUSES = ("queued", "running")
-TERMINAL_STATUSES = ("complete", "partial", "failed", "cancelled")
+TERMINAL_STATUSES = frozenset({"complete", "partial", "failed", "cancelled"})
 ARCHETYPES = ("Journey", "ProblemSolution", "Feedback", "Unclassified")
 
 _ACTIVE_WHERE = text("status IN ('queued', 'running')")

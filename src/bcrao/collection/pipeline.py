@@ -1,6 +1,6 @@
 """The collection pipeline: fetch → filter → classify → score → store, per subreddit.
 
-``CollectionService.run`` is executor-agnostic: the local executor and the Celery task
+``CollectionPipeline.run`` is executor-agnostic: the local executor and the Celery task
 both call it with a progress callback and a cancellation check. Slow work (HTTP, LLM)
 happens outside database transactions; each subreddit's posts, samples, cursor and the
 run's counters are committed together, so what a run reports always matches what it
@@ -17,13 +17,13 @@ from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from bcrao.collection import store
+from bcrao.collection import lifecycle, store
 from bcrao.collection.classify import Classification, select_for_classification
 from bcrao.collection.model import ModelClassifier
-from bcrao.collection.models import CollectionRun, RawPost
+from bcrao.collection.models import RawPost
 from bcrao.collection.prefilter import PreFilter
 from bcrao.collection.scoring import SubredditScorer
 from bcrao.comments import noise
@@ -103,7 +103,7 @@ class RunOptions:
 @dataclass
 class RunTally:
     scraped: int = 0
-    filtered: int = 0
+    filtered: int = 0  # kept by the filter (the API's name for it)
     classified: int = 0
     stored: int = 0
     duplicates: int = 0
@@ -176,7 +176,7 @@ def sample_post(post: NormalizedPost) -> dict[str, Any]:
     }
 
 
-class CollectionService:
+class CollectionPipeline:
     def __init__(
         self,
         *,
@@ -222,25 +222,25 @@ class CollectionService:
 
 
 class _RunContext:
-    """State of one run while it executes (kept off the service so the service is reusable)."""
+    """State of one run while it executes (kept off the pipeline so the pipeline is reusable)."""
 
     def __init__(
         self,
-        service: CollectionService,
+        pipeline: CollectionPipeline,
         campaign: CampaignSnapshot,
         options: RunOptions,
         tally: RunTally,
         progress: Progress,
         should_cancel: CancelCheck | None,
     ) -> None:
-        self.s = service
+        self.pipeline = pipeline
         self.campaign = campaign
         self.options = options
         self.tally = tally
         self.progress = progress
         self.should_cancel = should_cancel
         self.prefilter = PreFilter(campaign.keywords, context=campaign.product_context)
-        self.samples_left: Counter[str] = Counter()
+        self.samples_taken: Counter[str] = Counter()
         self.position: dict[str, Any] = {
             "subreddit": None,
             "step": 0,
@@ -267,14 +267,14 @@ class _RunContext:
 
     async def reset_previous_attempt(self) -> None:
         """A redelivered run starts its bookkeeping again; its stored posts stay (upserts)."""
-        async with session_scope(self.s.sessionmaker) as session:
+        async with session_scope(self.pipeline.sessionmaker) as session:
             await store.clear_samples(session, run_id=self.options.run_id)
 
     async def collect_subreddit(self, step: int, total: int, subreddit: str) -> None:
         self.position = {"subreddit": subreddit, "step": step, "total_steps": total}
         await self.emit("fetching")
-        if isinstance(self.s.source, PagedSource):
-            await self._collect_pages(self.s.source, subreddit)
+        if isinstance(self.pipeline.source, PagedSource):
+            await self._collect_pages(self.pipeline.source, subreddit)
             return
         fetched = await self._fetch(subreddit)
         if fetched is None:
@@ -336,7 +336,7 @@ class _RunContext:
     async def _fetch(self, subreddit: str) -> list[NormalizedPost] | None:
         newer_than = newer_than_id = None
         if self.options.mode in INCREMENTAL_MODES:
-            async with self.s.sessionmaker() as session:
+            async with self.pipeline.sessionmaker() as session:
                 newer_than, newer_than_id = await store.read_cursor(
                     session,
                     campaign_id=self.campaign.id,
@@ -350,13 +350,13 @@ class _RunContext:
             await self.emit("rate_limited", wait_seconds=round(seconds, 1))
 
         try:
-            result = await self.s.source.fetch(request, on_wait=on_wait)
+            result = await self.pipeline.source.fetch(request, on_wait=on_wait)
         except SourceError as exc:
             log.info("r/%s: %s (%s)", subreddit, exc.code, exc.status)
             self._record_error(subreddit, exc.status, exc.message)
             return None
         except Exception as exc:  # a source bug must not sink the other subreddits
-            log.exception("source %s failed on r/%s", self.s.source.name, subreddit)
+            log.exception("source %s failed on r/%s", self.pipeline.source.name, subreddit)
             self._record_error(subreddit, "error", f"{type(exc).__name__}: {exc}"[:300])
             return None
         self.tally.warnings.extend(w for w in result.warnings if w not in self.tally.warnings)
@@ -390,8 +390,8 @@ class _RunContext:
                 self.tally.filtered += 1
             else:
                 self.tally.filter_reasons[decision.reason] += 1
-                if self.samples_left[decision.reason] < self.s.samples_per_reason:
-                    self.samples_left[decision.reason] += 1
+                if self.samples_taken[decision.reason] < self.pipeline.samples_per_reason:
+                    self.samples_taken[decision.reason] += 1
                     samples.append(
                         {
                             "run_id": self.options.run_id,
@@ -414,11 +414,14 @@ class _RunContext:
         if not survivors:
             return
         for item in survivors:
-            item.classification = self.s.offline.classify(item.post)
+            item.classification = self.pipeline.offline.classify(item.post)
         self.tally.classified += len(survivors)
-        if self.s.llm is not None:
-            chosen = select_for_classification(survivors, self.s.classify_fraction, key=lambda s: s.relevance)
-            batch = await self.s.llm.classify_many([c.post for c in chosen])
+        pipeline = self.pipeline
+        if pipeline.llm is not None:
+            chosen = select_for_classification(
+                survivors, pipeline.classify_fraction, key=lambda s: s.relevance
+            )
+            batch = await pipeline.llm.classify_many([c.post for c in chosen])
             for item, (label, by_llm) in zip(chosen, batch.results, strict=True):
                 item.classification, item.by_llm = label, by_llm
             self.tally.llm_prompt_tokens += batch.prompt_tokens
@@ -458,7 +461,7 @@ class _RunContext:
                     "success_score": score,
                     "score_breakdown": breakdown,
                     "is_ai_processed": item.by_llm,
-                    "classifier": ("llm" if item.by_llm else self.s.offline.name) if label else None,
+                    "classifier": ("llm" if item.by_llm else self.pipeline.offline.name) if label else None,
                     "collected_at": now,
                     "archetype_confidence": round(label.confidence, 3) if label else None,
                     "archetype_source": ("llm" if item.by_llm else "model") if label else None,
@@ -476,7 +479,7 @@ class _RunContext:
         rows: list[dict[str, Any]],
         samples: list[dict[str, Any]],
     ) -> None:
-        async with session_scope(self.s.sessionmaker) as session:
+        async with session_scope(self.pipeline.sessionmaker) as session:
             outcome = await store.insert_posts(
                 session, campaign_id=self.campaign.id, run_id=self.options.run_id, rows=rows
             )
@@ -499,7 +502,7 @@ class _RunContext:
     async def _collect_comments(self, subreddit: str, posts: Sequence[NormalizedPost]) -> None:
         """Each kept post's thread (posts stored by earlier runs too: re-collection appends
         their new replies), one post per transaction so a failure loses no other post's."""
-        async with self.s.sessionmaker() as session:
+        async with self.pipeline.sessionmaker() as session:
             stored_ids = dict(
                 (
                     await session.execute(
@@ -536,7 +539,7 @@ class _RunContext:
             await self.emit("rate_limited", wait_seconds=round(seconds, 1))
 
         try:
-            result = await self.s.source.fetch_comments(request, on_wait=on_wait)
+            result = await self.pipeline.source.fetch_comments(request, on_wait=on_wait)
         except SourceError as exc:
             await self._comment_failure(post, f"could not be read ({exc.message})")
             return None
@@ -569,7 +572,7 @@ class _RunContext:
             post_id=post_db_id,
             run_id=self.options.run_id,
         )
-        async with session_scope(self.s.sessionmaker) as session:
+        async with session_scope(self.pipeline.sessionmaker) as session:
             new = await comment_store.insert_comments(
                 session,
                 campaign_id=self.campaign.id,
@@ -583,12 +586,8 @@ class _RunContext:
             await self._write_counters(session)
 
     async def _persist_counters(self) -> None:
-        async with session_scope(self.s.sessionmaker) as session:
+        async with session_scope(self.pipeline.sessionmaker) as session:
             await self._write_counters(session)
 
     async def _write_counters(self, session: AsyncSession) -> None:
-        await session.execute(
-            update(CollectionRun)
-            .where(CollectionRun.id == self.options.run_id)
-            .values(**self.tally.run_columns(), heartbeat_at=utcnow())
-        )
+        await lifecycle.heartbeat(session, self.options.run_id, **self.tally.run_columns())

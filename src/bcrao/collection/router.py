@@ -12,7 +12,7 @@ from fastapi.security import HTTPAuthorizationCredentials
 from bcrao.auth.deps import CurrentUser, TokenUserId, bearer, owned_by_caller
 from bcrao.campaigns.deps import OwnedCampaign
 from bcrao.collection import lifecycle, preview, service
-from bcrao.collection.models import CollectionRun
+from bcrao.collection.models import TERMINAL_STATUSES, CollectionRun
 from bcrao.collection.prefilter import REASONS
 from bcrao.collection.schemas import (
     CollectAccepted,
@@ -29,7 +29,6 @@ from bcrao.deps import PageDep, RuntimeDep, SessionDep
 from bcrao.errors import Conflict, ErrorResponse, OpenAPIResponses, RateLimited, Unauthorized
 from bcrao.posts import keep
 from bcrao.posts.schemas import PostDetail
-from bcrao.progress.bus import TERMINAL_EVENTS
 from bcrao.progress.sse import ProgressStream, parse_resume_id
 
 log = logging.getLogger("bcrao.collection")
@@ -79,7 +78,7 @@ def _sse_event_schema() -> dict[str, Any]:
             },
         }
 
-    return {"oneOf": [event(["progress"], progress), event(sorted(TERMINAL_EVENTS), terminal)]}
+    return {"oneOf": [event(["progress"], progress), event(sorted(TERMINAL_STATUSES), terminal)]}
 
 
 def _progress_responses() -> OpenAPIResponses:
@@ -229,7 +228,7 @@ async def cancel_run(run: OwnedRun, session: SessionDep, runtime: RuntimeDep) ->
     stops at its next checkpoint (the answer may still say `running`; the progress stream
     ends with `cancelled`). Posts stored so far are kept. 409 `CONFLICT` when it already
     ended."""
-    if run.status in TERMINAL_EVENTS:
+    if run.status in TERMINAL_STATUSES:
         raise Conflict(f"The run already ended ({run.status})")
     return service.run_out(await lifecycle.cancel(session, runtime, run))
 
@@ -267,7 +266,7 @@ async def stream_progress(
     # A short session, closed before streaming: a stream must not pin a database connection.
     async with runtime.sessionmaker() as session:
         run = await service.get_owned_run(session, user_id=user_id, run_id=task_id)
-        finished = service.terminal_data(run) if run.status in TERMINAL_EVENTS else None
+        finished = service.terminal_data(run) if run.status in TERMINAL_STATUSES else None
         final_event_id = run.last_event_id
     resume = parse_resume_id(last_event_id_header, last_event_id)
     if finished is not None and final_event_id and resume >= final_event_id:

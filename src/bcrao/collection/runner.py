@@ -19,13 +19,13 @@ from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bcrao.campaigns.models import Campaign
-from bcrao.collection import hooks, lifecycle, personal, service
-from bcrao.collection.models import CollectionRun
+from bcrao.collection import hooks, lifecycle, personal
+from bcrao.collection.models import TERMINAL_STATUSES, CollectionRun
 from bcrao.collection.pipeline import (
     COUNTERS,
     CampaignSnapshot,
     CancelCheck,
-    CollectionService,
+    CollectionPipeline,
     RunCancelled,
     RunOptions,
 )
@@ -91,9 +91,7 @@ class Reporter:
         if time.monotonic() - self._beat > self.heartbeat_every:
             self._beat = time.monotonic()
             async with session_scope(self.sessionmaker) as session:
-                run = await session.get(CollectionRun, self.run_id)
-                if run is not None and run.status == "running":
-                    run.heartbeat_at = utcnow()
+                await lifecycle.heartbeat(session, self.run_id, CollectionRun.status == "running")
 
 
 async def execute_run(
@@ -137,7 +135,7 @@ async def execute_run(
     if claimed.imported:
         # An import run reads its uploaded file's index, whatever source is configured.
         source = ImportSource(index_path(settings.data_dir, run_id))
-    pipeline = CollectionService(
+    pipeline = CollectionPipeline(
         sessionmaker=sessionmaker,
         source=source,
         classify_fraction=settings.classify_fraction,
@@ -192,7 +190,7 @@ async def _claim(
     # this executor takes it over.
     lost = timedelta(seconds=settings.heartbeat_lost_seconds)
     async with session_scope(sessionmaker) as session:
-        if not await service.claim_run(session, run_id=run_id, stale_after=lost):
+        if not await lifecycle.claim(session, run_id=run_id, stale_after=lost):
             await _not_claimed(session, run_id, settings)
             return None
         run = await session.get(CollectionRun, run_id)
@@ -230,27 +228,23 @@ async def _not_claimed(session: AsyncSession, run_id: uuid.UUID, settings: Setti
         # died. Only a later look can tell, so the caller should try again.
         raise RunBusy(run_id)
     log.info("run %s not claimable (finished, cancelled or deleted)", run_id)
-    if current is None or current.status not in ("queued", "running"):
+    if current is None or current.status in TERMINAL_STATUSES:
         _drop_import(settings, run_id)  # e.g. an import cancelled while queued
 
 
 def _cancel_check(sessionmaker: async_sessionmaker[AsyncSession], run_id: uuid.UUID) -> CancelCheck:
+    query = select(CollectionRun.cancel_requested, CollectionRun.status).where(CollectionRun.id == run_id)
+
     async def should_cancel() -> bool:
         async with sessionmaker() as s:
-            row = (
-                await s.execute(
-                    select(CollectionRun.cancel_requested, CollectionRun.status).where(
-                        CollectionRun.id == run_id
-                    )
-                )
-            ).one_or_none()
+            row = (await s.execute(query)).one_or_none()
         return row is None or bool(row[0]) or row[1] != "running"
 
     return should_cancel
 
 
 async def _run_pipeline(
-    pipeline: CollectionService, claimed: _ClaimedRun, reporter: Reporter, should_cancel: CancelCheck
+    pipeline: CollectionPipeline, claimed: _ClaimedRun, reporter: Reporter, should_cancel: CancelCheck
 ) -> tuple[str, dict[str, Any], dict[str, str] | None]:
     """The run's terminal status, the columns to write and the error to add, if any."""
     try:

@@ -19,6 +19,7 @@ from bcrao.db import dialect_of, rowcount, utcnow
 from bcrao.errors import CollectionInProgress, NotFound, PlanLimitReached, ValidationFailed
 
 WINDOW = timedelta(days=7)
+ARCHIVED = "Archived campaigns cannot be collected; set the status to active first"
 
 
 class RunNotFound(NotFound):
@@ -55,19 +56,22 @@ async def check_can_start(
     """What ``create_run`` would refuse, asked before slow work (reading an uploaded file)
     so the caller hears it first; ``create_run`` still decides."""
     if campaign.status == "archived":
-        raise ValidationFailed(
-            "status", "Archived campaigns cannot be collected; set the status to active first"
-        )
-    active = await session.scalar(
-        select(CollectionRun.id).where(
-            CollectionRun.campaign_id == campaign.id, CollectionRun.status.in_(ACTIVE_STATUSES)
-        )
-    )
+        raise ValidationFailed("status", ARCHIVED)
+    active = await _active_run_id(session, campaign.id)
     if active is not None:
         raise CollectionInProgress(str(active))
-    limit = settings.runs_per_week(user.plan)
+    await _check_plan(session, user_id=user.id, limit=settings.runs_per_week(user.plan))
+
+
+async def _active_run_id(session: AsyncSession, campaign_id: uuid.UUID) -> uuid.UUID | None:
+    where = CollectionRun.campaign_id == campaign_id, CollectionRun.status.in_(ACTIVE_STATUSES)
+    return await session.scalar(select(CollectionRun.id).where(*where))
+
+
+async def _check_plan(session: AsyncSession, *, user_id: uuid.UUID, limit: int) -> None:
+    """Refuse once the plan's ``limit`` of runs in the rolling window (0: unlimited) is used."""
     if limit:
-        used, oldest = await weekly_usage(session, user_id=user.id)
+        used, oldest = await weekly_usage(session, user_id=user_id)
         if used >= limit:
             raise PlanLimitReached(limit, (oldest or utcnow()) + WINDOW)
 
@@ -87,17 +91,12 @@ async def create_run(
     ``source`` overrides the configured one (an import); ``run_id`` is given when a file
     named after the run must exist before the run does."""
     if campaign.status == "archived":
-        raise ValidationFailed(
-            "status", "Archived campaigns cannot be collected; set the status to active first"
-        )
+        raise ValidationFailed("status", ARCHIVED)
     if dialect_of(session) == "postgresql":
         # Serialize a user's triggers so two concurrent requests cannot both take the last run.
         await session.execute(select(User.id).where(User.id == user.id).with_for_update())
     limit = settings.runs_per_week(user.plan) if enforce_plan else 0
-    if limit:
-        used, oldest = await weekly_usage(session, user_id=user.id)
-        if used >= limit:
-            raise PlanLimitReached(limit, (oldest or utcnow()) + WINDOW)
+    await _check_plan(session, user_id=user.id, limit=limit)
     run = CollectionRun(
         **({"id": run_id} if run_id is not None else {}),
         campaign_id=campaign.id,
@@ -118,12 +117,7 @@ async def create_run(
             session.add(run)
             await session.flush()
     except IntegrityError:
-        active = await session.scalar(
-            select(CollectionRun.id).where(
-                CollectionRun.campaign_id == campaign.id, CollectionRun.status.in_(ACTIVE_STATUSES)
-            )
-        )
-        raise CollectionInProgress(str(active)) from None
+        raise CollectionInProgress(str(await _active_run_id(session, campaign.id))) from None
     session.add(RunLedger(user_id=user.id, run_id=run.id, created_at=run.created_at))
     await session.flush()
     return run
@@ -151,34 +145,6 @@ async def list_runs(
         .limit(limit)
     )
     return list(rows), total
-
-
-async def claim_run(session: AsyncSession, *, run_id: uuid.UUID, stale_after: timedelta) -> bool:
-    """Take a queued run (or a running one whose executor went silent) for execution.
-
-    A redelivered Celery message for a run another worker is still executing finds a
-    fresh heartbeat and backs off, so a run is never processed twice at the same time.
-    """
-    now = utcnow()
-    result = await session.execute(
-        update(CollectionRun)
-        .where(
-            CollectionRun.id == run_id,
-            or_(
-                CollectionRun.status == "queued",
-                (CollectionRun.status == "running")
-                & or_(CollectionRun.heartbeat_at.is_(None), CollectionRun.heartbeat_at < now - stale_after),
-            ),
-            CollectionRun.cancel_requested.is_(False),
-        )
-        .values(
-            status="running",
-            started_at=func.coalesce(CollectionRun.started_at, now),
-            heartbeat_at=now,
-            attempts=CollectionRun.attempts + 1,
-        )
-    )
-    return bool(rowcount(result))
 
 
 async def finish_run(

@@ -5,15 +5,16 @@ Two backends behind one interface:
 - ``RedisBus`` (Redis Streams) when runs execute in Celery workers on other machines.
 
 Every event gets a positive integer id, strictly increasing within its run; SSE uses it
-as the event id, so ``Last-Event-ID`` resumes exactly where a client stopped. One API
-process follows a watched run once (a ``_Watcher``, fed by the process's one pub/sub
-connection) and fans events out to all of its local subscribers, so neither Redis
-connections nor Redis reads grow with the number of watchers or of watched runs.
+as the event id, so ``Last-Event-ID`` resumes exactly where a client stopped (the bus only
+moves events: ``progress/sse.py`` frames them). One API process follows a watched run once
+(a ``_Watcher``, fed by the process's one pub/sub connection) and fans events out to all of
+its local subscribers, so neither Redis connections nor Redis reads grow with the number of
+watchers or of watched runs.
 
 Fan-out is built for a thousand readers of one run in one process: readers share the
 run's event list and hold only a cursor (a ``Feed``), an append wakes each waiting reader
-with one ``set_result``, and a batch's SSE frames are joined once per cursor position, not
-once per reader. No per-reader queue, task or copy of an event exists.
+with one ``set_result``, and readers at the same cursor position share one batch. No
+per-reader queue, task or copy of an event exists.
 """
 
 from __future__ import annotations
@@ -33,26 +34,20 @@ from redis.asyncio import Redis
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import RedisError
 
+from bcrao.collection.models import TERMINAL_STATUSES
+
 log = logging.getLogger("bcrao.progress")
 
-TERMINAL_EVENTS = frozenset({"complete", "partial", "failed", "cancelled"})
 
-
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)  # compared by identity: the SSE layer caches frames by event
 class ProgressEvent:
     id: int
-    event: str
+    event: str  # "progress", or the run's terminal status (its last event)
     data: dict[str, Any]
 
     @property
     def terminal(self) -> bool:
-        return self.event in TERMINAL_EVENTS
-
-    @cached_property
-    def wire(self) -> bytes:
-        """The SSE frame, encoded once per process however many clients receive it."""
-        data = json.dumps(self.data, separators=(",", ":"), default=str)
-        return f"id: {self.id}\r\nevent: {self.event}\r\ndata: {data}\r\n\r\n".encode()
+        return self.event in TERMINAL_STATUSES
 
     @cached_property
     def produced_at(self) -> float | None:
@@ -76,12 +71,11 @@ def _epoch(value: Any) -> float | None:
     return moment.timestamp()
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, eq=False, weakref_slot=True)
 class Batch:
-    """Events pending for a cursor, up to and including a terminal event, with their frames."""
+    """Events pending for a cursor, up to and including a terminal event."""
 
     events: list[ProgressEvent]
-    wire: bytes
 
     @property
     def last_id(self) -> int:
@@ -129,7 +123,7 @@ class _RunLog:
         # cancelled (its client left) cancels only its own, never the others' wake-up.
         self._waiters: list[asyncio.Future[None]] = []
         # Batches by the cursor they start after; every reader at the same position gets
-        # the same joined bytes. Cleared on append (the batches would grow).
+        # the same batch. Cleared on append (the batches would grow).
         self._batches: dict[int, Batch] = {}
 
     def after(self, event_id: int) -> list[ProgressEvent]:
@@ -151,8 +145,7 @@ class _RunLog:
         if batch is None:
             events = self.after(event_id)
             end = next((i for i, e in enumerate(events) if e.terminal), len(events) - 1)
-            events = events[: end + 1]
-            batch = self._batches[event_id] = Batch(events, b"".join(e.wire for e in events))
+            batch = self._batches[event_id] = Batch(events[: end + 1])
         return batch
 
     @property
@@ -224,7 +217,7 @@ class Feed:
         first = self._log.events[0].id
         events = await self._older(self.last, first)
         if events:
-            self._backlog = Batch(events, b"".join(e.wire for e in events))
+            self._backlog = Batch(events)
         else:  # trimmed from the history too: continue with what there is
             self.last = max(self.last, first - 1)
 
@@ -444,7 +437,7 @@ class RedisBus:
         self.reconnects = 0
 
     async def publish(self, run_id: str, event: str, data: dict[str, Any]) -> int:
-        ttl = self.ttl if event in TERMINAL_EVENTS else max(self.ttl, _LIVE_TTL_FLOOR)
+        ttl = self.ttl if event in TERMINAL_STATUSES else max(self.ttl, _LIVE_TTL_FLOOR)
         floor = self._floors.get(run_id, 0)
         payload = json.dumps(data, separators=(",", ":"), default=str)
         seq = int(
@@ -454,7 +447,7 @@ class RedisBus:
             )
         )
         self._floors[run_id] = seq
-        if event in TERMINAL_EVENTS:
+        if event in TERMINAL_STATUSES:
             self._floors.pop(run_id, None)
         return seq
 

@@ -25,10 +25,12 @@ look-up, one ``send``:
 from __future__ import annotations
 
 import asyncio
+import json
 import signal
 import time
 from collections.abc import Callable, Sequence
 from typing import Any, Protocol
+from weakref import WeakKeyDictionary
 
 from starlette.responses import Response
 from starlette.types import Message, Receive, Scope, Send
@@ -40,9 +42,35 @@ STREAM_HEADERS = {  # what sse-starlette sent: no caching, no proxy buffering
     "X-Accel-Buffering": "no",
     "Connection": "keep-alive",
 }
-KEEPALIVE = b": keepalive\r\n\r\n"
 DEFAULT_SEND_TIMEOUT = 30.0
 TICK = 0.25  # the housekeeper's resolution: keepalives, recycling, timeouts, shutdown
+
+
+# All SSE framing is here (the bus only moves events), cached by the objects the bus shares
+# between readers: an event encoded once per process, a batch joined once per cursor position.
+KEEPALIVE = b": keepalive\r\n\r\n"  # a comment line: clients ignore it
+_frames: WeakKeyDictionary[ProgressEvent, bytes] = WeakKeyDictionary()
+_joined: WeakKeyDictionary[Batch, bytes] = WeakKeyDictionary()
+
+
+def opening(retry_ms: int) -> bytes:
+    return f": stream\r\nretry: {retry_ms}\r\n\r\n".encode()
+
+
+def frame(event: ProgressEvent) -> bytes:
+    """An event's SSE frame: its id (what ``Last-Event-ID`` resumes from), name and JSON data."""
+    wire = _frames.get(event)
+    if wire is None:
+        data = json.dumps(event.data, separators=(",", ":"), default=str)
+        wire = _frames[event] = f"id: {event.id}\r\nevent: {event.event}\r\ndata: {data}\r\n\r\n".encode()
+    return wire
+
+
+def batch_frames(batch: Batch) -> bytes:
+    wire = _joined.get(batch)
+    if wire is None:
+        wire = _joined[batch] = b"".join(map(frame, batch.events))
+    return wire
 
 
 def parse_resume_id(header: str | None, query: int | None) -> int:
@@ -71,10 +99,6 @@ class SlowClient(Exception):
 
 def _body(chunk: bytes, *, more: bool = True) -> Message:
     return {"type": "http.response.body", "body": chunk, "more_body": more}
-
-
-def opening(retry_ms: int) -> bytes:
-    return f": stream\r\nretry: {retry_ms}\r\n\r\n".encode()
 
 
 class ProgressStream(Response):
@@ -142,7 +166,7 @@ class ProgressStream(Response):
         """The batch's bytes, reported to the observer as sent."""
         if self.observer is not None:
             self.observer.events_sent(batch.events, opened_at=opened_at)
-        return batch.wire
+        return batch_frames(batch)
 
     async def _replay(self, opened_at: float) -> bytes:
         """A finished run: whatever history is left, then its terminal event."""
@@ -154,8 +178,7 @@ class ProgressStream(Response):
             status = str(self.finished["status"])
             history.append(ProgressEvent(max(self.final_event_id, last + 1), status, self.finished))
             end = len(history) - 1
-        events = history[: end + 1]
-        return self.frames(Batch(events, b"".join(e.wire for e in events)), opened_at)
+        return self.frames(Batch(history[: end + 1]), opened_at)
 
     async def _live(self, receive: Receive, send: Send, opened_at: float) -> None:
         feed = await self.bus.open_feed(self.run_id, self.after)
