@@ -34,15 +34,20 @@ import asyncpg
 from sqlalchemy import func, select, text
 from sqlalchemy.dialects import postgresql
 
-from bcrao.auth.models import User
-from bcrao.campaigns.models import Campaign
-from bcrao.collection.models import RawPost
-from bcrao.config import Settings
-from bcrao.db import make_engine, make_sessionmaker, new_id
-from bcrao.migrate import upgrade
-from bcrao.posts import export, service, stats
-from bcrao.posts.schemas import PostFilters
-from bcrao.posts.search import search_terms
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from bench._common import database_url_from_env, proc_kib  # noqa: E402
+
+from bcrao.auth.models import User  # noqa: E402
+from bcrao.campaigns.models import Campaign  # noqa: E402
+from bcrao.collection.models import RawPost  # noqa: E402
+from bcrao.config import Settings  # noqa: E402
+from bcrao.db import make_engine, make_sessionmaker, new_id  # noqa: E402
+from bcrao.migrate import upgrade  # noqa: E402
+from bcrao.posts import export, service, stats  # noqa: E402
+from bcrao.posts.schemas import PostFilters  # noqa: E402
+from bcrao.posts.search import search_terms  # noqa: E402
 
 CAMPAIGN_NAME = "bench-browse"
 SUBREDDITS = ["SaaS", "startups", "Entrepreneur", "smallbusiness", "marketing", "indiehackers",
@@ -75,7 +80,7 @@ SCENARIOS: dict[str, dict[str, Any]] = {
 
 
 def database_url(arg: str | None) -> str:
-    url = arg or os.environ.get("BCRAO_BENCH_DATABASE_URL") or os.environ.get("BCRAO_TEST_DATABASE_URL")
+    url = arg or database_url_from_env()
     if not url or not url.startswith("postgresql"):
         sys.exit("browse bench: needs a PostgreSQL URL (--database-url, BCRAO_BENCH_DATABASE_URL)")
     return url
@@ -223,13 +228,7 @@ async def timed(reps: int, call: Callable[[], Awaitable[Any]]) -> tuple[float, f
 
 
 def rss_kb() -> int:
-    try:
-        for line in Path("/proc/self/status").read_text().splitlines():
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1])
-    except OSError:
-        pass
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    return proc_kib("VmRSS") or resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
 
 
 def filters_of(params: dict[str, Any]) -> PostFilters:

@@ -42,21 +42,24 @@ from typing import Any
 import asyncpg
 from sqlalchemy import insert
 
-sys.path.insert(0, str(Path(__file__).parent))
-import browse
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
 
-from bcrao.auth.models import User
-from bcrao.campaigns.models import Campaign
-from bcrao.collection.models import RawPost
-from bcrao.comments import export as comments_export
-from bcrao.comments import service as comments_service
-from bcrao.comments import store as comment_store
-from bcrao.comments.models import CommentTotal, RawComment
-from bcrao.db import make_engine, make_sessionmaker, new_id, session_scope
-from bcrao.migrate import upgrade
-from bcrao.posts import service as posts_service
-from bcrao.posts.schemas import PostFilters
-from bcrao.sources.base import NormalizedComment
+from bench import browse  # noqa: E402
+from bench._common import database_url_from_env, proc_kib  # noqa: E402
+
+from bcrao.auth.models import User  # noqa: E402
+from bcrao.campaigns.models import Campaign  # noqa: E402
+from bcrao.collection.models import RawPost  # noqa: E402
+from bcrao.comments import export as comments_export  # noqa: E402
+from bcrao.comments import service as comments_service  # noqa: E402
+from bcrao.comments import store as comment_store  # noqa: E402
+from bcrao.comments.models import CommentTotal, RawComment  # noqa: E402
+from bcrao.db import make_engine, make_sessionmaker, new_id, session_scope  # noqa: E402
+from bcrao.migrate import upgrade  # noqa: E402
+from bcrao.posts import service as posts_service  # noqa: E402
+from bcrao.posts.schemas import PostFilters  # noqa: E402
+from bcrao.sources.base import NormalizedComment  # noqa: E402
 
 BIG_THREAD = 500
 STORE_FLOOR = 5_000  # comments/s (#16)
@@ -264,17 +267,6 @@ async def bench_search(url: str, campaign_id: uuid.UUID) -> list[tuple]:
 # ---- 4. export memory -------------------------------------------------------------------------
 
 
-def proc_kib(key: str) -> int:
-    """``VmRSS`` / ``VmHWM`` of this process in KiB (0 where /proc is not there)."""
-    try:
-        for line in Path("/proc/self/status").read_text().splitlines():
-            if line.startswith(f"{key}:"):
-                return int(line.split()[1])
-    except OSError:
-        pass
-    return 0
-
-
 def reset_peak() -> bool:
     """Start ``VmHWM`` again from the current RSS (Linux: ``5`` to ``clear_refs``)."""
     try:
@@ -425,7 +417,7 @@ async def main() -> None:
             )
             results = await asyncio.to_thread(export_in_fresh_process, sqlite_url, campaign_id, total)
             print_export("SQLite", args.sqlite_export_posts, results)
-    pg_url = os.environ.get("BCRAO_BENCH_DATABASE_URL") or os.environ.get("BCRAO_TEST_DATABASE_URL")
+    pg_url = database_url_from_env()
     if not pg_url or not pg_url.startswith("postgresql"):
         print("no PostgreSQL URL: PostgreSQL figures skipped")
         return

@@ -16,10 +16,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import json
-import os
 import random
-import socket
-import subprocess
 import sys
 import tempfile
 import threading
@@ -29,6 +26,13 @@ from pathlib import Path
 import httpx
 
 ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from bench._common import proc_kib  # noqa: E402
+from tests.system.processes import running_api  # noqa: E402
+
+from bcrao.config import Settings  # noqa: E402
+
 TARGETS = ["SaaS", "startups"]
 WORDS = [
     "churn",
@@ -127,17 +131,8 @@ def generate(path: Path, gigabytes: float, subreddits: int) -> int:
     return lines
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def vm_hwm_mb(pid: int, field: str = "VmHWM") -> float:
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith(field + ":"):
-            return int(line.split()[1]) / 1024
-    return 0.0
+def rss_mb(pid: int, field: str = "VmHWM") -> float:
+    return proc_kib(field, pid) / 1024
 
 
 class RssSampler(threading.Thread):
@@ -155,9 +150,48 @@ class RssSampler(threading.Thread):
     def run(self) -> None:
         while not self.done:
             with contextlib.suppress(OSError):
-                rss = vm_hwm_mb(self.pid, "VmRSS")
+                rss = rss_mb(self.pid, "VmRSS")
                 self.peaks[self.phase] = max(self.peaks[self.phase], rss)
             time.sleep(0.2)
+
+
+def import_file(client: httpx.Client, pid: int, file: Path) -> dict:
+    """Sign up, create the campaign, upload ``file`` and wait for the run; RSS meanwhile."""
+    idle_mb = rss_mb(pid)
+    token = client.post(
+        "/v1/auth/signup", json={"email": "bench@example.com", "password": "bench-password"}
+    ).json()["access_token"]
+    headers = {"Authorization": f"Bearer {token}"}
+    campaign = client.post(
+        "/v1/campaigns",
+        json={"name": "bench", "keywords": ["churn"], "target_subreddits": TARGETS},
+        headers=headers,
+    ).json()
+    sampler = RssSampler(pid)
+    sampler.start()
+    started = time.monotonic()
+    with file.open("rb") as handle:
+        resp = client.post(
+            f"/v1/campaigns/{campaign['id']}/imports",
+            files={"file": (file.name, handle, "application/x-ndjson")},
+            headers=headers,
+        )
+    accepted = time.monotonic() - started
+    sampler.phase = "run"
+    assert resp.status_code == 202, resp.text
+    task = resp.json()["task_id"]
+    while (run := client.get(f"/v1/collection/{task}", headers=headers).json())["status"] in (
+        "queued",
+        "running",
+    ):
+        time.sleep(0.2)
+    total = time.monotonic() - started
+    # What follows a run (themes over the campaign's posts) is not the import's memory.
+    sampler.phase = "after"
+    time.sleep(15)
+    sampler.done = True
+    return {"run": run, "accepted": accepted, "total": total, "idle_mb": idle_mb, "peak_mb": rss_mb(pid),
+            "peaks": sampler.peaks}  # fmt: skip
 
 
 def main() -> None:
@@ -171,77 +205,30 @@ def main() -> None:
         lines = generate(file, args.gb, args.subreddits)
         size = file.stat().st_size
         print(f"generated {lines:,} records, {size / 1024**2:,.0f} MiB in {time.monotonic() - started:.0f} s")
-        port = free_port()
-        env = {
-            **os.environ,
-            "BCRAO_DATA_DIR": str(Path(tmp) / "data"),
-            "BCRAO_SECRET_KEY": "bench-secret-key-that-is-long-enough-0123456789",
-            "BCRAO_LOG_LEVEL": "WARNING",
-            "BCRAO_COMMENTS_PER_POST": "0",
-            "BCRAO_HTTP_BODY_TIMEOUT_SECONDS": "120",
-        }
-        server = subprocess.Popen(
-            [str(ROOT / ".venv/bin/bcrao"), "serve", "--port", str(port)], env=env, cwd=tmp
+        settings = Settings(
+            data_dir=Path(tmp) / "data",
+            secret_key="bench-secret-key-that-is-long-enough-0123456789",
+            log_level="WARNING",
+            comments_per_post=0,
+            http_body_timeout_seconds=120,
         )
-        try:
-            base = f"http://127.0.0.1:{port}"
-            with httpx.Client(base_url=base, timeout=3600) as client:
-                for _ in range(200):
-                    try:
-                        if client.get("/healthz").status_code == 200:
-                            break
-                    except httpx.TransportError:
-                        time.sleep(0.1)
-                idle_mb = vm_hwm_mb(server.pid)
-                token = client.post(
-                    "/v1/auth/signup", json={"email": "bench@example.com", "password": "bench-password"}
-                ).json()["access_token"]
-                headers = {"Authorization": f"Bearer {token}"}
-                campaign = client.post(
-                    "/v1/campaigns",
-                    json={"name": "bench", "keywords": ["churn"], "target_subreddits": TARGETS},
-                    headers=headers,
-                ).json()
-                sampler = RssSampler(server.pid)
-                sampler.start()
-                started = time.monotonic()
-                with file.open("rb") as handle:
-                    resp = client.post(
-                        f"/v1/campaigns/{campaign['id']}/imports",
-                        files={"file": (file.name, handle, "application/x-ndjson")},
-                        headers=headers,
-                    )
-                accepted = time.monotonic() - started
-                sampler.phase = "run"
-                assert resp.status_code == 202, resp.text
-                task = resp.json()["task_id"]
-                while (run := client.get(f"/v1/collection/{task}", headers=headers).json())["status"] in (
-                    "queued",
-                    "running",
-                ):
-                    time.sleep(0.2)
-                total = time.monotonic() - started
-                # What follows a run (themes over the campaign's posts) is not the import's memory.
-                sampler.phase = "after"
-                time.sleep(15)
-                peak_mb = vm_hwm_mb(server.pid)
-                sampler.done = True
-        finally:
-            server.terminate()
-            server.wait(30)
-        print(f"upload + validation + index: {accepted:.0f} s ({lines / accepted:,.0f} records/s read)")
-        print(
-            f"run {run['status']}: scraped {run['scraped']:,}, filtered {run['filtered']:,}, "
-            f"stored {run['stored']:,}, duplicates {run['duplicates']:,}; warnings {run['warnings']}"
-        )
-        print(
-            f"total {total:.0f} s: {lines / total:,.0f} records/s of the file, {run['scraped'] / total:,.0f} posts/s imported"
-        )
-        print(
-            f"server peak RSS: {idle_mb:.0f} MiB idle, {peak_mb:.0f} MiB after the import; sampled peaks: "
-            f"{sampler.peaks['upload']:.0f} MiB while uploading and indexing, {sampler.peaks['run']:.0f} MiB in the run, "
-            f"{sampler.peaks['after']:.0f} MiB in the 15 s after it (themes of the campaign's posts)"
-        )
+        # `bcrao serve` (SQLite, local executor), started as the tests start it.
+        with running_api(settings) as server, httpx.Client(base_url=server.url, timeout=3600) as client:
+            r = import_file(client, server.pid, file)
+    run, accepted, total, peaks = r["run"], r["accepted"], r["total"], r["peaks"]
+    print(f"upload + validation + index: {accepted:.0f} s ({lines / accepted:,.0f} records/s read)")
+    print(
+        f"run {run['status']}: scraped {run['scraped']:,}, filtered {run['filtered']:,}, "
+        f"stored {run['stored']:,}, duplicates {run['duplicates']:,}; warnings {run['warnings']}"
+    )
+    print(
+        f"total {total:.0f} s: {lines / total:,.0f} records/s of the file, {run['scraped'] / total:,.0f} posts/s imported"
+    )
+    print(
+        f"server peak RSS: {r['idle_mb']:.0f} MiB idle, {r['peak_mb']:.0f} MiB after the import; sampled peaks: "
+        f"{peaks['upload']:.0f} MiB while uploading and indexing, {peaks['run']:.0f} MiB in the run, "
+        f"{peaks['after']:.0f} MiB in the 15 s after it (themes of the campaign's posts)"
+    )
 
 
 if __name__ == "__main__":

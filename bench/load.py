@@ -10,17 +10,16 @@ Usage (needs PostgreSQL binaries and redis-server):
   scripts/with-postgres.sh .venv/bin/python bench/load.py [--seconds 60] [--watchers 200] [--concurrency 8]
 
 The readers are closed-loop: each sends its next request when the last one answers, so
-their number sets the queue in front of the APIs (mean latency = readers / throughput).
-Eight keep both processes busy with p99 well under 100 ms here; more readers buy a little
-more throughput with queueing delay (12: p99 past 100 ms). The generator runs on uvloop,
-like the APIs: it shares the 2 cores with what it measures.
+their number sets the queue in front of the APIs (mean latency = readers / throughput);
+the README's "Load" section has the figures per reader count. The generator runs on
+uvloop, like the APIs: it shares the 2 cores with what it measures. Redis, the API
+processes and the user and campaign come from the tests' helpers.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
-import os
 import random
 import resource
 import statistics
@@ -39,6 +38,8 @@ from sqlalchemy import text
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from bench._common import database_url_from_env, run_loop  # noqa: E402
+from tests.conftest import make_campaign, signup  # noqa: E402
 from tests.fakes.fixtures import private_redis  # noqa: E402
 from tests.system.processes import api_processes  # noqa: E402
 
@@ -63,17 +64,11 @@ def pct(values: list[float], q: float) -> float:
 
 async def seed(settings: Settings, api: str, posts: int) -> dict:
     async with httpx.AsyncClient(base_url=api, timeout=30) as c:
-        email = f"load-{uuid.uuid4().hex[:6]}@example.com"
-        r = await c.post("/v1/auth/signup", json={"email": email, "password": "load-test-pass"})
-        token = r.json()["access_token"]
-        user_id = uuid.UUID(r.json()["user"]["id"])
-        headers = {"Authorization": f"Bearer {token}"}
-        r = await c.post(
-            "/v1/campaigns",
-            headers=headers,
-            json={"name": "load", "keywords": ["churn"], "target_subreddits": SUBS},
-        )
-        campaign_id = uuid.UUID(r.json()["id"])
+        user = await signup(c, f"load-{uuid.uuid4().hex[:6]}@example.com", "load-test-pass")
+        headers = user["headers"]
+        campaign = await make_campaign(c, headers, name="load", keywords=["churn"], target_subreddits=SUBS,
+                                       product_context="", product_url=None)  # fmt: skip
+    user_id, campaign_id = uuid.UUID(user["user"]["id"]), uuid.UUID(campaign["id"])
     engine = make_engine(settings.effective_database_url)
     maker = make_sessionmaker(engine)
     rng = random.Random(7)
@@ -299,7 +294,7 @@ def main() -> None:
     parser.add_argument("--posts", type=int, default=5000)
     parser.add_argument(
         "--database-url",
-        default=os.environ.get("BCRAO_BENCH_DATABASE_URL") or os.environ.get("BCRAO_TEST_DATABASE_URL"),
+        default=database_url_from_env(),
     )
     args = parser.parse_args()
     if not args.database_url or not args.database_url.startswith("postgresql"):
@@ -318,14 +313,7 @@ def main() -> None:
         )
         upgrade(settings.effective_database_url)
         with api_processes(settings, 2) as apis:
-            # The generator shares the 2 cores with what it measures: uvloop, as the APIs
-            # use, costs it less CPU per request and per SSE event than asyncio's own loop.
-            try:
-                import uvloop
-            except ImportError:
-                asyncio.run(drive(settings, apis, args))
-            else:
-                uvloop.run(drive(settings, apis, args))
+            run_loop(drive(settings, apis, args))
 
 
 if __name__ == "__main__":

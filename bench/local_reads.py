@@ -18,10 +18,13 @@ import tempfile
 import time
 from pathlib import Path
 
-import httpx
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
 
-from bcrao.config import Settings
-from bcrao.main import create_app
+from tests.conftest import app_client, make_campaign, signup  # noqa: E402
+
+from bcrao.config import Settings  # noqa: E402
+from bcrao.migrate import upgrade  # noqa: E402
 
 SUBREDDITS = ["SaaS", "startups", "Entrepreneur", "smallbusiness", "marketing", "indiehackers", "sales",
               "webdev", "ProductManagement", "growthhacking"]  # fmt: skip
@@ -31,45 +34,29 @@ async def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         settings = Settings(data_dir=Path(tmp), secret_key="x" * 40, log_json=False, log_level="WARNING",
                             plan_trial_runs_per_week=0, comments_per_post=0)  # fmt: skip
-        app = create_app(settings)
-        async with app.router.lifespan_context(app):
-            transport = httpx.ASGITransport(app=app)
-            async with httpx.AsyncClient(transport=transport, base_url="http://bench", timeout=60) as client:
-                token = (
-                    await client.post(
-                        "/v1/auth/signup", json={"email": "b@example.com", "password": "bench-pass-1"}
-                    )
-                ).json()["access_token"]
-                headers = {"Authorization": f"Bearer {token}"}
-                campaign = (
-                    await client.post(
-                        "/v1/campaigns",
-                        json={
-                            "name": "bench",
-                            "keywords": ["customers", "pricing"],
-                            "target_subreddits": SUBREDDITS,
-                        },
-                        headers=headers,
-                    )
-                ).json()
-                task = (
-                    await client.post(
-                        f"/v1/campaigns/{campaign['id']}/collect",
-                        json={"max_posts_per_subreddit": 1000},
-                        headers=headers,
-                    )
-                ).json()
-                latencies: list[float] = []
-                started = time.perf_counter()
-                while True:
-                    t0 = time.perf_counter()
-                    await client.get(f"/v1/campaigns/{campaign['id']}/posts", headers=headers)
-                    latencies.append((time.perf_counter() - t0) * 1000)
-                    run = (await client.get(f"/v1/collection/{task['task_id']}", headers=headers)).json()
-                    if run["status"] not in ("queued", "running"):
-                        break
-                    await asyncio.sleep(0.02)
-                elapsed = time.perf_counter() - started
+        await asyncio.to_thread(upgrade, settings.effective_database_url)
+        # The app in this process (the tests' client: httpx over ASGI), local executor.
+        async with app_client(settings) as client:
+            headers = (await signup(client, "b@example.com", "bench-pass-1"))["headers"]
+            campaign = await make_campaign(client, headers, name="bench", keywords=["customers", "pricing"],
+                                           target_subreddits=SUBREDDITS, product_context="", product_url=None)  # fmt: skip
+            resp = await client.post(
+                f"/v1/campaigns/{campaign['id']}/collect",
+                json={"max_posts_per_subreddit": 1000},
+                headers=headers,
+            )
+            task = resp.json()
+            latencies: list[float] = []
+            started = time.perf_counter()
+            while True:
+                t0 = time.perf_counter()
+                await client.get(f"/v1/campaigns/{campaign['id']}/posts", headers=headers)
+                latencies.append((time.perf_counter() - t0) * 1000)
+                run = (await client.get(f"/v1/collection/{task['task_id']}", headers=headers)).json()
+                if run["status"] not in ("queued", "running"):
+                    break
+                await asyncio.sleep(0.02)
+            elapsed = time.perf_counter() - started
     latencies.sort()
     p99 = latencies[max(0, int(len(latencies) * 0.99) - 1)]
     print(f"{run['scraped']:,} posts scraped in {elapsed:.1f} s; {len(latencies)} reads during the run: "

@@ -2,8 +2,9 @@
 
 ``progress.py`` measures one run with many clients. This measures the other axis (#15):
 N runs watched at once on one API process with the Redis bus, one SSE client each, while
-the worker process publishes to all of them at once (each run its own pacing, as
-concurrent collections do). Reported per N: delivery delay p50/p99/max, clients that got
+the publisher process (the worker's stand-in) publishes to all of them at once (each run
+its own pacing, as concurrent collections do); servers and setup as in ``progress.py``
+(``bench/_sse_stack.py``), a fresh set per N. Reported per N: delivery delay p50/p99/max, clients that got
 everything, the API process's Redis connections (counted from /proc while every stream is
 open), API RSS and CPU per delivery, and Redis stream reads per event. A per-process cap on
 watched runs shows up here as clients that receive nothing.
@@ -24,9 +25,12 @@ import tempfile
 import time
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
 
-import progress as p
+from bench._common import proc_cpu_seconds, proc_kib, raise_nofile, summary_ms  # noqa: E402
+from bench._sse_client import check_clients, connect_clients  # noqa: E402
+from bench._sse_stack import Servers, bench_env, commandstats, delta, servers, stream_reads  # noqa: E402
 
 TARGET_P99_MS = 500.0
 TARGET_CONNECTIONS = 4
@@ -56,68 +60,44 @@ def redis_connections(pid: int, redis_port: int) -> int:
     return count
 
 
-async def measure(
-    runs: int, events: int, min_ms: float, max_ms: float, timeout: float, workdir: Path
-) -> dict:
-    procs = []
-    worker = None
-    try:
-        redis_proc, redis_port = p.start_redis(workdir)
-        procs.append(redis_proc)
-        redis_url = f"redis://127.0.0.1:{redis_port}/0"
-        db_url = f"sqlite+aiosqlite:///{workdir / 'bench.db'}"
-        api_port = p.free_port()
-        api_proc = p.spawn_api(workdir, db_url, redis_url, api_port)
-        procs.append(api_proc)
-        worker = p.Worker(redis_url, timeout)
-        await worker.start()
-        from bcrao.config import Settings
-        from bcrao.runtime import make_signer
-
-        await asyncio.to_thread(p.wait_port, api_port, api_proc, "the API", 90)
-        user_id, run_ids = await p.seed_database(db_url, runs)
-        signer = make_signer(Settings(secret_key=p.SECRET, data_dir=workdir / "data", database_url=db_url))
-        token = signer.access_token(user_id)
+async def measure(up: Servers, runs: int, events: int, min_ms: float, max_ms: float, timeout: float) -> dict:
+    api_pid, redis_port = up.api.pid, up.redis_port
+    async with bench_env(up, runs, timeout) as env:
         t0 = time.monotonic()
         per_run = await asyncio.gather(
-            *(p.connect_clients(api_port, str(r), token, 1, timeout) for r in run_ids)
+            *(connect_clients(env.api_port, r, env.token, 1, timeout) for r in env.runs)
         )
         connect_s = time.monotonic() - t0
         clients = [c for group in per_run for c in group]
         await asyncio.sleep(1.0)  # every stream subscribed
-        connections = redis_connections(api_proc.pid, redis_port)
-        stats_before = p.commandstats(redis_port)
-        cpu_before = sum(p.proc_cpu_seconds(api_proc.pid))
+        connections = redis_connections(api_pid, redis_port)
+        stats_before = commandstats(redis_port)
+        cpu_before = sum(proc_cpu_seconds(api_pid))
         t_pub = time.monotonic()
         try:
-            await worker.publish_many([str(r) for r in run_ids], events, min_ms, max_ms, seed=5)
+            await env.publisher.publish_many(env.runs, events, min_ms, max_ms, seed=5)
             await asyncio.wait_for(asyncio.gather(*(c.done for c in clients)), timeout)
         except TimeoutError:
             pass  # reported below as incomplete clients
         drain_s = time.monotonic() - t_pub
-        connections = max(connections, redis_connections(api_proc.pid, redis_port))
-        cpu = sum(p.proc_cpu_seconds(api_proc.pid)) - cpu_before
-        cmds = p.delta(p.commandstats(redis_port), stats_before)
+        connections = max(connections, redis_connections(api_pid, redis_port))
+        cpu = sum(proc_cpu_seconds(api_pid)) - cpu_before
+        cmds = delta(commandstats(redis_port), stats_before)
         for c in clients:
             c.close()
-        check = p.check_clients(clients, events)
-        return {
-            "runs": runs,
-            "events": events,
-            "check": check,
-            "latency_ms": p.summary_ms([lat for c in clients for lat in c.latencies]),
-            "connect_s": connect_s,
-            "drain_s": drain_s,
-            "redis_connections": connections,
-            "reads_per_event": p.stream_reads(cmds) / max(1, runs * (events + 1)),
-            "cpu_us_per_delivery": cpu / max(1, check["deliveries"]) * 1e6,
-            "rss_kib": p.proc_status(api_proc.pid).get("VmRSS", 0),
-        }
-    finally:
-        if worker is not None:
-            await worker.stop()
-        for proc in reversed(procs):
-            p.stop_process(proc)
+    check = check_clients(clients, events)
+    return {
+        "runs": runs,
+        "events": events,
+        "check": check,
+        "latency_ms": summary_ms([lat for c in clients for lat in c.latencies]),
+        "connect_s": connect_s,
+        "drain_s": drain_s,
+        "redis_connections": connections,
+        "reads_per_event": stream_reads(cmds) / max(1, runs * (events + 1)),
+        "cpu_us_per_delivery": cpu / max(1, check["deliveries"]) * 1e6,
+        "rss_kib": proc_kib("VmRSS", api_pid),
+    }
 
 
 def main() -> int:
@@ -129,7 +109,7 @@ def main() -> int:
     parser.add_argument("--timeout", type=float, default=120.0)
     parser.add_argument("--src", help="run the API and worker from this src directory (a baseline)")
     args = parser.parse_args()
-    p.raise_nofile()
+    raise_nofile()
     if args.src:
         os.environ["PYTHONPATH"] = str(Path(args.src).resolve())
     ok = True
@@ -139,8 +119,8 @@ def main() -> int:
     print(f"{'runs':>6}{'complete':>10}{'p50 ms':>9}{'p99 ms':>9}{'max ms':>10}{'Redis conn':>11}"
           f"{'reads/ev':>9}{'us CPU/dlv':>11}{'RSS MiB':>9}{'connect s':>10}")  # fmt: skip
     for runs in (int(n) for n in args.runs.split(",")):
-        with tempfile.TemporaryDirectory() as tmp:
-            r = asyncio.run(measure(runs, args.events, args.min_ms, args.max_ms, args.timeout, Path(tmp)))
+        with tempfile.TemporaryDirectory() as tmp, servers(Path(tmp)) as up:
+            r = asyncio.run(measure(up, runs, args.events, args.min_ms, args.max_ms, args.timeout))
         check, lat = r["check"], r["latency_ms"]
         print(f"{runs:>6}{check['complete']:>6}/{check['clients']:<4}{lat['p50']:>8.1f}{lat['p99']:>9.1f}"
               f"{lat['max']:>10.1f}{r['redis_connections']:>11}{r['reads_per_event']:>9.2f}"

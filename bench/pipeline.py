@@ -3,9 +3,8 @@
 - CPU: pre-filter + classify (the shipped model, every kept post) + score on one core
   (see pipeline_cpu.py).
 - Storage: the pipeline's own ``store.insert_posts`` (one transaction per subreddit-sized
-  chunk of 1,000 rows; multi-row INSERT ... RETURNING on SQLite, COPY into a staging table
-  and one moving statement on PostgreSQL) into SQLite (a temp file, the embedded default's
-  settings) and PostgreSQL.
+  chunk of 1,000 rows) into SQLite (a temp file, the embedded default's settings) and
+  PostgreSQL.
 
 Usage:
   python bench/pipeline.py                                  # CPU + SQLite
@@ -17,7 +16,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import os
 import sys
 import tempfile
 import time
@@ -25,18 +23,21 @@ import uuid
 from datetime import UTC, datetime
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).parent))
-
-from pipeline_cpu import run_cpu_bench
 from sqlalchemy import delete
 
-from bcrao.auth.models import User
-from bcrao.campaigns.models import Campaign
-from bcrao.collection import store
-from bcrao.collection.models import CollectionRun
-from bcrao.db import make_engine, make_sessionmaker, new_id, session_scope
-from bcrao.migrate import upgrade
-from bcrao.sources.sample import load_corpus
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from bench._common import database_url_from_env  # noqa: E402
+from bench.pipeline_cpu import run_cpu_bench  # noqa: E402
+
+from bcrao.auth.models import User  # noqa: E402
+from bcrao.campaigns.models import Campaign  # noqa: E402
+from bcrao.collection import store  # noqa: E402
+from bcrao.collection.models import CollectionRun  # noqa: E402
+from bcrao.db import make_engine, make_sessionmaker, new_id, session_scope  # noqa: E402
+from bcrao.migrate import upgrade  # noqa: E402
+from bcrao.sources.sample import load_corpus  # noqa: E402
 
 CHUNK = 1_000  # rows per transaction, like one subreddit's survivors at max_posts=1000
 
@@ -112,7 +113,7 @@ def main() -> None:
     )
     parser.add_argument(
         "--database-url",
-        default=os.environ.get("BCRAO_BENCH_DATABASE_URL") or os.environ.get("BCRAO_TEST_DATABASE_URL"),
+        default=database_url_from_env(),
     )
     parser.add_argument("--sizes", default="10000,100000")
     args = parser.parse_args()

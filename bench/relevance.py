@@ -39,9 +39,8 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
-sys.path.insert(0, str(ROOT / "bench"))
 
-from relevance_campaigns import CAMPAIGNS  # noqa: E402
+from bench.relevance_campaigns import CAMPAIGNS  # noqa: E402
 from scripts.labelled import Labelled, load  # noqa: E402
 
 from bcrao.collection.prefilter import PreFilter  # noqa: E402

@@ -211,8 +211,8 @@ def rowcount(result: Result[Any]) -> int:
 
 async def core_execute(session: AsyncSession, statement: Any, params: dict[str, Any] | None = None) -> Any:
     """Run a Core statement on the session's connection (same transaction), skipping the
-    ORM's statement handling and result wrapping: ~70 µs less per query, which matters on
-    the hot reads that select columns rather than entities."""
+    ORM's statement handling and result wrapping (``bench/README.md``, "Load"), which matters
+    on the hot reads that select columns rather than entities."""
     return await (await session.connection()).execute(statement, params)
 
 

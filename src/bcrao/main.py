@@ -62,10 +62,11 @@ def freeze_startup_objects() -> None:
     """Keep the collector off the objects every server process holds for life.
 
     The app, its routes, schemas, SQLAlchemy metadata and imported modules are hundreds of
-    thousands of objects; every full collection walked all of them, a 100-150 ms pause of
-    the event loop (every open stream and request waits) under load. ``gc.freeze`` moves them
-    into a generation the collector ignores, and a larger first-generation threshold makes
-    young collections rarer; per-request garbage is still freed (mostly by refcounting).
+    thousands of objects; every full collection walked all of them, a long pause of the
+    event loop (every open stream and request waits) under load (``bench/README.md``).
+    ``gc.freeze`` moves them into a generation the collector ignores, and a larger
+    first-generation threshold makes young collections rarer; per-request garbage is still
+    freed (mostly by refcounting).
     Server processes only: a test process building many apps would pin their cycles forever.
     """
     gc.collect()

@@ -12,7 +12,7 @@ import shutil
 import socket
 import subprocess
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -72,9 +72,12 @@ def _wait_for_port(port: int, process: subprocess.Popen[bytes], timeout: float =
 
 
 @contextmanager
-def private_redis(workdir: Path, port: int | None = None) -> Iterator[str]:
+def private_redis(
+    workdir: Path, port: int | None = None, *, preexec_fn: Callable[[], None] | None = None
+) -> Iterator[str]:
     """A redis-server on a free loopback port (or ``port``: a restart), without persistence;
-    yields its URL."""
+    yields its URL. ``preexec_fn`` runs in the child before exec (the benches use it to
+    have the server die with them)."""
     fixed = port
     for _attempt in range(1 if fixed else 3):  # a free port can be taken before it is bound
         port = fixed or _free_port()
@@ -83,6 +86,7 @@ def private_redis(workdir: Path, port: int | None = None) -> Iterator[str]:
              "--dir", str(workdir), "--protected-mode", "yes"],
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
+            preexec_fn=preexec_fn,
         )  # fmt: skip
         try:
             _wait_for_port(port, process)

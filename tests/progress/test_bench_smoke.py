@@ -1,34 +1,21 @@
 """Smoke run of bench/progress.py --quick: the whole worker → Redis → API → SSE path with
-real processes (redis-server, uvicorn, a publisher process), a few clients, every event."""
+real processes (redis-server, `bcrao serve`, a publisher process), a few clients, every event."""
 
 from __future__ import annotations
 
-import importlib.util
-import sys
 from pathlib import Path
 
 import pytest
 
 from tests.fakes.fixtures import REDIS_SERVER
 
-BENCH = Path(__file__).resolve().parents[2] / "bench" / "progress.py"
-
 pytestmark = [pytest.mark.slow, pytest.mark.redis]
-
-
-def load_bench():
-    spec = importlib.util.spec_from_file_location("bench_progress", BENCH)
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module
-    spec.loader.exec_module(module)
-    return module
 
 
 def test_quick_run_delivers_every_event_to_every_client():
     if not Path(REDIS_SERVER).exists():
         pytest.skip("redis-server is not installed")
-    bench = load_bench()
+    from bench import progress as bench
 
     results = bench.run(["--quick"])
 

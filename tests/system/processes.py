@@ -1,4 +1,4 @@
-"""Real server processes for system tests: `bcrao serve` API processes on free ports."""
+"""Real server processes for system tests (and the benches): `bcrao serve` API processes on free ports."""
 
 from __future__ import annotations
 
@@ -6,8 +6,9 @@ import socket
 import subprocess
 import tempfile
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import ExitStack, contextmanager
+from dataclasses import dataclass
 
 import httpx
 
@@ -21,9 +22,17 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
+@dataclass(frozen=True, slots=True)
+class RunningApi:
+    url: str
+    pid: int
+
+
 @contextmanager
-def api_process(settings: Settings) -> Iterator[str]:
-    """`bcrao serve` in its own process, as a deployment runs it; yields its base URL."""
+def running_api(settings: Settings, *, preexec_fn: Callable[[], None] | None = None) -> Iterator[RunningApi]:
+    """`bcrao serve` in its own process, as a deployment runs it; yields its base URL and
+    process id (the benches read its CPU time and memory). ``preexec_fn`` runs in the child
+    before exec."""
     port = free_port()
     # A file, not a pipe: nobody reads a pipe while the test runs, and a server whose log
     # pipe fills up blocks on its next access line.
@@ -34,6 +43,7 @@ def api_process(settings: Settings) -> Iterator[str]:
         stdout=log,
         stderr=subprocess.STDOUT,
         text=True,
+        preexec_fn=preexec_fn,
     )
     url = f"http://127.0.0.1:{port}"
     try:
@@ -50,7 +60,7 @@ def api_process(settings: Settings) -> Iterator[str]:
             if time.monotonic() > deadline:
                 raise RuntimeError("api process did not start")
             time.sleep(0.1)
-        yield url
+        yield RunningApi(url, process.pid)
     finally:
         process.terminate()
         try:
@@ -58,6 +68,13 @@ def api_process(settings: Settings) -> Iterator[str]:
         except subprocess.TimeoutExpired:
             process.kill()
         log.close()
+
+
+@contextmanager
+def api_process(settings: Settings) -> Iterator[str]:
+    """`bcrao serve` in its own process, as a deployment runs it; yields its base URL."""
+    with running_api(settings) as api:
+        yield api.url
 
 
 @contextmanager

@@ -1,10 +1,11 @@
 """Argon2 password hashing (pwdlib's recommended parameters), off the event loop.
 
-A hash takes ~0.2 s of CPU on four lanes (threads). On the event loop it stalled every
-request and progress stream of the process; on the default executor eight concurrent
-logins ran 32 hashing threads at the loop's priority, and /healthz p99 was ~110 ms on two
-cores. Here hashing has threads of its own at a lower priority (nice 10, inherited by
-Argon2's lane threads): logins take as long as the CPU allows, the loop answers first.
+A hash is a long stretch of CPU on four lanes (threads). On the event loop it stalled
+every request and progress stream of the process; on the default executor eight concurrent
+logins ran 32 hashing threads at the loop's priority, and /healthz slowed down with them
+(figures: ``bench/logins.py``, ``bench/README.md``). Here hashing has threads of its own
+at a lower priority (nice 10, inherited by Argon2's lane threads): logins take as long as
+the CPU allows, the loop answers first.
 """
 
 from __future__ import annotations

@@ -65,8 +65,9 @@ class TokenSigner:
         return self._encode({"sub": str(user_id)}, self.audience, self.access_ttl)
 
     def user_id_from_access(self, token: str) -> uuid.UUID:
-        """Verify once per token, not once per request: decoding costs ~120 µs of CPU (about
-        as much as a short query), and a client sends the same token until it expires.
+        """Verify once per token, not once per request: decoding costs about as much CPU as
+        a short query (``bench/README.md``, "Load"), and a client sends the same token
+        until it expires.
 
         Only tokens that passed full verification are remembered, keyed by their exact
         text, and the expiry is checked again on every use; a token past it is decoded

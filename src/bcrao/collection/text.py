@@ -1,8 +1,8 @@
 """Tokens, word lists and a phrase matcher shared by the pre-filter, classifier and scorer.
 
-Speed is the design constraint (>= 20,000 posts/s through filter + classify + score on one
-core). Python's ``re`` costs ~10 µs per 500 characters for even a three-way alternation
-behind ``\\b``, and hundreds of µs for the phrase lists we need. So a post is tokenized once
+Speed is the design constraint (filter + classify + score on one core: floor and figures
+in ``bench/README.md``). Python's ``re`` is slow for even a three-way alternation behind
+``\\b``, and far slower for the phrase lists we need. So a post is tokenized once
 with C-level string methods (``lower``/``translate``/``split``), word classes are counted
 with ``Counter`` and set intersection, and multi-word cues are matched on the token list by
 ``PhraseSet`` (a dict from first token to candidate phrases). Regexes are kept only where a

@@ -4,7 +4,7 @@ The stream holds no database session: the route authorizes and reads the run fir
 then only the progress bus is involved while events flow.
 
 Why not sse-starlette (used before): with 1,000 clients of one run on one process every
-event is 1,000 sends, and its per-send cost was the bottleneck (~100 µs of Python each).
+event is 1,000 sends, and its per-send cost was the bottleneck (``bench/progress.md``).
 It runs each send in an anyio ``move_on_after`` cancel scope (a timer and a scope per
 send) under a task group of four tasks per stream, fed by an async generator per stream.
 Here the cost per client per wake-up is one future resolved by the bus, one cursor
