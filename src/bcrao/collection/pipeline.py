@@ -195,10 +195,6 @@ class CollectionPipeline:
         # Labels every kept post: the trained model (default) or the rules classifier.
         self.offline = offline if offline is not None else ModelClassifier()
 
-    @property
-    def classifier_name(self) -> str:
-        return "llm" if self.llm is not None else self.offline.name
-
     async def run(
         self,
         campaign: CampaignSnapshot,

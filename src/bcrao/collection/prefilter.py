@@ -169,10 +169,6 @@ class FilterDecision:
     signals: dict[str, float] = field(default_factory=dict)
     matched_keywords: tuple[str, ...] = ()  # the campaign's keywords in the title or text
 
-    @property
-    def passed(self) -> bool:
-        return self.reason is None
-
 
 def short_reason(post: NormalizedPost, title_words: int, body_words: int) -> str | None:
     """``link_only`` / ``too_short`` when the post's worth rests on its title alone."""

@@ -15,7 +15,7 @@ from __future__ import annotations
 import json
 import sqlite3
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any
@@ -177,8 +177,3 @@ def _insert(db: sqlite3.Connection, sql: str, rows: list[Any], summary: ImportSu
 def read_summary(db: sqlite3.Connection) -> ImportSummary:
     row = db.execute("SELECT value FROM meta WHERE key = 'summary'").fetchone()
     return ImportSummary.from_json(row[0])
-
-
-def iter_rows(rows: Iterable[tuple[str]]) -> Iterable[dict[str, Any]]:
-    for (data,) in rows:
-        yield json.loads(data)

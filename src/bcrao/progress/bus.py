@@ -619,10 +619,6 @@ class RedisBus:
         entries = await self.redis.xrange(_stream_key(run_id), min=f"0-{after + 1}")
         return _parse_entries(entries)
 
-    @property
-    def watched_runs(self) -> int:
-        return len(self._watchers)
-
     async def aclose(self) -> None:
         tasks = [w.catching_up for w in self._watchers.values() if w.catching_up is not None]
         if self._listener is not None:

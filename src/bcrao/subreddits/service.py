@@ -33,10 +33,6 @@ class SubredditChecker:
         self._known: OrderedDict[str, tuple[float, SubredditCheck]] = OrderedDict()
         self._lock = asyncio.Lock()
 
-    @property
-    def source_name(self) -> str:
-        return self._settings.source.value
-
     async def check(self, names: list[str]) -> list[SubredditCheck]:
         """One answer per name, in order; the same name (any case) is asked once."""
         distinct = list(dict.fromkeys(n.lower() for n in names))
