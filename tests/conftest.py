@@ -29,11 +29,17 @@ TEST_SECRET = "test-secret-key-that-is-long-enough-0123456789"
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     """The PostgreSQL pass runs the tests that reach a database. The others (classifier,
     parsers, fake services, Redis) do the same thing on either run, and running them twice
-    only spent CI minutes."""
+    only spent CI minutes; so did the few marked ``dialect_neutral``."""
     if not os.environ.get("BCRAO_TEST_DATABASE_URL"):
         return
-    uses_database = [i for i in items if "database_url" in getattr(i, "fixturenames", ())]
-    deselected = [i for i in items if "database_url" not in getattr(i, "fixturenames", ())]
+
+    def twice(item: pytest.Item) -> bool:
+        return "database_url" in getattr(item, "fixturenames", ()) and not item.get_closest_marker(
+            "dialect_neutral"
+        )
+
+    uses_database = [i for i in items if twice(i)]
+    deselected = [i for i in items if not twice(i)]
     if deselected:
         config.hook.pytest_deselected(items=deselected)
         items[:] = uses_database
