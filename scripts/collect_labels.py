@@ -11,9 +11,10 @@ confidence), and this script checks them and writes
 
 Run: python scripts/collect_labels.py ../shared/corpus/reddit_top_2013 /path/to/labelling data/labels
 
-Round 2 (``label_sample.py --more``): ``--round 2`` adds the labels of slices 10-14 to the
-ones already in ``labels.jsonl`` (round 1's labelling directory is not needed again) and
-rewrites ``posts.jsonl.gz`` with every sampled post.
+Later rounds (``label_sample.py --more N``): ``--round N`` adds that round's labels (round 2:
+slices 10-14; round 3: slices 20-23, and ``overlap3`` labelled blind a second time) to the ones
+already in ``labels.jsonl``/``second_labels.jsonl`` (earlier labelling directories are not
+needed again) and rewrites ``posts.jsonl.gz`` with every sampled post.
 """
 
 from __future__ import annotations
@@ -33,7 +34,11 @@ SECOND = {"overlap": "annotator-8"}
 # The end of slice 5 was also given to a ninth labeller (in reverse order) when its first
 # labeller fell behind; a post labelled by both keeps the slice's own labeller's label.
 FALLBACK = {"slice_5": ("slice_5b", "annotator-9")}
-ROUND_2 = {f"slice_{k}": f"annotator-{k}" for k in range(10, 15)}
+# Later rounds: primary slices, and the blind second labels of part of them (agreement).
+LATER_ROUNDS = {
+    2: ({f"slice_{k}": f"annotator-{k}" for k in range(10, 15)}, {}),
+    3: ({f"slice_{k}": f"annotator-{k}" for k in range(20, 24)}, {"overlap3": "annotator-24"}),
+}
 
 
 def _read(path: Path) -> dict[str, dict]:
@@ -48,11 +53,55 @@ def _read(path: Path) -> dict[str, dict]:
     return out
 
 
-def main(
-    corpus_dir: Path, labelling_dir: Path, out_dir: Path, allow_missing: bool = False, round_2: bool = False
+def _slice_labels(labelling_dir: Path, slice_name: str, labeller: str) -> dict[str, dict]:
+    labels = {
+        i: {**row, "labeller": labeller}
+        for i, row in _read(labelling_dir / f"{slice_name}.labels.jsonl").items()
+    }
+    if slice_name in FALLBACK:
+        other, other_labeller = FALLBACK[slice_name]
+        path = labelling_dir / f"{other}.labels.jsonl"
+        for i, row in (_read(path) if path.exists() else {}).items():
+            labels.setdefault(i, {**row, "labeller": other_labeller})
+    return labels
+
+
+def _gather(
+    labelling_dir: Path,
+    by_id: dict[str, dict],
+    files: dict[str, str],
+    out: Path,
+    *,
+    keep: list[dict] | None = None,
+    allow_missing: bool = False,
 ) -> None:
-    sample = [json.loads(line) for line in (out_dir / "sample.jsonl").read_text().splitlines()]
-    by_id = {row["id"]: row for row in sample}
+    rows = list(keep or [])
+    for slice_name, labeller in files.items():
+        ids = (labelling_dir / f"{slice_name}.ids").read_text().split()
+        labels = _slice_labels(labelling_dir, slice_name, labeller)
+        missing = [i for i in ids if i not in labels]
+        if missing and not allow_missing:
+            raise SystemExit(f"{slice_name}: {len(missing)} posts unlabelled, e.g. {missing[:3]}")
+        for post_id in (i for i in ids if i in labels):
+            meta, label = by_id[post_id], labels[post_id]
+            rows.append(
+                {
+                    "id": post_id,
+                    "subreddit": meta["subreddit"],
+                    "split": meta["split"],
+                    "useful": label["useful"],
+                    "archetype": label["archetype"],
+                    "confidence": label["confidence"],
+                    "labeller": label["labeller"],
+                }
+            )
+    rows.sort(key=lambda r: (r["subreddit"].lower(), r["id"]))
+    with out.open("w", encoding="utf-8") as fh:
+        fh.writelines(json.dumps(r) + "\n" for r in rows)
+    print(f"{out.name}: {len(rows)} labels")
+
+
+def _write_posts(corpus_dir: Path, by_id: dict[str, dict], out: Path) -> None:
     posts: dict[str, dict] = {}
     for f in sorted(corpus_dir.glob("*.jsonl.gz")):
         with gzip.open(f, "rt", encoding="utf-8") as fh:
@@ -60,60 +109,43 @@ def main(
                 post = json.loads(line)
                 if post["id"] in by_id:
                     posts[post["id"]] = post
-
-    def gather(files: dict[str, str], name: str, keep: list[dict] | None = None) -> None:
-        rows = list(keep or [])
-        for slice_name, labeller in files.items():
-            ids = (labelling_dir / f"{slice_name}.ids").read_text().split()
-            labels = {
-                i: {**row, "labeller": labeller}
-                for i, row in _read(labelling_dir / f"{slice_name}.labels.jsonl").items()
-            }
-            if slice_name in FALLBACK:
-                other, other_labeller = FALLBACK[slice_name]
-                path = labelling_dir / f"{other}.labels.jsonl"
-                extra = _read(path) if path.exists() else {}
-                for i, row in extra.items():
-                    labels.setdefault(i, {**row, "labeller": other_labeller})
-            missing = [i for i in ids if i not in labels]
-            if missing and not allow_missing:
-                raise SystemExit(f"{slice_name}: {len(missing)} posts unlabelled, e.g. {missing[:3]}")
-            for post_id in (i for i in ids if i in labels):
-                meta, label = by_id[post_id], labels[post_id]
-                rows.append(
-                    {
-                        "id": post_id,
-                        "subreddit": meta["subreddit"],
-                        "split": meta["split"],
-                        "useful": label["useful"],
-                        "archetype": label["archetype"],
-                        "confidence": label["confidence"],
-                        "labeller": label["labeller"],
-                    }
-                )
-        rows.sort(key=lambda r: (r["subreddit"].lower(), r["id"]))
-        with (out_dir / name).open("w", encoding="utf-8") as fh:
-            fh.writelines(json.dumps(r) + "\n" for r in rows)
-        print(f"{name}: {len(rows)} labels")
-
-    if round_2:
-        first = [json.loads(line) for line in (out_dir / "labels.jsonl").read_text().splitlines()]
-        gather(ROUND_2, "labels.jsonl", keep=[r for r in first if by_id[r["id"]].get("round", 1) == 1])
-    else:
-        gather(PRIMARY, "labels.jsonl")
-        gather(SECOND, "second_labels.jsonl")
     ordered = sorted(posts.values(), key=lambda p: (p["subreddit"].lower(), p["id"]))
-    with gzip.GzipFile(out_dir / "posts.jsonl.gz", "wb", mtime=0) as gz:
+    with gzip.GzipFile(out, "wb", mtime=0) as gz:
         gz.write("".join(json.dumps(p, ensure_ascii=False) + "\n" for p in ordered).encode())
-    print(f"posts.jsonl.gz: {len(ordered)} posts")
+    print(f"{out.name}: {len(ordered)} posts")
+
+
+def main(
+    corpus_dir: Path, labelling_dir: Path, out_dir: Path, allow_missing: bool = False, round_no: int = 1
+) -> None:
+    sample = [json.loads(line) for line in (out_dir / "sample.jsonl").read_text().splitlines()]
+    by_id = {row["id"]: row for row in sample}
+    if round_no == 1:
+        jobs = [(PRIMARY, "labels.jsonl"), (SECOND, "second_labels.jsonl")]
+    else:
+        primary, second = LATER_ROUNDS[round_no]
+        jobs = [
+            (files, name)
+            for files, name in ((primary, "labels.jsonl"), (second, "second_labels.jsonl"))
+            if files
+        ]
+    for files, name in jobs:
+        keep = None
+        if round_no > 1:  # the earlier rounds' labels stay as they are
+            earlier = [json.loads(line) for line in (out_dir / name).read_text().splitlines()]
+            keep = [r for r in earlier if by_id[r["id"]].get("round", 1) < round_no]
+        _gather(labelling_dir, by_id, files, out_dir / name, keep=keep, allow_missing=allow_missing)
+    _write_posts(corpus_dir, by_id, out_dir / "posts.jsonl.gz")
 
 
 if __name__ == "__main__":
-    args = [a for a in sys.argv[1:] if not a.startswith("--") and a != "2"]
+    argv = sys.argv[1:]
+    round_no = int(argv[argv.index("--round") + 1]) if "--round" in argv else 1
+    args = [a for a in argv if not a.startswith("--") and a != str(round_no)]
     main(
         Path(args[0]),
         Path(args[1]),
         Path(args[2]),
-        allow_missing="--allow-missing" in sys.argv,
-        round_2="--round" in sys.argv,
+        allow_missing="--allow-missing" in argv,
+        round_no=round_no,
     )

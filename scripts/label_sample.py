@@ -7,10 +7,11 @@ it say how the product does on communities it was never tuned on.
 
 Run: python scripts/label_sample.py ../shared/corpus/reddit_top_2013 data/labels
 
-Round 2 (more training data, the test split untouched): ``--more DIR CORPUS data/labels`` draws ``MORE_PER_SUBREDDIT``
+Round 2 (more training data, the test split untouched): ``--more 2 DIR CORPUS data/labels`` draws 77
 further posts of every *train* subreddit, uniformly and excluding round 1, appends them to
 ``sample.jsonl`` with ``"round": 2`` and writes the labellers' slices into DIR
 (``slice_N.ids`` and ``slice_N.posts.jsonl``, the posts to read, shuffled across subreddits).
+Round 3 (``--more 3 ...``) does the same for 57 more posts of every *test* subreddit.
 """
 
 from __future__ import annotations
@@ -24,9 +25,12 @@ from pathlib import Path
 SEED = 2013
 PER_SUBREDDIT = 67
 TEST_SUBREDDITS = 13  # of 39: about a third of the labelled posts
-MORE_SEED = 2026
-MORE_PER_SUBREDDIT = 77
-MORE_SLICES = range(10, 15)  # slice_10 ... slice_14, after round 1's slice_1 ... slice_7
+# Later rounds: (split, posts per subreddit, seed, slice numbers). Round 2 doubled the train
+# data; round 3 drew test posts so that the test split stays above 30% of all labels.
+ROUNDS = {
+    2: ("train", 77, 2026, range(10, 15)),
+    3: ("test", 57, 2027, range(20, 24)),
+}
 READ_FIELDS = ("id", "subreddit", "title", "selftext", "url", "domain", "is_self", "link_flair_text")
 
 
@@ -61,39 +65,38 @@ def main(corpus_dir: Path, out_dir: Path) -> None:
     print(f"{len(sample)} posts, test subreddits: {', '.join(held_out)}")
 
 
-def more(corpus_dir: Path, out_dir: Path, labelling_dir: Path) -> None:
-    rng = random.Random(MORE_SEED)
+def more(corpus_dir: Path, out_dir: Path, labelling_dir: Path, round_no: int) -> None:
+    which, per_subreddit, seed, slices = ROUNDS[round_no]
+    rng = random.Random(seed)
     split = json.loads((out_dir / "split.json").read_text())
     sample_path = out_dir / "sample.jsonl"
     sample = [json.loads(line) for line in sample_path.read_text().splitlines()]
-    if any(row.get("round") == 2 for row in sample):
-        raise SystemExit("round 2 is already drawn")
+    if any(row.get("round") == round_no for row in sample):
+        raise SystemExit(f"round {round_no} is already drawn")
     taken = {row["id"] for row in sample}
     drawn = []
-    for name in split["train_subreddits"]:
+    for name in split[f"{which}_subreddits"]:
         with gzip.open(corpus_dir / f"{name}.jsonl.gz", "rt", encoding="utf-8") as fh:
             posts = [json.loads(line) for line in fh]
         fresh = [p for p in posts if p["id"] not in taken]
-        drawn += rng.sample(fresh, min(MORE_PER_SUBREDDIT, len(fresh)))
+        drawn += rng.sample(fresh, min(per_subreddit, len(fresh)))
     with sample_path.open("a") as fh:
         for p in drawn:
-            fh.write(
-                json.dumps({"id": p["id"], "subreddit": p["subreddit"], "split": "train", "round": 2}) + "\n"
-            )
+            row = {"id": p["id"], "subreddit": p["subreddit"], "split": which, "round": round_no}
+            fh.write(json.dumps(row) + "\n")
     rng.shuffle(drawn)
     labelling_dir.mkdir(parents=True, exist_ok=True)
-    slices = list(MORE_SLICES)
     for k, number in enumerate(slices):
         part = drawn[k :: len(slices)]
         (labelling_dir / f"slice_{number}.ids").write_text("\n".join(p["id"] for p in part) + "\n")
         with (labelling_dir / f"slice_{number}.posts.jsonl").open("w", encoding="utf-8") as fh:
             for p in part:
                 fh.write(json.dumps({f: p.get(f) for f in READ_FIELDS}, ensure_ascii=False) + "\n")
-    print(f"round 2: {len(drawn)} train posts in {len(slices)} slices under {labelling_dir}")
+    print(f"round {round_no}: {len(drawn)} {which} posts in {len(slices)} slices under {labelling_dir}")
 
 
 if __name__ == "__main__":
     if sys.argv[1] == "--more":
-        more(Path(sys.argv[3]), Path(sys.argv[4]), Path(sys.argv[2]))
+        more(Path(sys.argv[4]), Path(sys.argv[5]), Path(sys.argv[3]), int(sys.argv[2]))
     else:
         main(Path(sys.argv[1]), Path(sys.argv[2]))

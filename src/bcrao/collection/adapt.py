@@ -1,6 +1,6 @@
 """A user's own model: the shipped linear model plus a small layer fitted on their corrections.
 
-Why a layer on top and not a retrain: the shipped model was learned from 1,742 posts of 26
+Why a layer on top and not a retrain: the shipped model was learned from 3,744 posts of 26
 communities; a founder's corrections are tens to hundreds of posts of *their* communities.
 Retraining on their posts alone would forget what the shipped model knows, and retraining on
 both needs the training data and scikit-learn at run time. Instead the user's corrections move
