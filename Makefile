@@ -4,6 +4,9 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(shell cat pyproject.toml | cksum | cut -d' ' -f1)
 PYTEST_ARGS ?=
+# Test processes (pytest-xdist): the tests mostly wait on sockets, sleeps and subprocesses, so
+# two share two cores well; tests marked `serial` run alone afterwards.
+WORKERS ?= 2
 
 .PHONY: run test test-sqlite test-postgres lint bench quality train install migrate worker clean
 
@@ -30,10 +33,12 @@ test: $(STAMP)
 	else echo "PostgreSQL binaries not found: PostgreSQL pass skipped"; fi
 
 test-sqlite: $(STAMP)
-	$(BIN)/pytest -q $(PYTEST_ARGS)
+	$(BIN)/pytest -q -n $(WORKERS) -m "not serial" $(PYTEST_ARGS)
+	$(BIN)/pytest -q -m serial $(PYTEST_ARGS) || [ $$? -eq 5 ]  # 5: PYTEST_ARGS selected none of them
 
 test-postgres: $(STAMP)
-	scripts/with-postgres.sh $(BIN)/pytest -q -m "not browser" $(PYTEST_ARGS)
+	scripts/with-postgres.sh $(BIN)/pytest -q -n $(WORKERS) -m "not browser and not serial" $(PYTEST_ARGS)
+	scripts/with-postgres.sh $(BIN)/pytest -q -m "serial and not browser" $(PYTEST_ARGS) || [ $$? -eq 5 ]
 
 ## lint: what test checks first: ruff check, ruff format --check, mypy over src/bcrao
 lint: $(STAMP)

@@ -10,9 +10,10 @@ from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from pathlib import Path
 
+import asyncpg
 import httpx
 import pytest
-from sqlalchemy import text
+from sqlalchemy import make_url, text
 
 from bcrao.background import BackgroundTasks
 from bcrao.config import Settings
@@ -45,9 +46,31 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
         items[:] = uses_database
 
 
+def _database_of_this_worker(url: str, worker: str) -> str:
+    """Parallel workers (pytest-xdist) share the PostgreSQL server, each with a database of its
+    own, since every test empties its database afterwards."""
+    base = make_url(url)
+    name = f"{base.database}_{worker}"
+
+    async def create() -> None:
+        conn = await asyncpg.connect(
+            host=base.host, port=base.port, user=base.username, password=base.password, database=base.database
+        )
+        try:
+            await conn.execute(f'DROP DATABASE IF EXISTS "{name}"')
+            await conn.execute(f'CREATE DATABASE "{name}"')
+        finally:
+            await conn.close()
+
+    asyncio.run(create())
+    return base.set(database=name).render_as_string(hide_password=False)
+
+
 @pytest.fixture(scope="session")
 def database_url(tmp_path_factory: pytest.TempPathFactory) -> str:
     url = os.environ.get("BCRAO_TEST_DATABASE_URL")
+    if url and (worker := os.environ.get("PYTEST_XDIST_WORKER")):
+        url = _database_of_this_worker(url, worker)
     if not url:
         url = f"sqlite+aiosqlite:///{tmp_path_factory.mktemp('db') / 'bcrao.db'}"
     upgrade(url)  # the migrations are what the tests run against, so they are tested too

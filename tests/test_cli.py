@@ -19,7 +19,7 @@ import pytest
 from typer.testing import CliRunner
 
 from bcrao import __version__
-from bcrao.cli import app
+from bcrao.cli import app, console, err
 from bcrao.config import get_settings
 from bcrao.demo import DEMO_EMAIL, DEMO_PASSWORD
 from bcrao.main import create_app
@@ -32,7 +32,10 @@ def cli(tmp_path, monkeypatch):
     monkeypatch.setenv("BCRAO_DATA_DIR", str(tmp_path / "data"))
     monkeypatch.delenv("BCRAO_DATABASE_URL", raising=False)
     monkeypatch.setenv("BCRAO_LOG_JSON", "false")
-    monkeypatch.setenv("COLUMNS", "200")  # error panels and tables on one line each
+    # Error panels and tables on one line each, whatever terminal (or none) the suite runs in:
+    # the consoles are built at import, before any environment variable of a test is seen.
+    for shown in (console, err):
+        monkeypatch.setattr(shown, "width", 200)
     get_settings.cache_clear()
     runner = CliRunner()
 

@@ -16,7 +16,8 @@ from tests.conftest import signup
 from tests.system.processes import api_process
 
 # Throttles and hashing threads behave the same on either database: the SQLite pass is enough.
-pytestmark = pytest.mark.dialect_neutral
+# Their timing bounds are measured alone, not next to another worker's tests.
+pytestmark = [pytest.mark.dialect_neutral, pytest.mark.serial]
 
 GOOD, BAD = "correct-horse", "bad-guess"
 

@@ -15,6 +15,9 @@ from tests.conftest import live_server, make_campaign, signup
 from tests.fakes.fixtures import REDIS_SERVER, _free_port, _wait_for_port
 from tests.streaming import TERMINAL, assert_well_formed, read_events, trigger, wait_for_run
 
+# Some of these stop the PostgreSQL server every worker shares: they run alone.
+pytestmark = pytest.mark.serial
+
 SUBS = ["SaaS", "startups", "marketing", "webdev", "sales"]
 
 
