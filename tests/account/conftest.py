@@ -67,7 +67,12 @@ async def populate(client: httpx.AsyncClient, account: dict, *, subreddits: list
         s.add(AlertPost(alert_id=alert_id, post_id=post_id))
         s.add(
             AlertDelivery(
-                alert_id=alert_id, kind="digest", status="sent", attempts=1, post_ids=[str(post_id)]
+                alert_id=alert_id,
+                kind="digest",
+                status="sent",
+                attempts=1,
+                post_ids=[str(post_id)],
+                post_total=1,
             )
         )
         s.add(ScheduledSlot(campaign_id=campaign_id, slot_at=now, run_id=uuid.UUID(run["task_id"])))

@@ -145,6 +145,33 @@ async def test_webhook_after_a_run_is_signed_retried_and_sent_once(make_settings
         assert len(ids) == len(set(ids))
 
 
+async def test_more_new_posts_than_a_message_lists_are_counted_and_linked(make_settings, db, receiver):
+    """A run with more matching posts than one message lists: the best 25 are listed, and the
+    message says how many there are in all, with the link to them (none is marked sent unseen)."""
+    async with app_client(fast(make_settings)) as client:
+        user = await signup(client)
+        headers = user["headers"]
+        campaign = await make_campaign(client, headers, target_subreddits=["SaaS"])
+        url = f"/v1/campaigns/{campaign['id']}/alerts"
+        alert = (
+            await client.post(url, json={"channel": "webhook", "target": receiver.url}, headers=headers)
+        ).json()
+        receiver.secret = alert["secret"]
+        await collect(client, headers, campaign["id"], max_posts_per_subreddit=80, comments_per_post=0)
+        [hit] = receiver.delivered.values()
+        sent, total = hit.body, hit.body["post_total"]
+        kept = (await client.get(f"/v1/campaigns/{campaign['id']}/posts", headers=headers)).json()["total"]
+        assert total == kept > alert_service.POSTS_PER_DELIVERY
+        assert len(sent["posts"]) == alert_service.POSTS_PER_DELIVERY
+        scores = [p["success_score"] for p in sent["posts"]]
+        assert scores == sorted(scores, reverse=True)  # the best ones
+        lines = sent["text"].splitlines()
+        assert lines[0].startswith(f"{total} new posts for")
+        assert lines[-1].startswith(f"…and {total - 10} more: ") and campaign["id"] in lines[-1]
+        [entry] = (await client.get(f"{url}/{alert['id']}/deliveries", headers=headers)).json()["deliveries"]
+        assert entry["post_total"] == total and len(entry["post_ids"]) == alert_service.POSTS_PER_DELIVERY
+
+
 async def test_a_failing_target_is_visible_in_the_log(make_settings, db, receiver):
     async with app_client(fast(make_settings, alert_max_attempts=2)) as client:
         user = await signup(client)
@@ -177,7 +204,12 @@ async def test_a_delivery_interrupted_mid_send_is_resent_with_the_same_key(app, 
     runtime = app.state.runtime
     async with runtime.sessionmaker() as s:
         row = AlertDelivery(
-            alert_id=uuid.UUID(alert["id"]), kind="test", status="retrying", attempts=0, post_ids=[]
+            alert_id=uuid.UUID(alert["id"]),
+            kind="test",
+            status="retrying",
+            attempts=0,
+            post_ids=[],
+            post_total=0,
         )
         s.add(row)
         await s.commit()
@@ -364,6 +396,7 @@ async def test_two_processes_resend_a_stalled_delivery_once(app, client, alice, 
             status="retrying",
             attempts=0,
             post_ids=[],
+            post_total=0,
             created_at=quiet_since,
             heartbeat_at=quiet_since,
         )

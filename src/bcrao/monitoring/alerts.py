@@ -160,6 +160,7 @@ async def _pick(
         status="retrying",
         attempts=0,
         post_ids=[str(p.id) for p in fresh[:POSTS_PER_DELIVERY]],
+        post_total=len(fresh),  # all are announced (count and link), the best listed
     )
     session.add(row)
     await session.flush()
@@ -259,8 +260,9 @@ async def send_test(
             .order_by(RawPost.success_score.desc(), RawPost.id)
             .limit(3)
         )
+        ids = [str(i) for i in best]
         row = AlertDelivery(
-            alert_id=alert.id, kind="test", status="retrying", attempts=0, post_ids=[str(i) for i in best]
+            alert_id=alert.id, kind="test", status="retrying", attempts=0, post_ids=ids, post_total=len(ids)
         )
         session.add(row)
         await session.flush()

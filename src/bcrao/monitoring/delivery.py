@@ -222,9 +222,9 @@ async def deliver(
             return "gone"
         posts = await _posts(session, list(delivery.post_ids))
         themes = await _themes_note(session, campaign.id) if delivery.kind == "digest" else []
-        kind, attempts = delivery.kind, delivery.attempts
+        kind, attempts, total = delivery.kind, delivery.attempts, delivery.post_total
     url = f"{settings.public_url.rstrip('/')}/#/campaigns/{campaign.id}"
-    text = _text(campaign, kind, posts, len(posts), url)
+    text = _text(campaign, kind, posts, max(total, len(posts)), url)
     delay = settings.alert_retry_base_seconds
     status, response = "failed", ""
     while attempts < settings.alert_max_attempts:
@@ -239,6 +239,7 @@ async def deliver(
                     "alert_id": str(alert.id),
                     "delivery_id": str(delivery_id),
                     "posts": posts,
+                    "post_total": total,
                 }
                 response = await _post_webhook(settings, alert, delivery_id, payload)
             else:

@@ -75,7 +75,8 @@ class AlertDelivery(Base):
     status: Mapped[str] = mapped_column(String(10), default="retrying")  # sent | failed | retrying
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     response: Mapped[str | None] = mapped_column(Text, nullable=True)
-    post_ids: Mapped[list[Any]] = mapped_column(JSONType, default=list)
+    post_ids: Mapped[list[Any]] = mapped_column(JSONType, default=list)  # the best POSTS_PER_DELIVERY
+    post_total: Mapped[int] = mapped_column(Integer)  # every new post it announces
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     # When a sender last worked on it (created it, started or ended an attempt): a ``retrying``

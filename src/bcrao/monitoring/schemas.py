@@ -107,7 +107,10 @@ class DeliveryOut(BaseModel):
     response: str | None = Field(
         None, description="The receiver's answer (HTTP status, SMTP reply) or what failed"
     )
-    post_ids: list[uuid.UUID]
+    post_ids: list[uuid.UUID] = Field(description="The best new posts, at most 25, listed in the message")
+    post_total: int = Field(
+        description="Every new post the delivery announces (the rest are counted and linked)"
+    )
     created_at: datetime
     sent_at: datetime | None
 

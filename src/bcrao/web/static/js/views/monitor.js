@@ -105,7 +105,7 @@ function alertItem(campaign, a, reload) {
         h("thead", {}, h("tr", {}, ...["When", "Kind", "Status", "Tries", "Posts", "Answer"].map((t) => h("th", {}, t)))),
         h("tbody", {}, ...body.deliveries.map((d) => h("tr", { dataset: { status: d.status } },
           h("td", {}, dateTime(d.created_at)), h("td", {}, d.kind), h("td", {}, h("span", { class: ["pill", `pill-${d.status}`] }, d.status)),
-          h("td", {}, String(d.attempts)), h("td", {}, String(d.post_ids.length)), h("td", { class: "small" }, d.response || "—")))))
+          h("td", {}, String(d.attempts)), h("td", {}, String(d.post_total)), h("td", { class: "small" }, d.response || "—")))))
       : h("p", { class: "muted small" }, "Nothing sent yet."));
   }
   show.addEventListener("click", async () => {
