@@ -6,7 +6,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StrictInt
 
-from bcrao.errors import OpenAPIResponses
+from bcrao.errors import ErrorResponse, OpenAPIResponses
 from bcrao.schemas import RequestBody
 from bcrao.sources.base import SourceStatus
 
@@ -200,6 +200,9 @@ def event_stream_doc() -> OpenAPIResponses:
             "content": {"text/event-stream": {"schema": {"$ref": "#/components/schemas/ProgressData"}}},
         },
         204: {"description": "Resume id at or after the terminal event: nothing more to send"},
+        401: {"model": ErrorResponse, "description": "No valid bearer token or stream token"},
+        404: {"model": ErrorResponse, "description": "RESOURCE_NOT_FOUND: no such run of this account"},
+        429: {"model": ErrorResponse, "description": "RATE_LIMITED: too many streams open for the account"},
     }
 
 

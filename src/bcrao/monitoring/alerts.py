@@ -26,7 +26,14 @@ from bcrao.db import session_scope, utcnow
 from bcrao.errors import NotFound, ValidationFailed
 from bcrao.monitoring import delivery
 from bcrao.monitoring.models import Alert, AlertDelivery, AlertPost
-from bcrao.monitoring.schemas import AlertCreate, AlertOut, DeliveryList, DeliveryOut, _check_target
+from bcrao.monitoring.schemas import (
+    AlertCreate,
+    AlertList,
+    AlertOut,
+    DeliveryList,
+    DeliveryOut,
+    _check_target,
+)
 
 DIGEST_PERIODS = {"daily": timedelta(days=1), "weekly": timedelta(days=7)}
 POSTS_PER_DELIVERY = 25
@@ -61,6 +68,13 @@ async def create_alert(
     await session.flush()
     await session.refresh(alert)
     return alert, secret
+
+
+async def list_alerts(session: AsyncSession, campaign_id: uuid.UUID) -> AlertList:
+    rows = await session.scalars(
+        select(Alert).where(Alert.campaign_id == campaign_id).order_by(Alert.created_at, Alert.id)
+    )
+    return AlertList(alerts=[alert_out(a) for a in rows])
 
 
 async def get_alert(session: AsyncSession, *, campaign_id: uuid.UUID, alert_id: uuid.UUID) -> Alert:

@@ -43,14 +43,7 @@ async def list_alerts(campaign: OwnedCampaign, session: SessionDep) -> AlertList
     """The campaign's alert rules, oldest first: channel, target, digest and the filters a
     new post must pass (archetypes, minimum success score and relevance, keywords,
     subreddits). Webhook secrets are never shown again."""
-    from sqlalchemy import select
-
-    from bcrao.monitoring.models import Alert
-
-    rows = await session.scalars(
-        select(Alert).where(Alert.campaign_id == campaign.id).order_by(Alert.created_at, Alert.id)
-    )
-    return AlertList(alerts=[alerts.alert_out(a) for a in rows])
+    return await alerts.list_alerts(session, campaign.id)
 
 
 @router.patch("/{alert_id}", summary="Update an alert", response_model=AlertOut, responses=NOT_FOUND)
