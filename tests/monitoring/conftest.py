@@ -19,3 +19,13 @@ def smtp():
     server = SmtpServer().start()
     yield server
     server.stop()
+
+
+async def webhook_alert(client, receiver, headers, campaign_id: str, **rules) -> tuple[str, dict]:
+    """A webhook alert of the campaign aimed at the loopback receiver, which learns its secret:
+    (the campaign's alerts URL, the created alert)."""
+    url = f"/v1/campaigns/{campaign_id}/alerts"
+    body = {"channel": "webhook", "target": receiver.url, **rules}
+    alert = (await client.post(url, json=body, headers=headers)).json()
+    receiver.secret = alert["secret"]
+    return url, alert

@@ -16,6 +16,7 @@ from bcrao.monitoring import delivery
 from bcrao.monitoring.loop import monitor_once
 from bcrao.monitoring.models import Alert, AlertDelivery
 from tests.conftest import app_client, field_names, make_campaign, signup
+from tests.monitoring.conftest import webhook_alert
 from tests.streaming import trigger, wait_for_run
 
 
@@ -105,15 +106,9 @@ async def test_webhook_after_a_run_is_signed_retried_and_sent_once(make_settings
         user = await signup(client)
         headers = user["headers"]
         campaign = await make_campaign(client, headers, target_subreddits=["SaaS"])
-        url = f"/v1/campaigns/{campaign['id']}/alerts"
-        alert = (
-            await client.post(
-                url,
-                json={"channel": "webhook", "target": receiver.url, "archetypes": ["ProblemSolution"]},
-                headers=headers,
-            )
-        ).json()
-        receiver.secret = alert["secret"]
+        url, alert = await webhook_alert(
+            client, receiver, headers, campaign["id"], archetypes=["ProblemSolution"]
+        )
         receiver.fail_next = 2
         await collect(client, headers, campaign["id"], max_posts_per_subreddit=80, comments_per_post=0)
         assert [h.status for h in receiver.hits] == [503, 503, 200]
@@ -152,11 +147,7 @@ async def test_more_new_posts_than_a_message_lists_are_counted_and_linked(make_s
         user = await signup(client)
         headers = user["headers"]
         campaign = await make_campaign(client, headers, target_subreddits=["SaaS"])
-        url = f"/v1/campaigns/{campaign['id']}/alerts"
-        alert = (
-            await client.post(url, json={"channel": "webhook", "target": receiver.url}, headers=headers)
-        ).json()
-        receiver.secret = alert["secret"]
+        url, alert = await webhook_alert(client, receiver, headers, campaign["id"])
         await collect(client, headers, campaign["id"], max_posts_per_subreddit=80, comments_per_post=0)
         [hit] = receiver.delivered.values()
         sent, total = hit.body, hit.body["post_total"]
@@ -176,13 +167,7 @@ async def test_a_failing_target_is_visible_in_the_log(make_settings, db, receive
     async with app_client(fast(make_settings, alert_max_attempts=2)) as client:
         user = await signup(client)
         campaign = await make_campaign(client, user["headers"], target_subreddits=["SaaS"])
-        url = f"/v1/campaigns/{campaign['id']}/alerts"
-        alert = (
-            await client.post(
-                url, json={"channel": "webhook", "target": receiver.url}, headers=user["headers"]
-            )
-        ).json()
-        receiver.secret = alert["secret"]
+        url, alert = await webhook_alert(client, receiver, user["headers"], campaign["id"])
         receiver.fail_next = 10
         await collect(
             client, user["headers"], campaign["id"], max_posts_per_subreddit=30, comments_per_post=0
@@ -196,11 +181,7 @@ async def test_a_failing_target_is_visible_in_the_log(make_settings, db, receive
 
 async def test_a_delivery_interrupted_mid_send_is_resent_with_the_same_key(app, client, alice, receiver):
     campaign = await make_campaign(client, alice["headers"], target_subreddits=["SaaS"])
-    url = f"/v1/campaigns/{campaign['id']}/alerts"
-    alert = (
-        await client.post(url, json={"channel": "webhook", "target": receiver.url}, headers=alice["headers"])
-    ).json()
-    receiver.secret = alert["secret"]
+    _, alert = await webhook_alert(client, receiver, alice["headers"], campaign["id"])
     runtime = app.state.runtime
     async with runtime.sessionmaker() as s:
         row = AlertDelivery(
@@ -295,13 +276,7 @@ async def test_send_a_test(make_settings, db, receiver):
         await collect(
             client, user["headers"], campaign["id"], max_posts_per_subreddit=20, comments_per_post=0
         )
-        url = f"/v1/campaigns/{campaign['id']}/alerts"
-        alert = (
-            await client.post(
-                url, json={"channel": "webhook", "target": receiver.url}, headers=user["headers"]
-            )
-        ).json()
-        receiver.secret = alert["secret"]
+        url, alert = await webhook_alert(client, receiver, user["headers"], campaign["id"])
         resp = await client.post(f"{url}/{alert['id']}/test", headers=user["headers"])
         assert resp.status_code == 202
         await delivery.wait_for_local()
@@ -341,11 +316,7 @@ async def test_a_delivery_left_retrying_by_a_crashed_process_is_resent_by_the_mo
         user = await signup(first)
         headers = user["headers"]
         campaign = await make_campaign(first, headers, target_subreddits=["SaaS"])
-        url = f"/v1/campaigns/{campaign['id']}/alerts"
-        alert = (
-            await first.post(url, json={"channel": "webhook", "target": receiver.url}, headers=headers)
-        ).json()
-        receiver.secret = alert["secret"]
+        url, alert = await webhook_alert(first, receiver, headers, campaign["id"])
         receiver.stall_seconds = 1.0  # the answer is held: the process dies before it hears it
         task = await trigger(first, campaign["id"], headers, max_posts_per_subreddit=30, comments_per_post=0)
         await wait_for_run(first, task["task_id"], headers)
@@ -382,11 +353,7 @@ async def test_a_delivery_left_retrying_by_a_crashed_process_is_resent_by_the_mo
 
 async def test_two_processes_resend_a_stalled_delivery_once(app, client, alice, receiver, make_settings):
     campaign = await make_campaign(client, alice["headers"], target_subreddits=["SaaS"])
-    url = f"/v1/campaigns/{campaign['id']}/alerts"
-    alert = (
-        await client.post(url, json={"channel": "webhook", "target": receiver.url}, headers=alice["headers"])
-    ).json()
-    receiver.secret = alert["secret"]
+    _, alert = await webhook_alert(client, receiver, alice["headers"], campaign["id"])
     runtime = app.state.runtime
     async with runtime.sessionmaker() as s:
         quiet_since = utcnow() - timedelta(seconds=delivery.quiet_limit(runtime.settings) + 1)

@@ -11,6 +11,7 @@ from sqlalchemy import func, select
 
 from bcrao.monitoring.models import AlertDelivery, AlertPost
 from tests.conftest import app_client, make_campaign, signup
+from tests.monitoring.conftest import webhook_alert
 from tests.streaming import trigger, wait_for_run
 from tests.tasks.workers import running_worker
 
@@ -42,11 +43,7 @@ async def test_a_worker_killed_mid_delivery_does_not_deliver_twice(make_settings
         user = await signup(client)
         headers = user["headers"]
         campaign = await make_campaign(client, headers, target_subreddits=["SaaS"])
-        url = f"/v1/campaigns/{campaign['id']}/alerts"
-        alert = (
-            await client.post(url, json={"channel": "webhook", "target": receiver.url}, headers=headers)
-        ).json()
-        receiver.secret = alert["secret"]
+        url, alert = await webhook_alert(client, receiver, headers, campaign["id"])
         log_url = f"{url}/{alert['id']}/deliveries"
 
         async def log() -> dict:
