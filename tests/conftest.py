@@ -121,7 +121,7 @@ async def db(database_url: str) -> AsyncIterator[str]:
     yield database_url
     # Work the test started and did not wait for (themes after a run, alert deliveries) would
     # otherwise hold row locks the emptying waits on (a deadlock on PostgreSQL).
-    await BackgroundTasks.stop_all()
+    await BackgroundTasks.stop_all(grace_seconds=30)
     await empty_database(database_url)
 
 

@@ -42,8 +42,9 @@ class BackgroundTasks:
             await asyncio.wait(late)
 
     @classmethod
-    async def stop_all(cls, grace_seconds: float = 30.0) -> None:
-        """Every set's work on this loop: what a test's database teardown waits for, since a
-        run's followers (themes, alert deliveries) outlive the call that started them."""
+    async def stop_all(cls, grace_seconds: float = 10.0) -> None:
+        """Every set's work on this loop (themes, alert deliveries, deletion checks): what
+        shutdown, and a test's database teardown, wait for, since a run's followers outlive
+        the call that started them."""
         for tasks in list(cls._every):
             await tasks.stop(grace_seconds)

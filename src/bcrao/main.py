@@ -15,10 +15,10 @@ from fastapi.middleware.cors import CORSMiddleware
 from bcrao import __version__
 from bcrao.account.router import router as account_router
 from bcrao.auth.router import router as auth_router
+from bcrao.background import BackgroundTasks
 from bcrao.campaigns.router import router as campaigns_router
 from bcrao.collection.router import router as collection_router
 from bcrao.comments.router import router as comments_router
-from bcrao.compliance.router import CHECKS
 from bcrao.compliance.router import router as compliance_router
 from bcrao.config import Settings, get_settings
 from bcrao.errors import ErrorResponse, OpenAPIResponses, install_error_handlers
@@ -28,7 +28,6 @@ from bcrao.imports.router import router as imports_router
 from bcrao.metrics import install_metrics
 from bcrao.middleware import AccessLog, BodyReadTimeout, BodySizeLimit, RequestId
 from bcrao.migrate import upgrade
-from bcrao.monitoring.delivery import LOCAL as DELIVERIES
 from bcrao.monitoring.loop import monitoring_loop
 from bcrao.monitoring.router import router as alerts_router
 from bcrao.monitoring.router import unsubscribe_router
@@ -39,7 +38,6 @@ from bcrao.sources.router import router as sources_router
 from bcrao.subreddits.router import router as subreddits_router
 from bcrao.tasks.executors import make_executor
 from bcrao.tasks.reaper import reap_stale_runs, reaper_loop
-from bcrao.themes.compute import LOCAL as THEMES
 from bcrao.themes.router import router as themes_router
 from bcrao.web.router import mount_web
 
@@ -102,8 +100,7 @@ def create_app(settings: Settings | None = None, *, migrate_sqlite: bool = True)
                 with contextlib.suppress(asyncio.CancelledError):
                     await task
             await runtime.aclose()  # runs end first: their followers may start theme work
-            for background in (THEMES, DELIVERIES, CHECKS):  # in-process work a run or request started
-                await background.stop()
+            await BackgroundTasks.stop_all()  # in-process work a run or request started
 
     app = FastAPI(
         title="BC-RAO Collector",

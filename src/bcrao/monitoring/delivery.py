@@ -224,7 +224,7 @@ async def deliver(
         themes = await _themes_note(session, campaign.id) if delivery.kind == "digest" else []
         kind, attempts, total = delivery.kind, delivery.attempts, delivery.post_total
     url = f"{settings.public_url.rstrip('/')}/#/campaigns/{campaign.id}"
-    text = _text(campaign, kind, posts, max(total, len(posts)), url)
+    text = _text(campaign, kind, posts, total, url)
     delay = settings.alert_retry_base_seconds
     status, response = "failed", ""
     while attempts < settings.alert_max_attempts:
