@@ -11,33 +11,15 @@ from __future__ import annotations
 
 import logging
 import uuid
-from typing import Protocol
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from bcrao.collection.models import TERMINAL_STATUSES
 from bcrao.config import Settings
 
 log = logging.getLogger("bcrao.hooks")
 
-
-class Follower(Protocol):
-    async def __call__(
-        self,
-        *,
-        settings: Settings,
-        sessionmaker: async_sessionmaker[AsyncSession],
-        run_id: uuid.UUID,
-        campaign_id: uuid.UUID,
-        status: str,
-    ) -> None: ...
-
-
-def followers() -> list[tuple[str, Follower]]:
-    """Imported here, not at module level: followers import the collection package."""
-    from bcrao.monitoring import alerts
-    from bcrao.themes import compute
-
-    return [("themes", compute.follow_run), ("alerts", alerts.follow_run)]
+FOLLOWED_STATUSES = TERMINAL_STATUSES - {"failed"}
 
 
 async def run_finished(
@@ -48,15 +30,19 @@ async def run_finished(
     campaign_id: uuid.UUID,
     status: str,
 ) -> None:
-    """Tell every follower that ``run_id`` of ``campaign_id`` ended with ``status``."""
-    for name, follower in followers():
+    """Tell every follower that ``run_id`` of ``campaign_id`` ended (a failed run is not followed)."""
+    if status not in FOLLOWED_STATUSES:
+        return
+    # Imported here, not at module level: followers import the collection package.
+    from bcrao.monitoring import alerts
+    from bcrao.themes import compute
+
+    followers = {
+        "themes": lambda: compute.request_themes(settings, sessionmaker, campaign_id),
+        "alerts": lambda: alerts.follow_run(settings, sessionmaker, run_id=run_id, campaign_id=campaign_id),
+    }
+    for name, follow in followers.items():
         try:
-            await follower(
-                settings=settings,
-                sessionmaker=sessionmaker,
-                run_id=run_id,
-                campaign_id=campaign_id,
-                status=status,
-            )
+            await follow()
         except Exception as exc:
             log.warning("%s after run %s failed: %s", name, run_id, type(exc).__name__)

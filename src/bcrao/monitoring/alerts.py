@@ -182,16 +182,13 @@ async def _pick(
 
 
 async def follow_run(
-    *,
     settings: Settings,
     sessionmaker: async_sessionmaker[AsyncSession],
+    *,
     run_id: uuid.UUID,
     campaign_id: uuid.UUID,
-    status: str,
 ) -> None:
     """After a run: each active instant alert of the campaign gets the run's new posts it wants."""
-    if status not in ("complete", "partial", "cancelled"):
-        return
     created = []
     async with session_scope(sessionmaker) as session:
         alerts = list(

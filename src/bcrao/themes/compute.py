@@ -1,7 +1,7 @@
 """Compute a campaign's themes from what is stored, and keep them fresh after each run.
 
 The work is CPU-bound (TF-IDF + NMF, seconds for a large campaign), so it never runs in a
-request: after a run (``follow_run``, a ``collection.hooks`` follower) or when a read finds
+request: after a run (a ``collection.hooks`` follower) or when a read finds
 the themes missing or stale (``request_themes``), it is queued on the Celery ``analysis``
 queue, or in local mode run in a thread of this process. Reads answer at once with
 ``computing`` or the previous themes marked ``stale``.
@@ -177,19 +177,6 @@ def _send_analysis_task(settings: Settings, campaign_id: uuid.UUID) -> None:
         app.send_task(ANALYSIS_TASK, args=[str(campaign_id)])
     finally:
         app.close()
-
-
-async def follow_run(
-    *,
-    settings: Settings,
-    sessionmaker: async_sessionmaker[AsyncSession],
-    run_id: uuid.UUID,
-    campaign_id: uuid.UUID,
-    status: str,
-) -> None:
-    """After a run that stored something, the campaign's themes are recomputed."""
-    if status in ("complete", "partial", "cancelled"):
-        await request_themes(settings, sessionmaker, campaign_id)
 
 
 async def wait_for_local() -> None:
