@@ -8,12 +8,12 @@ from __future__ import annotations
 import os
 import time
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime
-from typing import Any, cast
+from typing import Any, TypeVar, cast
 
-from sqlalchemy import JSON, CursorResult, DateTime, MetaData, Result, event, exc
+from sqlalchemy import JSON, CursorResult, DateTime, MetaData, Result, event, exc, func, select
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 from sqlalchemy.orm import DeclarativeBase
@@ -218,3 +218,15 @@ async def core_execute(session: AsyncSession, statement: Any, params: dict[str, 
 
 async def core_scalar(session: AsyncSession, statement: Any, params: dict[str, Any] | None = None) -> Any:
     return (await core_execute(session, statement, params)).scalar()
+
+
+M = TypeVar("M", bound=Base)
+
+
+async def page_of(
+    session: AsyncSession, model: type[M], *where: Any, order_by: Sequence[Any], offset: int, limit: int
+) -> tuple[list[M], int]:
+    """One page of the ``model`` rows matching ``where``, in ``order_by`` order, and how many match."""
+    total = await session.scalar(select(func.count()).select_from(model).where(*where)) or 0
+    rows = await session.scalars(select(model).where(*where).order_by(*order_by).offset(offset).limit(limit))
+    return list(rows), total

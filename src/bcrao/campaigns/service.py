@@ -11,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bcrao.campaigns.models import Campaign
 from bcrao.campaigns.schemas import CampaignCreate, CampaignOut, CampaignStats, LastRun
 from bcrao.collection.models import CollectionRun, PostCount
+from bcrao.db import page_of
 from bcrao.errors import NotFound
 from bcrao.monitoring.schedule_schemas import ScheduleIn, ScheduleOut
 from bcrao.monitoring.schedules import set_schedule
@@ -33,15 +34,8 @@ async def list_campaigns(
     where = [Campaign.user_id == user_id]
     if status:
         where.append(Campaign.status == status)
-    total = await session.scalar(select(func.count()).select_from(Campaign).where(*where)) or 0
-    rows = await session.scalars(
-        select(Campaign)
-        .where(*where)
-        .order_by(Campaign.created_at.desc(), Campaign.id.desc())
-        .offset(offset)
-        .limit(limit)
-    )
-    return list(rows), total
+    order = (Campaign.created_at.desc(), Campaign.id.desc())
+    return await page_of(session, Campaign, *where, order_by=order, offset=offset, limit=limit)
 
 
 async def update_campaign(

@@ -15,7 +15,7 @@ from bcrao.campaigns.models import Campaign
 from bcrao.collection.models import ACTIVE_STATUSES, CollectionRun, RejectedSample, RunLedger
 from bcrao.collection.schemas import CollectRequest, LLMUsage, RejectedList, RejectedOut, RunError, RunOut
 from bcrao.config import Settings
-from bcrao.db import dialect_of, rowcount, utcnow
+from bcrao.db import dialect_of, page_of, rowcount, utcnow
 from bcrao.errors import CollectionInProgress, NotFound, PlanLimitReached, ValidationFailed
 
 WINDOW = timedelta(days=7)
@@ -135,16 +135,9 @@ async def get_owned_run(session: AsyncSession, *, user_id: uuid.UUID, run_id: uu
 async def list_runs(
     session: AsyncSession, *, campaign_id: uuid.UUID, offset: int, limit: int
 ) -> tuple[list[CollectionRun], int]:
+    order = (CollectionRun.created_at.desc(), CollectionRun.id.desc())
     where = CollectionRun.campaign_id == campaign_id
-    total = await session.scalar(select(func.count()).select_from(CollectionRun).where(where)) or 0
-    rows = await session.scalars(
-        select(CollectionRun)
-        .where(where)
-        .order_by(CollectionRun.created_at.desc(), CollectionRun.id.desc())
-        .offset(offset)
-        .limit(limit)
-    )
-    return list(rows), total
+    return await page_of(session, CollectionRun, where, order_by=order, offset=offset, limit=limit)
 
 
 async def finish_run(
@@ -211,14 +204,8 @@ async def list_rejected(
     where = [RejectedSample.run_id == run_id]
     if reason:
         where.append(RejectedSample.reason == reason)
-    total = await session.scalar(select(func.count()).select_from(RejectedSample).where(*where)) or 0
-    rows = await session.scalars(
-        select(RejectedSample)
-        .where(*where)
-        .order_by(RejectedSample.reason, RejectedSample.id)
-        .offset(offset)
-        .limit(limit)
-    )
+    order = (RejectedSample.reason, RejectedSample.id)
+    rows, total = await page_of(session, RejectedSample, *where, order_by=order, offset=offset, limit=limit)
     return RejectedList(
         rejected=[
             RejectedOut(

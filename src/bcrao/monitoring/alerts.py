@@ -22,7 +22,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from bcrao.collection.models import RawPost
 from bcrao.collection.store import dialect_insert
 from bcrao.config import Settings
-from bcrao.db import session_scope, utcnow
+from bcrao.db import page_of, session_scope, utcnow
 from bcrao.errors import NotFound, ValidationFailed
 from bcrao.monitoring import delivery
 from bcrao.monitoring.models import Alert, AlertDelivery, AlertPost
@@ -100,15 +100,9 @@ async def update_alert(session: AsyncSession, *, alert: Alert, changes: dict[str
 async def list_deliveries(
     session: AsyncSession, *, alert_id: uuid.UUID, offset: int, limit: int, page: int
 ) -> DeliveryList:
+    order = (AlertDelivery.created_at.desc(), AlertDelivery.id.desc())
     where = AlertDelivery.alert_id == alert_id
-    total = await session.scalar(select(func.count()).select_from(AlertDelivery).where(where)) or 0
-    rows = await session.scalars(
-        select(AlertDelivery)
-        .where(where)
-        .order_by(AlertDelivery.created_at.desc(), AlertDelivery.id.desc())
-        .offset(offset)
-        .limit(limit)
-    )
+    rows, total = await page_of(session, AlertDelivery, where, order_by=order, offset=offset, limit=limit)
     return DeliveryList(
         deliveries=[DeliveryOut.model_validate(d, from_attributes=True) for d in rows],
         total=total,

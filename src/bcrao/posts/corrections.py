@@ -14,12 +14,13 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import delete, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bcrao.campaigns.models import Campaign
 from bcrao.collection.models import Correction, RawPost
 from bcrao.collection.store import count_posts
+from bcrao.db import page_of
 from bcrao.posts.schemas import CorrectionList, CorrectionOut, PostDetail
 from bcrao.posts.service import PostNotFound, get_post
 
@@ -148,15 +149,9 @@ async def _label_correction(session: AsyncSession, post_id: uuid.UUID) -> Correc
 async def list_corrections(
     session: AsyncSession, *, user_id: uuid.UUID, offset: int, limit: int
 ) -> CorrectionList:
-    where = [Correction.user_id == user_id]
-    total = await session.scalar(select(func.count()).select_from(Correction).where(*where)) or 0
-    rows = await session.scalars(
-        select(Correction)
-        .where(*where)
-        .order_by(Correction.created_at.desc(), Correction.id)
-        .offset(offset)
-        .limit(limit)
-    )
+    order = (Correction.created_at.desc(), Correction.id)
+    where = Correction.user_id == user_id
+    rows, total = await page_of(session, Correction, where, order_by=order, offset=offset, limit=limit)
     return CorrectionList(
         corrections=[
             CorrectionOut(
