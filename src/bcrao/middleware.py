@@ -24,18 +24,53 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 request_id_var: ContextVar[str | None] = ContextVar("request_id", default=None)
 
 
-def _error_body(status: int, code: str, message: str) -> bytes:
-    return json.dumps({"error": {"code": code, "message": message, "details": {}}}).encode()
-
-
 async def _send_error(send: Send, status: int, code: str, message: str, *, close: bool = False) -> None:
     """An error response in the contract's shape, from a middleware (before any route)."""
-    body = _error_body(status, code, message)
+    body = json.dumps({"error": {"code": code, "message": message, "details": {}}}).encode()
     headers = [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]
     if close:
         headers.append((b"connection", b"close"))
     await send({"type": "http.response.start", "status": status, "headers": headers})
     await send({"type": "http.response.body", "body": body})
+
+
+class _BodyGuard:
+    """What the two body checks share: once ``receive`` gives up on the body (``refuse``),
+    the app's own answer is dropped (FastAPI catches errors while reading a body and answers
+    400/422 itself) and the check's error is sent instead, unless a response had started."""
+
+    def __init__(self, send: Send, status: int, code: str, message: str, *, close: bool = False) -> None:
+        self.send = send
+        self.error = (status, code, message)
+        self.close = close
+        self.refused = self.started = False
+
+    def refuse(self) -> _BodyRefused:
+        self.refused = True
+        return _BodyRefused()
+
+    def guarded_send(self, message: Message) -> Awaitable[None]:
+        if self.refused and not self.started:
+            return _dropped()
+        self.started = self.started or message["type"] == "http.response.start"
+        return self.send(message)
+
+    async def run(self, app: ASGIApp, scope: Scope, receive: Receive) -> None:
+        with contextlib.suppress(_BodyRefused):
+            await app(scope, receive, self.guarded_send)
+        if self.refused and not self.started:
+            await self.reject()
+
+    async def reject(self) -> None:
+        await _send_error(self.send, *self.error, close=self.close)
+
+
+class _BodyRefused(Exception):
+    pass
+
+
+async def _dropped() -> None:
+    """What a send that is swallowed returns (a wrapper must still return an awaitable)."""
 
 
 class BodySizeLimit:
@@ -60,43 +95,23 @@ class BodySizeLimit:
         large = self.large_paths
         if large is not None and scope.get("method") == "POST" and large.fullmatch(scope.get("path", "")):
             limit = self.large_bytes
+        guard = _BodyGuard(send, 413, "PAYLOAD_TOO_LARGE", f"Request body exceeds {limit} bytes")
         for name, value in scope.get("headers", []):
             if name == b"content-length" and value.isdigit() and int(value) > limit:
-                await self._reject(send, limit)
+                await guard.reject()
                 return
         seen = 0
-        too_large = started = False
 
         async def limited_receive() -> Message:
-            nonlocal seen, too_large
+            nonlocal seen
             message = await receive()
             if message["type"] == "http.request":
                 seen += len(message.get("body", b""))
                 if seen > limit:
-                    too_large = True
-                    raise _TooLarge()
+                    raise guard.refuse()
             return message
 
-        def guarded_send(message: Message) -> Awaitable[None]:
-            nonlocal started
-            # FastAPI catches errors while reading a body and answers 400/422 itself;
-            # once the limit is crossed, that answer is replaced by the 413.
-            if too_large and not started:
-                return _dropped()
-            started = started or message["type"] == "http.response.start"
-            return send(message)
-
-        with contextlib.suppress(_TooLarge):
-            await self.app(scope, limited_receive, guarded_send)
-        if too_large and not started:
-            await self._reject(send, limit)
-
-    async def _reject(self, send: Send, limit: int) -> None:
-        await _send_error(send, 413, "PAYLOAD_TOO_LARGE", f"Request body exceeds {limit} bytes")
-
-
-class _TooLarge(Exception):
-    pass
+        await guard.run(self.app, scope, limited_receive)
 
 
 class BodyReadTimeout:
@@ -112,41 +127,23 @@ class BodyReadTimeout:
         if scope["type"] != "http" or scope.get("method") in ("GET", "HEAD"):
             await self.app(scope, receive, send)
             return
-        body_done = started = timed_out = False
+        stalled = f"The request body stalled for {self.seconds:g} s"
+        guard = _BodyGuard(send, 408, "REQUEST_TIMEOUT", stalled, close=True)
+        body_done = False
 
         async def timed_receive() -> Message:
-            nonlocal body_done, timed_out
+            nonlocal body_done
             if body_done:
                 return await receive()
             try:
                 message = await asyncio.wait_for(receive(), self.seconds)
             except TimeoutError:
-                timed_out = True
-                raise _SlowBody() from None
+                raise guard.refuse() from None
             if message["type"] != "http.request" or not message.get("more_body", False):
                 body_done = True
             return message
 
-        def guarded_send(message: Message) -> Awaitable[None]:
-            nonlocal started
-            if timed_out and not started:
-                return _dropped()
-            started = started or message["type"] == "http.response.start"
-            return send(message)
-
-        with contextlib.suppress(_SlowBody):
-            await self.app(scope, timed_receive, guarded_send)
-        if timed_out and not started:
-            message = f"The request body stalled for {self.seconds:g} s"
-            await _send_error(send, 408, "REQUEST_TIMEOUT", message, close=True)
-
-
-class _SlowBody(Exception):
-    pass
-
-
-async def _dropped() -> None:
-    """What a send that is swallowed returns (a wrapper must still return an awaitable)."""
+        await guard.run(self.app, scope, timed_receive)
 
 
 class RequestId:
