@@ -9,7 +9,7 @@ store's throughput is in ``bench/README.md``.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -60,7 +60,9 @@ async def insert_posts(
             outcome = await insert_posts(session, campaign_id=campaign_id, run_id=run_id, rows=kept)
             return StoreOutcome(stored=outcome.stored, duplicates=outcome.duplicates + len(rows) - len(kept))
     batches = [rows[start : start + INSERT_BATCH] for start in range(0, len(rows), INSERT_BATCH)]
-    inserted_per_batch = [await _insert_batch(session, batch) for batch in batches]
+    inserted_per_batch = [
+        await insert_new(session, RawPost.__table__, "reddit_post_id", map(_post_values, b)) for b in batches
+    ]
     new_rows: dict[str, dict[str, Any]] = {}  # the first of repeated ids is the one stored
     for batch, inserted in zip(batches, inserted_per_batch, strict=True):
         for row in batch:
@@ -70,19 +72,7 @@ async def insert_posts(
     stored = duplicates = 0
     for batch, inserted in zip(batches, inserted_per_batch, strict=True):
         conflicts = [r["reddit_post_id"] for r in batch if r["reddit_post_id"] not in inserted]
-        mine = 0
-        if conflicts:
-            mine = len(
-                (
-                    await session.scalars(
-                        select(RawPost.reddit_post_id).where(
-                            RawPost.campaign_id == campaign_id,
-                            RawPost.reddit_post_id.in_(conflicts),
-                            RawPost.run_id == run_id,
-                        )
-                    )
-                ).all()
-            )
+        mine = await stored_by_run(session, RawPost.reddit_post_id, campaign_id, run_id, conflicts)
         stored += len(inserted) + mine
         duplicates += len(conflicts) - mine
     return StoreOutcome(stored=stored, duplicates=duplicates)
@@ -108,18 +98,35 @@ def _post_values(row: dict[str, Any]) -> dict[str, Any]:
     return values
 
 
-async def _insert_batch(session: AsyncSession, rows: Sequence[dict[str, Any]]) -> set[str]:
-    """One ``INSERT ... ON CONFLICT DO NOTHING RETURNING`` (SQLAlchemy sends the batch as
-    multi-row VALUES statements): the reddit ids it actually inserted."""
-    table = RawPost.__table__
+async def insert_new(session: AsyncSession, table: Any, key: str, rows: Iterable[dict[str, Any]]) -> set[str]:
+    """One ``INSERT ... ON CONFLICT (campaign_id, key) DO NOTHING RETURNING key`` (SQLAlchemy
+    sends the rows as multi-row VALUES statements): the keys it actually inserted."""
     statement = (
         dialect_insert(session, table)
-        .on_conflict_do_nothing(index_elements=["campaign_id", "reddit_post_id"])
-        .returning(table.c.reddit_post_id)
+        .on_conflict_do_nothing(index_elements=["campaign_id", key])
+        .returning(table.c[key])
     )
     connection = await session.connection()
-    result = await connection.execute(statement, [_post_values(row) for row in rows])
+    result = await connection.execute(statement, list(rows))
     return set(result.scalars().all())
+
+
+async def stored_by_run(
+    session: AsyncSession,
+    key: Any,
+    campaign_id: uuid.UUID,
+    run_id: uuid.UUID | None,
+    conflicts: Sequence[str],
+) -> int:
+    """How many of the ``conflicts`` (``key`` values) this same run stored before: a
+    redelivered run re-doing its work."""
+    if run_id is None or not conflicts:
+        return 0
+    model = key.class_
+    found = await session.scalars(
+        select(key).where(model.campaign_id == campaign_id, key.in_(conflicts), model.run_id == run_id)
+    )
+    return len(found.all())
 
 
 async def lock_campaign(session: AsyncSession, campaign_id: uuid.UUID) -> None:

@@ -17,7 +17,7 @@ from sqlalchemy.dialects.postgresql import TSVECTOR
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bcrao.collection.models import RawPost
-from bcrao.collection.store import INSERT_BATCH, dialect_insert, lock_campaign
+from bcrao.collection.store import INSERT_BATCH, dialect_insert, insert_new, lock_campaign, stored_by_run
 from bcrao.comments.models import CommentTotal, RawComment
 from bcrao.compliance.checks import tombstoned
 from bcrao.db import dialect_of, new_id, utcnow
@@ -78,45 +78,18 @@ async def insert_comments(
     rows = [r for r in rows if f"t1_{r['reddit_comment_id']}" not in gone]
     if not rows:
         return 0
-    table = RawComment.__table__
-    statement = (
-        dialect_insert(session, table)
-        .on_conflict_do_nothing(index_elements=["campaign_id", "reddit_comment_id"])
-        .returning(table.c.reddit_comment_id)
-    )
-    connection = await session.connection()
     inserted: set[str] = set()
     for start in range(0, len(rows), INSERT_BATCH):
-        result = await connection.execute(statement, list(rows[start : start + INSERT_BATCH]))
-        inserted.update(result.scalars().all())
-    mine = await _stored_by_run(
-        session, campaign_id, run_id, [r for r in rows if r["reddit_comment_id"] not in inserted]
-    )
+        batch = rows[start : start + INSERT_BATCH]
+        inserted |= await insert_new(session, RawComment.__table__, "reddit_comment_id", batch)
+    conflicts = [r["reddit_comment_id"] for r in rows if r["reddit_comment_id"] not in inserted]
+    mine = await stored_by_run(session, RawComment.reddit_comment_id, campaign_id, run_id, conflicts)
     if inserted:
         new_rows = [r for r in rows if r["reddit_comment_id"] in inserted]
         terms = search_terms(*(r["body"] for r in new_rows))
         had_comments = await _add_to_post(session, post_id, len(inserted), terms)
         await _add_to_totals(session, campaign_id, len(inserted), 0 if had_comments else 1)
     return len(inserted) + mine
-
-
-async def _stored_by_run(
-    session: AsyncSession,
-    campaign_id: uuid.UUID,
-    run_id: uuid.UUID | None,
-    conflicts: Sequence[dict[str, Any]],
-) -> int:
-    if run_id is None or not conflicts:
-        return 0
-    ids = [r["reddit_comment_id"] for r in conflicts]
-    found = await session.scalars(
-        select(RawComment.reddit_comment_id).where(
-            RawComment.campaign_id == campaign_id,
-            RawComment.reddit_comment_id.in_(ids),
-            RawComment.run_id == run_id,
-        )
-    )
-    return len(found.all())
 
 
 async def _add_to_post(session: AsyncSession, post_id: uuid.UUID, added: int, terms: str) -> bool:
