@@ -24,14 +24,6 @@ FILTER_REASON_LABEL = {
     "non_english": "not in English",
     "duplicate_text": "duplicate text",
 }
-STATUS_LABEL = {
-    "queued": "Queued",
-    "running": "Running",
-    "complete": "Complete",
-    "partial": "Partial",
-    "failed": "Failed",
-    "cancelled": "Cancelled",
-}
 
 
 def humanize(key: str) -> str:

@@ -101,12 +101,6 @@ class RateLimited(AppError):
         )
 
 
-class PayloadTooLarge(AppError):
-    status_code = 413
-    code = "PAYLOAD_TOO_LARGE"
-    message = "Request body too large"
-
-
 class ServiceUnavailable(AppError):
     status_code = 503
     code = "SERVICE_UNAVAILABLE"

@@ -8,8 +8,6 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from bcrao.db import Base, JSONType, UTCDateTime, new_id, utcnow
 
-STATUSES = ("active", "paused", "archived")
-
 
 class Campaign(Base):
     __tablename__ = "campaigns"

@@ -109,8 +109,6 @@ class RunTally:
     duplicates: int = 0
     comments_fetched: int = 0
     comments_stored: int = 0
-    comments_dropped: int = 0
-    comment_failures: int = 0
     filter_reasons: Counter[str] = field(default_factory=Counter)
     errors: list[dict[str, str]] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
@@ -550,7 +548,6 @@ class _RunContext:
         return result
 
     async def _comment_failure(self, post: NormalizedPost, what: str) -> None:
-        self.tally.comment_failures += 1
         self._comment_failures_here += 1
         if self._comment_failures_here <= NAMED_COMMENT_FAILURES:
             title = post.title if len(post.title) <= 80 else post.title[:79] + "…"
@@ -577,7 +574,6 @@ class _RunContext:
                 rows=rows,
             )
             self.tally.comments_fetched += len(result.comments)
-            self.tally.comments_dropped += verdicts.dropped
             self.tally.comments_stored += new
             await self._write_counters(session)
 

@@ -35,7 +35,6 @@ PERIODS = {
     "24h": timedelta(hours=24),
     "7d": timedelta(days=7),
 }
-EVERY = ("off", *PERIODS)
 
 
 def set_schedule(campaign: Campaign, every: str, now: datetime | None = None) -> None:

@@ -112,7 +112,6 @@ ItemState = Literal["ok", "deleted", "removed"]
 # ``code``): a founder must tell "Reddit refused us" from "this community is gone" from
 # "too fast, try later" from "nothing there", because each asks for a different fix.
 SourceStatus = Literal["ok", "empty", "blocked", "not_found", "rate_limited", "error"]
-SOURCE_STATUSES: tuple[SourceStatus, ...] = ("ok", "empty", "blocked", "not_found", "rate_limited", "error")
 
 # The sources' detailed codes, reduced to a status; any other code is ``error``.
 _STATUS_OF_CODE: dict[str, SourceStatus] = {
