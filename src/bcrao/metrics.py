@@ -35,15 +35,14 @@ from prometheus_client.utils import floatToGoString
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from bcrao.collection.models import CollectionRun, RawPost
+from bcrao.collection.models import ACTIVE_STATUSES, TERMINAL_STATUSES, CollectionRun, RawPost
 from bcrao.errors import NotFound
 from bcrao.progress.bus import ProgressEvent
 
 log = logging.getLogger("bcrao.metrics")
 
-RUN_STATUSES = ("queued", "running", "complete", "partial", "failed", "cancelled")
-# Only runs that end partial, failed or cancelled can carry per-subreddit errors.
-STATUSES_WITH_ERRORS = ("partial", "failed", "cancelled")
+# Only runs that end other than complete (partial, failed, cancelled) can carry per-subreddit errors.
+STATUSES_WITH_ERRORS = sorted(TERMINAL_STATUSES - {"complete"})
 LATENCY_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0)
 
 
@@ -58,7 +57,7 @@ class DbSnapshot:
 async def read_snapshot(session: AsyncSession) -> DbSnapshot:
     """Counts every process contributed to: runs by status, stored posts, source errors."""
     rows = await session.execute(select(CollectionRun.status, func.count()).group_by(CollectionRun.status))
-    runs = {status: 0 for status in RUN_STATUSES}
+    runs = dict.fromkeys((*ACTIVE_STATUSES, *TERMINAL_STATUSES), 0)
     runs.update({status: count for status, count in rows.all()})
     posts = (await session.execute(select(func.count()).select_from(RawPost))).scalar_one()
     errors: Counter[str] = Counter()
@@ -79,30 +78,24 @@ class _DbCollector(Collector):
 
     def collect(self) -> Iterator[GaugeMetricFamily]:
         snap = self.metrics.snapshot
-        up = GaugeMetricFamily("bcrao_metrics_database_up", "1 if the last database read for metrics worked")
-        up.add_metric([], 1.0 if snap.ok else 0.0)
-        yield up
+        yield _gauge("bcrao_metrics_database_up", "1 if the last database read for metrics worked", snap.ok)
         if not snap.ok:
             return
-        runs = GaugeMetricFamily(
-            "bcrao_collection_runs",
-            "Collection runs by status (all processes, from the database)",
-            labels=["status"],
-        )
-        for status, count in sorted(snap.runs_by_status.items()):
-            runs.add_metric([status], count)
-        yield runs
-        posts = GaugeMetricFamily("bcrao_posts_collected", "Collected posts stored (from the database)")
-        posts.add_metric([], snap.posts)
-        yield posts
-        errors = GaugeMetricFamily(
-            "bcrao_source_errors",
-            "Per-subreddit source errors recorded by runs, by error code (from the database)",
-            labels=["code"],
-        )
-        for code, count in sorted(snap.source_errors.items()):
-            errors.add_metric([code], count)
-        yield errors
+        runs = "Collection runs by status (all processes, from the database)"
+        yield _gauge("bcrao_collection_runs", runs, snap.runs_by_status, label="status")
+        yield _gauge("bcrao_posts_collected", "Collected posts stored (from the database)", snap.posts)
+        errors = "Per-subreddit source errors recorded by runs, by error code (from the database)"
+        yield _gauge("bcrao_source_errors", errors, snap.source_errors, label="code")
+
+
+def _gauge(name: str, doc: str, value: float | dict[str, int], *, label: str = "") -> GaugeMetricFamily:
+    """A gauge of one value, or of one value per ``label`` (sorted)."""
+    if not isinstance(value, dict):
+        return GaugeMetricFamily(name, doc, value=float(value))
+    family = GaugeMetricFamily(name, doc, labels=[label])
+    for key, count in sorted(value.items()):
+        family.add_metric([key], count)
+    return family
 
 
 class LatencyHistogram(Collector):
