@@ -513,7 +513,7 @@ class _RunContext:
             await self.checkpoint()
             result = await self._fetch_comments(post)
             if result is not None:
-                await self._store_comments(post, stored_ids[post.id], result)
+                await self._store_comments(stored_ids[post.id], result)
             if time.monotonic() - self._last_emit > PROGRESS_EVERY_SECONDS:
                 await self.emit("comments")
         unnamed = self._comment_failures_here - NAMED_COMMENT_FAILURES
@@ -554,9 +554,7 @@ class _RunContext:
             self.tally.warnings.append(f'Comments of "{title}" (r/{post.subreddit}, {post.id}) {what}')
             await self._persist_counters()
 
-    async def _store_comments(
-        self, post: NormalizedPost, post_db_id: uuid.UUID, result: CommentResult
-    ) -> None:
+    async def _store_comments(self, post_db_id: uuid.UUID, result: CommentResult) -> None:
         verdicts = noise.screen(result.comments)
         rows = comment_store.comment_rows(
             verdicts.kept,
