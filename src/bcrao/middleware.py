@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import json
 import logging
 import re
 import time
@@ -21,17 +20,16 @@ from contextvars import ContextVar
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from bcrao.errors import error_json
+
 request_id_var: ContextVar[str | None] = ContextVar("request_id", default=None)
 
 
 async def _send_error(send: Send, status: int, code: str, message: str, *, close: bool = False) -> None:
     """An error response in the contract's shape, from a middleware (before any route)."""
-    body = json.dumps({"error": {"code": code, "message": message, "details": {}}}).encode()
-    headers = [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]
-    if close:
-        headers.append((b"connection", b"close"))
-    await send({"type": "http.response.start", "status": status, "headers": headers})
-    await send({"type": "http.response.body", "body": body})
+    response = error_json(status, code, message, headers={"connection": "close"} if close else None)
+    await send({"type": "http.response.start", "status": status, "headers": response.raw_headers})
+    await send({"type": "http.response.body", "body": response.body})
 
 
 class _BodyGuard:
