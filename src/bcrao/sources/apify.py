@@ -43,11 +43,10 @@ from bcrao.sources.base import (
     SubredditCheck,
     WaitCallback,
 )
+from bcrao.sources.normalize import DELETED_AUTHORS, REDDIT_WWW, REMOVED_BODIES, to_int
 
 log = logging.getLogger(__name__)
 
-REDDIT_WWW = "https://www.reddit.com"
-REMOVED_BODIES = frozenset({"[removed]", "[deleted]"})
 _POST_IN_URL = re.compile(r"/comments/([0-9a-z]+)/")
 _FAILED = {"FAILED": "failed", "ABORTED": "was aborted", "ABORTING": "was aborted"}
 
@@ -299,9 +298,9 @@ def _comment_of(item: dict[str, Any], post_id: str) -> NormalizedComment | None:
         post_id=post_id,
         parent_id=str(item.get("parentId") or f"t3_{post_id}"),
         depth=0,
-        author=None if deleted or author in ("", "[deleted]", "[removed]") else author,
+        author=None if deleted or author in DELETED_AUTHORS else author,
         body=None if deleted else body,
-        upvotes=_int(item.get("upVotes")),
+        upvotes=to_int(item.get("upVotes")),
         created_utc=created,
         is_deleted=deleted,
     )
@@ -330,8 +329,8 @@ def from_apify_item(item: dict[str, Any]) -> NormalizedPost | None:
         author=None if author in (None, "", "[deleted]") else author,
         url=link or permalink,
         permalink=permalink,
-        upvotes=_int(item.get("upVotes")),
-        comment_count=_int(item.get("numberOfComments")),
+        upvotes=to_int(item.get("upVotes")),
+        comment_count=to_int(item.get("numberOfComments")),
         upvote_ratio=float(ratio) if isinstance(ratio, int | float) and 0 <= ratio <= 1 else None,
         created_utc=created,
         is_self=is_self,
@@ -341,13 +340,6 @@ def from_apify_item(item: dict[str, Any]) -> NormalizedPost | None:
         if isinstance(item.get("flair"), str) and item.get("flair")
         else None,
     )
-
-
-def _int(value: Any) -> int:
-    try:
-        return int(value)
-    except (TypeError, ValueError):
-        return 0
 
 
 def _parse_time(value: Any) -> datetime | None:
