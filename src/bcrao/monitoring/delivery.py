@@ -36,6 +36,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bcrao.background import BackgroundTasks
 from bcrao.campaigns.models import Campaign
+from bcrao.cli_format import ARCHETYPE_LABEL
 from bcrao.collection.models import RawPost
 from bcrao.config import Executor, Settings
 from bcrao.db import session_scope, utcnow
@@ -52,12 +53,6 @@ RESEND_BATCH = 100  # stalled deliveries claimed per monitoring pass
 # exchange: connect, EHLO, STARTTLS, EHLO, AUTH, MAIL, RCPT, DATA).
 STEPS_PER_ATTEMPT = 8
 LOCAL = BackgroundTasks()  # deliveries sent by this process (local mode)
-_ARCHETYPE_NAMES = {
-    "Journey": "Journey",
-    "ProblemSolution": "Problem / Solution",
-    "Feedback": "Feedback",
-    "Unclassified": "Unclassified",
-}
 
 
 class DeliveryFailed(Exception):
@@ -93,7 +88,7 @@ def _text(campaign: Campaign, kind: str, posts: list[dict[str, Any]], total: int
     lines = [lead]
     for p in posts[:10]:
         lines.append(
-            f"• [{_ARCHETYPE_NAMES.get(p['archetype'], p['archetype'])} · {p['success_score']:.1f}] "
+            f"• [{ARCHETYPE_LABEL.get(p['archetype'], p['archetype'])} · {p['success_score']:.1f}] "
             f"{p['title']} — r/{p['subreddit']} {p['reddit_url']}"
         )
     if total > len(posts[:10]):
@@ -126,7 +121,7 @@ def _email(
     message.set_content(f"{plain}\n\nStop these emails: {unsubscribe}\n", cte="quoted-printable")
     items = "".join(
         f'<li><a href="{html.escape(p["reddit_url"])}">{html.escape(p["title"])}</a> '
-        f"<small>r/{html.escape(p['subreddit'])} · {html.escape(_ARCHETYPE_NAMES.get(p['archetype'], ''))}"
+        f"<small>r/{html.escape(p['subreddit'])} · {html.escape(ARCHETYPE_LABEL.get(p['archetype'], ''))}"
         f" · score {p['success_score']:.1f}</small></li>"
         for p in posts[:20]
     )

@@ -32,7 +32,8 @@ from sklearn.decomposition import NMF
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS, TfidfVectorizer
 
-ARCHETYPES = ("Journey", "ProblemSolution", "Feedback", "Unclassified")
+from bcrao.collection.models import ARCHETYPES
+
 MIN_POSTS = 8  # fewer posts than this make no themes worth reading
 MAX_THEMES = 12
 TREND_WEEKS = 8

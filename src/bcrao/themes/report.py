@@ -8,11 +8,11 @@ import io
 import re
 from typing import Any
 
+from bcrao.collection.models import ARCHETYPES
 from bcrao.posts.export import CSV_BOM, guarded
 from bcrao.posts.schemas import CollectionStats
 from bcrao.themes.schemas import ThemeList, ThemeOut
 
-ARCHETYPES = ("Journey", "ProblemSolution", "Feedback", "Unclassified")
 TOP_THEMES = 8
 TOP_PAINS = 5
 _ARCHETYPE_NAMES = {
