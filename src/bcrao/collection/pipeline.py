@@ -255,6 +255,10 @@ class _RunContext:
             }
         )
 
+    async def _rate_limited(self, seconds: float) -> None:
+        """The source's ``on_wait``: it is waiting out a rate limit."""
+        await self.emit("rate_limited", wait_seconds=round(seconds, 1))
+
     async def checkpoint(self) -> None:
         if self.should_cancel is not None and await self.should_cancel():
             raise RunCancelled()
@@ -340,11 +344,8 @@ class _RunContext:
                 )
         request = self._request(subreddit, newer_than, newer_than_id)
 
-        async def on_wait(seconds: float) -> None:
-            await self.emit("rate_limited", wait_seconds=round(seconds, 1))
-
         try:
-            result = await self.pipeline.source.fetch(request, on_wait=on_wait)
+            result = await self.pipeline.source.fetch(request, on_wait=self._rate_limited)
         except SourceError as exc:
             log.info("r/%s: %s (%s)", subreddit, exc.code, exc.status)
             self._record_error(subreddit, exc.status, exc.message)
@@ -529,11 +530,8 @@ class _RunContext:
             max_depth=self.options.comments_max_depth,
         )
 
-        async def on_wait(seconds: float) -> None:
-            await self.emit("rate_limited", wait_seconds=round(seconds, 1))
-
         try:
-            result = await self.pipeline.source.fetch_comments(request, on_wait=on_wait)
+            result = await self.pipeline.source.fetch_comments(request, on_wait=self._rate_limited)
         except SourceError as exc:
             await self._comment_failure(post, f"could not be read ({exc.message})")
             return None
