@@ -12,8 +12,7 @@ import pytest
 import redis
 
 from bcrao.tasks import celery_app as celery_module
-from bcrao.tasks.celery_app import QUEUES, TASK_MODULES, make_celery, route_by_prefix
-from bcrao.themes import compute
+from bcrao.tasks.celery_app import QUEUES, TASK_MODULES, make_celery, route_by_prefix, send_tasks
 from bcrao.themes.compute import ANALYSIS_TASK
 from tests.conftest import app_client, make_campaign, signup
 from tests.tasks.workers import running_worker
@@ -48,7 +47,7 @@ def test_a_refresh_in_celery_mode_puts_one_message_on_the_analysis_queue(celery_
     broker = redis.Redis.from_url(settings.redis_url)
     before = {q: broker.llen(q) for q in QUEUES}
     campaign_id = uuid.uuid4()
-    compute._send_analysis_task(settings, campaign_id)  # what request_themes does in celery mode
+    send_tasks(settings, ANALYSIS_TASK, [campaign_id])  # what request_themes does in celery mode
     after = {q: broker.llen(q) for q in QUEUES}
     assert {q: after[q] - before[q] for q in QUEUES} == {
         "scraping": 0,

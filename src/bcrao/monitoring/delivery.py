@@ -355,21 +355,12 @@ async def dispatch(
     if not delivery_ids:
         return
     if settings.effective_executor is Executor.celery:
-        await asyncio.to_thread(_send_tasks, settings, delivery_ids)
+        from bcrao.tasks.celery_app import send_tasks
+
+        await asyncio.to_thread(send_tasks, settings, DELIVER_TASK, delivery_ids)
         return
     for delivery_id in delivery_ids:
         LOCAL.start(deliver(settings, sessionmaker, delivery_id), name=f"delivery-{delivery_id}")
-
-
-def _send_tasks(settings: Settings, delivery_ids: list[uuid.UUID]) -> None:
-    from bcrao.tasks.celery_app import make_celery
-
-    app = make_celery(settings)
-    try:
-        for delivery_id in delivery_ids:
-            app.send_task(DELIVER_TASK, args=[str(delivery_id)])
-    finally:
-        app.close()
 
 
 async def wait_for_local() -> None:

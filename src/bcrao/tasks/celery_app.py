@@ -5,6 +5,8 @@ Start a worker with ``bcrao worker`` (or ``celery -A bcrao.tasks.celery_app work
 
 from __future__ import annotations
 
+import uuid
+from collections.abc import Iterable
 from typing import Any
 
 from celery import Celery
@@ -59,6 +61,16 @@ def make_celery(settings: Settings) -> Celery:
         task_send_sent_event=True,
     )
     return app
+
+
+def send_tasks(settings: Settings, name: str, ids: Iterable[uuid.UUID]) -> None:
+    """Queue task ``name`` once per id, from a short-lived app (it blocks: run it in a thread)."""
+    app = make_celery(settings)
+    try:
+        for id_ in ids:
+            app.send_task(name, args=[str(id_)])
+    finally:
+        app.close()
 
 
 celery_app = make_celery(get_settings())

@@ -164,19 +164,11 @@ async def request_themes(
         )
         await session.execute(statement)
     if settings.effective_executor is Executor.celery:
-        await asyncio.to_thread(_send_analysis_task, settings, campaign_id)
+        from bcrao.tasks.celery_app import send_tasks
+
+        await asyncio.to_thread(send_tasks, settings, ANALYSIS_TASK, [campaign_id])
         return
     LOCAL.start(compute_themes(sessionmaker, campaign_id), name=f"themes-{campaign_id}")
-
-
-def _send_analysis_task(settings: Settings, campaign_id: uuid.UUID) -> None:
-    from bcrao.tasks.celery_app import make_celery
-
-    app = make_celery(settings)
-    try:
-        app.send_task(ANALYSIS_TASK, args=[str(campaign_id)])
-    finally:
-        app.close()
 
 
 async def wait_for_local() -> None:
