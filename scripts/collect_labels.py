@@ -12,9 +12,12 @@ confidence), and this script checks them and writes
 Run: python scripts/collect_labels.py ../shared/corpus/reddit_top_2013 /path/to/labelling data/labels
 
 Later rounds (``label_sample.py --more N``): ``--round N`` adds that round's labels (round 2:
-slices 10-14; round 3: slices 20-23, and ``overlap3`` labelled blind a second time) to the ones
-already in ``labels.jsonl``/``second_labels.jsonl`` (earlier labelling directories are not
-needed again) and rewrites ``posts.jsonl.gz`` with every sampled post.
+slices 10-14; round 3: slices 20-23, and ``overlap3`` labelled blind a second time; rounds 4
+and 5 likewise) to the ones already in ``labels.jsonl``/``second_labels.jsonl`` (earlier
+labelling directories are not needed again) and rewrites ``posts.jsonl.gz`` with every
+sampled post. With ``--allow-missing`` a slice may end early (its labelled part is a prefix
+of a shuffled slice, so still a uniform sample): the round's posts nobody labelled leave
+``sample.jsonl``.
 """
 
 from __future__ import annotations
@@ -38,6 +41,8 @@ FALLBACK = {"slice_5": ("slice_5b", "annotator-9")}
 LATER_ROUNDS = {
     2: ({f"slice_{k}": f"annotator-{k}" for k in range(10, 15)}, {}),
     3: ({f"slice_{k}": f"annotator-{k}" for k in range(20, 24)}, {"overlap3": "annotator-24"}),
+    4: ({f"slice_{k}": f"annotator-{k}" for k in range(30, 37)}, {"overlap4": "annotator-37"}),
+    5: ({f"slice_{k}": f"annotator-{k}" for k in range(40, 68)}, {"overlap5": "annotator-68"}),
 }
 
 
@@ -135,6 +140,13 @@ def main(
             earlier = [json.loads(line) for line in (out_dir / name).read_text().splitlines()]
             keep = [r for r in earlier if by_id[r["id"]].get("round", 1) < round_no]
         _gather(labelling_dir, by_id, files, out_dir / name, keep=keep, allow_missing=allow_missing)
+    if allow_missing and round_no > 1:
+        labelled = {json.loads(line)["id"] for line in (out_dir / "labels.jsonl").read_text().splitlines()}
+        sample = [r for r in sample if r.get("round", 1) != round_no or r["id"] in labelled]
+        by_id = {row["id"]: row for row in sample}
+        with (out_dir / "sample.jsonl").open("w") as fh:
+            fh.writelines(json.dumps(r) + "\n" for r in sample)
+        print(f"sample.jsonl: {len(sample)} posts (the round's unlabelled posts left it)")
     _write_posts(corpus_dir, by_id, out_dir / "posts.jsonl.gz")
 
 

@@ -11,7 +11,9 @@ Round 2 (more training data, the test split untouched): ``--more 2 DIR CORPUS da
 further posts of every *train* subreddit, uniformly and excluding round 1, appends them to
 ``sample.jsonl`` with ``"round": 2`` and writes the labellers' slices into DIR
 (``slice_N.ids`` and ``slice_N.posts.jsonl``, the posts to read, shuffled across subreddits).
-Round 3 (``--more 3 ...``) does the same for 57 more posts of every *test* subreddit.
+Round 3 (``--more 3 ...``) does the same for 57 more posts of every *test* subreddit. Round 4
+draws 170 more of every train and 150 more of every test subreddit into seven mixed slices;
+round 5 draws every post left (the whole corpus is then labelled) into 28 mixed slices.
 """
 
 from __future__ import annotations
@@ -25,11 +27,15 @@ from pathlib import Path
 SEED = 2013
 PER_SUBREDDIT = 67
 TEST_SUBREDDITS = 13  # of 39: about a third of the labelled posts
-# Later rounds: (split, posts per subreddit, seed, slice numbers). Round 2 doubled the train
-# data; round 3 drew test posts so that the test split stays above 30% of all labels.
+# Later rounds: ({split: posts per subreddit}, seed, slice numbers). Round 2 doubled the train
+# data; round 3 drew test posts so that the test split stays above 30% of all labels; round 4
+# draws from both splits in that proportion and deals them into mixed slices, so no labeller's
+# habits fall on one split only; round 5 takes the rest of the corpus.
 ROUNDS = {
-    2: ("train", 77, 2026, range(10, 15)),
-    3: ("test", 57, 2027, range(20, 24)),
+    2: ({"train": 77}, 2026, range(10, 15)),
+    3: ({"test": 57}, 2027, range(20, 24)),
+    4: ({"train": 170, "test": 150}, 2028, range(30, 37)),
+    5: ({"train": 1000, "test": 1000}, 2029, range(40, 68)),  # every post not drawn yet
 }
 READ_FIELDS = ("id", "subreddit", "title", "selftext", "url", "domain", "is_self", "link_flair_text")
 
@@ -66,7 +72,7 @@ def main(corpus_dir: Path, out_dir: Path) -> None:
 
 
 def more(corpus_dir: Path, out_dir: Path, labelling_dir: Path, round_no: int) -> None:
-    which, per_subreddit, seed, slices = ROUNDS[round_no]
+    per_split, seed, slices = ROUNDS[round_no]
     rng = random.Random(seed)
     split = json.loads((out_dir / "split.json").read_text())
     sample_path = out_dir / "sample.jsonl"
@@ -75,24 +81,26 @@ def more(corpus_dir: Path, out_dir: Path, labelling_dir: Path, round_no: int) ->
         raise SystemExit(f"round {round_no} is already drawn")
     taken = {row["id"] for row in sample}
     drawn = []
-    for name in split[f"{which}_subreddits"]:
-        with gzip.open(corpus_dir / f"{name}.jsonl.gz", "rt", encoding="utf-8") as fh:
-            posts = [json.loads(line) for line in fh]
-        fresh = [p for p in posts if p["id"] not in taken]
-        drawn += rng.sample(fresh, min(per_subreddit, len(fresh)))
+    for which, per_subreddit in per_split.items():
+        for name in split[f"{which}_subreddits"]:
+            with gzip.open(corpus_dir / f"{name}.jsonl.gz", "rt", encoding="utf-8") as fh:
+                posts = [json.loads(line) for line in fh]
+            fresh = [p for p in posts if p["id"] not in taken]
+            drawn += [(which, p) for p in rng.sample(fresh, min(per_subreddit, len(fresh)))]
     with sample_path.open("a") as fh:
-        for p in drawn:
+        for which, p in drawn:
             row = {"id": p["id"], "subreddit": p["subreddit"], "split": which, "round": round_no}
             fh.write(json.dumps(row) + "\n")
     rng.shuffle(drawn)
     labelling_dir.mkdir(parents=True, exist_ok=True)
     for k, number in enumerate(slices):
-        part = drawn[k :: len(slices)]
+        part = [p for _, p in drawn[k :: len(slices)]]
         (labelling_dir / f"slice_{number}.ids").write_text("\n".join(p["id"] for p in part) + "\n")
         with (labelling_dir / f"slice_{number}.posts.jsonl").open("w", encoding="utf-8") as fh:
             for p in part:
                 fh.write(json.dumps({f: p.get(f) for f in READ_FIELDS}, ensure_ascii=False) + "\n")
-    print(f"round {round_no}: {len(drawn)} {which} posts in {len(slices)} slices under {labelling_dir}")
+    counts = ", ".join(f"{sum(w == which for w, _ in drawn)} {which}" for which in per_split)
+    print(f"round {round_no}: {counts} posts in {len(slices)} slices under {labelling_dir}")
 
 
 if __name__ == "__main__":
