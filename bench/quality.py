@@ -124,6 +124,12 @@ def evaluate(split: str = "test") -> dict:
         "filter_without_title_model": first_rules,
         "model": archetype_figures(model_pairs),
         "model_on_kept": archetype_figures(kept_pairs),
+        "model_by_label_confidence": {
+            level: archetype_figures(
+                [p for p, i in zip(model_pairs, gold, strict=True) if i.confidence == level]
+            )
+            for level in ("high", "low")
+        },
         "rules": archetype_figures(rules_pairs),
         "useful_other": len(other_useful),
         "labelled_share_of_kept": 1.0,  # every kept post is classified by the model
@@ -164,6 +170,11 @@ def main() -> None:
     print("archetype (gold: useful posts labelled Journey/ProblemSolution/Feedback):")
     _print_archetype("model (shipped default)", r["model"])
     _print_archetype("model, kept posts only", r["model_on_kept"])
+    sure, close = r["model_by_label_confidence"]["high"], r["model_by_label_confidence"]["low"]
+    print(
+        f"    where the labeller was sure: n={sure['n']} accuracy {sure['accuracy']:.3f}; "
+        f"a close call to the labeller: n={close['n']} accuracy {close['accuracy']:.3f}"
+    )
     _print_archetype("rules (the previous default)", r["rules"])
     print("  confusion of the model (rows = label, columns = predicted):")
     print("    " + " " * 16 + "".join(f"{x[:14]:>16}" for x in ARCHETYPES))

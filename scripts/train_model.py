@@ -29,6 +29,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
+from joblib import Parallel, delayed
 from sklearn.feature_extraction import DictVectorizer
 from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import f1_score, log_loss
@@ -46,9 +47,10 @@ OUT = ROOT / "src" / "bcrao" / "data" / MODEL_FILE
 FOLDS = 5
 MIN_DF = 2
 C_GRID = (0.1, 0.2, 0.4, 0.8, 1.6)
-CLASS_WEIGHTS = (None, "balanced")
+CLASS_WEIGHTS = ("balanced",)  # None never won on dev (rounds 1-3) and doubles the time
 TARGET_RECALL = 0.965
 DIGITS = 4
+JOBS = 2
 
 
 def _features(items: Sequence[Labelled]) -> list[dict[str, int]]:
@@ -80,18 +82,22 @@ def _predict_proba(clf, names: list[str], feats: list[dict[str, int]]) -> np.nda
     return clf.predict_proba(vec.transform(feats))
 
 
+def _fold_proba(feats, y, folds, k: int, *, C, class_weight) -> tuple[list[int], np.ndarray]:
+    train = [i for i, f in enumerate(folds) if f != k]
+    held = [i for i, f in enumerate(folds) if f == k]
+    clf, names = _fit([feats[i] for i in train], [y[i] for i in train], C=C, class_weight=class_weight)
+    return held, _predict_proba(clf, names, [feats[i] for i in held])
+
+
 def _oof(items, y, folds, *, C, class_weight) -> np.ndarray:
+    """Out-of-fold probabilities; the folds fit in parallel (same numbers, less waiting)."""
     feats = _features(items)
-    out: np.ndarray | None = None
-    for k in range(FOLDS):
-        train = [i for i, f in enumerate(folds) if f != k]
-        held = [i for i, f in enumerate(folds) if f == k]
-        clf, names = _fit([feats[i] for i in train], [y[i] for i in train], C=C, class_weight=class_weight)
-        proba = _predict_proba(clf, names, [feats[i] for i in held])
-        if out is None:
-            out = np.zeros((len(items), proba.shape[1]))
+    parts = Parallel(n_jobs=JOBS)(
+        delayed(_fold_proba)(feats, y, folds, k, C=C, class_weight=class_weight) for k in range(FOLDS)
+    )
+    out = np.zeros((len(items), parts[0][1].shape[1]))
+    for held, proba in parts:
         out[held] = proba
-    assert out is not None
     return out
 
 
@@ -224,7 +230,7 @@ def main() -> None:
     write(doc, args.out)
     size = args.out.stat().st_size
     print(
-        f"wrote {args.out.relative_to(ROOT)}: {len(doc['archetype']['weights'])} + "
+        f"wrote {args.out}: {len(doc['archetype']['weights'])} + "
         f"{len(doc['useful']['weights'])} weights, {size / 1e6:.2f} MB"
     )
 

@@ -50,6 +50,13 @@ def test_every_reject_reason_is_produced_by_a_crafted_post(make_post):
     assert set(REASONS) == {*cases, "duplicate_text"}
 
 
+def test_a_post_without_a_word_is_rejected_whatever_the_judge_says(make_post):
+    keep_all = PreFilter(["crm"], title_judge=lambda p: True)
+    image = make_post(title="!!!", text="", is_self=False, url="http://i.imgur.com/abc.jpg")
+    assert keep_all.evaluate(image).reason == "link_only"
+    assert keep_all.evaluate(make_post(title="???", text="")).reason == "too_short"
+
+
 def test_the_shipped_model_keeps_link_and_title_only_posts_whose_title_says_something(make_post):
     prefilter = PreFilter([])
     image = "http://i.imgur.com/abc.jpg"

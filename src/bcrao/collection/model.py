@@ -21,11 +21,13 @@ so the heaviest of them are the decision's reasons.
 from __future__ import annotations
 
 import gzip
+import heapq
 import json
 import math
 from dataclasses import dataclass
 from functools import lru_cache
 from importlib import resources
+from itertools import repeat
 from typing import Any
 
 from bcrao.collection.classify import ARCHETYPES, Classification
@@ -107,22 +109,20 @@ class ModelClassifier:
         arch = self._model.archetypes
         feats = features if features is not None else features_of(post)
         weights = arch.weights
-        present = [(f, weights[f]) for f in feats if f in weights]
-        scores = list(arch.bias)
-        for _, w in present:
-            for k in range(len(scores)):
-                scores[k] += w[k]
+        present = [(f, w) for f in feats if (w := weights.get(f)) is not None]
+        # Per class, the bias plus the column sum of the present features' weights.
+        columns = zip(*(w for _, w in present), strict=True)
+        scores = [b + sum(c) for b, c in zip(arch.bias, columns, strict=True)] if present else list(arch.bias)
         top = max(scores)
         exps = [math.exp(s - top) for s in scores]
         best = scores.index(top)
         confidence = exps[best] / sum(exps)
-        others = len(scores) - 1
+        share = 1 / (len(scores) - 1)
         # How much each feature pushed the winner above the average of the others.
-        pushes = sorted(
-            ((w[best] - (sum(w) - w[best]) / others, f) for f, w in present),
-            key=lambda item: (-item[0], item[1]),
+        pushes = heapq.nsmallest(
+            MAX_REASONS, ((share * sum(w) - (1 + share) * w[best], f) for f, w in present)
         )
-        reasons = [describe(f) for push, f in pushes[:MAX_REASONS] if push > 0]
+        reasons = [describe(f) for push, f in pushes if push < 0]
         return Classification(arch.classes[best], round(confidence, 3), reasons or ["no single strong cue"])
 
     def usefulness(self, post: NormalizedPost, features: set[str] | None = None) -> float:
@@ -130,7 +130,7 @@ class ModelClassifier:
         useful = self._model.useful
         feats = features if features is not None else features_of(post)
         weights = useful.weights
-        z = useful.bias + sum(weights[f] for f in feats if f in weights)
+        z = useful.bias + sum(map(weights.get, feats, repeat(0.0)))
         return 1.0 / (1.0 + math.exp(-z)) if z > -30 else 0.0
 
     def keeps(self, post: NormalizedPost) -> bool:

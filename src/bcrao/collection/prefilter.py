@@ -217,7 +217,8 @@ class PreFilter:
         body_tokens = tokenize(body) if body else []
         n_words = len(title_tokens) + len(body_tokens)
         short = short_reason(post, len(title_tokens), len(body_tokens))
-        if short is not None and (self._judge is None or not self._judge(post)):
+        # A post without a single word ("!!!", "???") has nothing for the judge to read.
+        if short is not None and (not n_words or self._judge is None or not self._judge(post)):
             return FilterDecision(short, 0.0)
 
         tokens = title_tokens + body_tokens
