@@ -118,7 +118,8 @@ class ModelClassifier:
         best = scores.index(top)
         confidence = exps[best] / sum(exps)
         share = 1 / (len(scores) - 1)
-        # How much each feature pushed the winner above the average of the others.
+        # How much each feature pushed the winner above the average of the others, negated:
+        # the five smallest are the five strongest pushes (ties by feature name, as before).
         pushes = heapq.nsmallest(
             MAX_REASONS, ((share * sum(w) - (1 + share) * w[best], f) for f, w in present)
         )
