@@ -179,22 +179,28 @@ async def test_a_failing_target_is_visible_in_the_log(make_settings, db, receive
         assert entry["response"].startswith("HTTP 503")
 
 
-async def test_a_delivery_interrupted_mid_send_is_resent_with_the_same_key(app, client, alice, receiver):
-    campaign = await make_campaign(client, alice["headers"], target_subreddits=["SaaS"])
-    _, alert = await webhook_alert(client, receiver, alice["headers"], campaign["id"])
-    runtime = app.state.runtime
+async def _retrying_delivery(runtime, alert_id: str, **columns) -> AlertDelivery:
+    """A test delivery left ``retrying`` (as a process that died mid-send leaves it)."""
     async with runtime.sessionmaker() as s:
         row = AlertDelivery(
-            alert_id=uuid.UUID(alert["id"]),
+            alert_id=uuid.UUID(alert_id),
             kind="test",
             status="retrying",
             attempts=0,
             post_ids=[],
             post_total=0,
+            **columns,
         )
         s.add(row)
         await s.commit()
-        delivery_id = row.id
+    return row
+
+
+async def test_a_delivery_interrupted_mid_send_is_resent_with_the_same_key(app, client, alice, receiver):
+    campaign = await make_campaign(client, alice["headers"], target_subreddits=["SaaS"])
+    _, alert = await webhook_alert(client, receiver, alice["headers"], campaign["id"])
+    runtime = app.state.runtime
+    delivery_id = (await _retrying_delivery(runtime, alert["id"])).id
     receiver.stall_seconds = 1.0
     worker = asyncio.create_task(delivery.deliver(runtime.settings, runtime.sessionmaker, delivery_id))
     while not receiver.hits:  # noqa: ASYNC110 (the receiver runs in another thread)
@@ -355,20 +361,8 @@ async def test_two_processes_resend_a_stalled_delivery_once(app, client, alice, 
     campaign = await make_campaign(client, alice["headers"], target_subreddits=["SaaS"])
     _, alert = await webhook_alert(client, receiver, alice["headers"], campaign["id"])
     runtime = app.state.runtime
-    async with runtime.sessionmaker() as s:
-        quiet_since = utcnow() - timedelta(seconds=delivery.quiet_limit(runtime.settings) + 1)
-        row = AlertDelivery(
-            alert_id=uuid.UUID(alert["id"]),
-            kind="test",
-            status="retrying",
-            attempts=0,
-            post_ids=[],
-            post_total=0,
-            created_at=quiet_since,
-            heartbeat_at=quiet_since,
-        )
-        s.add(row)
-        await s.commit()
+    quiet_since = utcnow() - timedelta(seconds=delivery.quiet_limit(runtime.settings) + 1)
+    row = await _retrying_delivery(runtime, alert["id"], created_at=quiet_since, heartbeat_at=quiet_since)
     async with app_client(make_settings()) as other:
         claimed = await asyncio.gather(
             delivery.resend_stalled(runtime.settings, runtime.sessionmaker),
